@@ -1,0 +1,45 @@
+# Two commands on a fresh machine: `make run` serves the portal with the demo catalogue,
+# `make test` runs the whole suite. Everything they need is installed from here.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app app
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test lint format system-deps instance clean
+
+run: $(VENV)/.installed instance
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: $(VENV)/.installed system-deps
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Create the database and instance folders; load the demo catalogue when the database is empty.
+instance: $(VENV)/.installed
+	$(FLASK) init-db --demo-if-empty
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt -r requirements-dev.txt
+	touch $@
+
+# Programs the tests drive: Debian's Chromium for the browser tests. Installed when missing
+# and this user can (root); otherwise the browser tests say why they cannot run.
+system-deps:
+	@./.ci/system-deps
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,101 @@
+"""The application factory: configuration in layers, extensions, blueprints, error pages, CLI.
+
+`flask --app app run` finds `create_app`; production runs `gunicorn 'app:create_app()'`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, render_template, request
+from flask_babel import Babel
+from flask_wtf.csrf import CSRFProtect
+from werkzeug.exceptions import HTTPException
+
+from services import cli, models
+from services.views import public, search
+
+babel = Babel()
+csrf = CSRFProtect()
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the portal. Settings come from the defaults, then `instance/config.py`, then
+    `TTHC_*` environment variables, then `test_config`; `TTHC_INSTANCE` picks the instance
+    folder (an absolute path)."""
+    instance = os.environ.get("TTHC_INSTANCE")
+    if test_config and "INSTANCE_PATH" in test_config:
+        instance = str(test_config["INSTANCE_PATH"])
+    app = Flask(__name__, instance_path=instance or None, instance_relative_config=True)
+    configure(app, test_config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
+    """Apply the configuration layers and create the instance folders."""
+    instance = Path(app.instance_path)
+    app.config.from_mapping(
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{instance / 'tthc.sqlite3'}",
+        SEARCH_INDEX_DIR=str(instance / "search-index"),
+        UPLOAD_DIR=str(instance / "uploads"),
+        MAX_CONTENT_LENGTH=10 * 1024 * 1024,
+        BABEL_DEFAULT_LOCALE="vi",
+        BABEL_DEFAULT_TIMEZONE="Asia/Ho_Chi_Minh",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PREFERRED_URL_SCHEME="http",
+        PER_PAGE=20,
+    )
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("TTHC")
+    if test_config:
+        app.config.from_mapping(test_config)
+    for key in ("SEARCH_INDEX_DIR", "UPLOAD_DIR"):
+        Path(app.config[key]).mkdir(parents=True, exist_ok=True)
+    instance.mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(instance / "secret_key")
+
+
+def _instance_secret(path: Path) -> str:
+    """A random secret kept in the instance folder, so sessions survive restarts."""
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def register_extensions(app: Flask) -> None:
+    models.db.init_app(app)
+    babel.init_app(app)
+    csrf.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    app.register_blueprint(public.bp)
+    app.register_blueprint(search.bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """Friendly error pages in the user's language; JSON errors under /api/."""
+
+    def render_error(error: HTTPException):
+        code = error.code or 500
+        # Werkzeug's own descriptions are English; only messages we wrote are shown.
+        message = None if error.description == type(error).description else error.description
+        if request.path.startswith("/api/"):
+            return {"error": message or error.name, "status": code}, code
+        return render_template("errors/error.html", code=code, message=message), code
+
+    app.register_error_handler(HTTPException, render_error)
+
+
+def register_commands(app: Flask) -> None:
+    cli.init_app(app)

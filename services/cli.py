@@ -1,0 +1,91 @@
+"""Command-line interface: thin click wrappers over the services (`flask --help` lists them)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+
+from . import exchange, setup
+from .errors import ValidationError
+
+
+@click.command("init-db")
+@click.option(
+    "--demo-if-empty", is_flag=True, help="Also load the demo catalogue into an empty database."
+)
+def init_db_command(demo_if_empty: bool) -> None:
+    """Create the database tables and instance folders (safe to run again)."""
+    setup.create_schema()
+    click.echo(f"Database ready: {current_app.config['SQLALCHEMY_DATABASE_URI']}")
+    if demo_if_empty:
+        if setup.is_empty():
+            report = setup.load_demo()
+            click.echo(f"Demo catalogue loaded: {report.procedures.total()} procedures.")
+        else:
+            click.echo("The catalogue is not empty: demo not loaded.")
+
+
+@click.command("seed-demo")
+def seed_demo_command() -> None:
+    """Load the project's demo catalogue (upserts by code; other procedures are kept)."""
+    setup.create_schema()
+    report = setup.load_demo()
+    _echo_report(report)
+
+
+@click.command("export")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+def export_command(path: Path) -> None:
+    """Write the whole catalogue to PATH as one JSON catalogue file."""
+    count = exchange.write_export(path)
+    click.echo(f"Exported {count} procedures to {path}.")
+
+
+@click.command("export-csv")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@click.option("--all", "everything", is_flag=True, help="Include drafts, not only public ones.")
+def export_csv_command(path: Path, everything: bool) -> None:
+    """Write the list of procedures to PATH as CSV for spreadsheets."""
+    path.write_text(exchange.procedures_csv(public=not everything), encoding="utf-8")
+    click.echo(f"Wrote {path}.")
+
+
+@click.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Report what would change; change nothing.")
+def import_command(paths: tuple[Path, ...], dry_run: bool) -> None:
+    """Import catalogue files (upserting procedures by code)."""
+    for path in paths:
+        try:
+            report = exchange.import_catalogue(exchange.read_document(path), dry_run=dry_run)
+        except ValidationError as error:
+            raise click.ClickException(str(error)) from None
+        click.echo(f"{path}:")
+        _echo_report(report)
+
+
+def _echo_report(report: exchange.ImportReport) -> None:
+    prefix = "Dry run, nothing changed. " if report.dry_run else ""
+    for label, counts in (
+        ("Procedures", report.procedures),
+        ("Agencies", report.agencies),
+        ("Fields", report.fields),
+    ):
+        parts = ", ".join(f"{k} {counts[k]}" for k in ("created", "updated", "unchanged"))
+        click.echo(f"  {prefix}{label}: {parts}")
+    for label, reason in report.skipped:
+        click.echo(f"  skipped {label}: {reason}")
+
+
+def init_app(app: Flask) -> None:
+    """Register the commands on the app's `flask` CLI."""
+    for command in (
+        init_db_command,
+        seed_demo_command,
+        export_command,
+        export_csv_command,
+        import_command,
+    ):
+        app.cli.add_command(command)

@@ -1,0 +1,24 @@
+"""Errors the services raise; views map them to HTTP (NotFound → 404, PermissionDenied → 403,
+ValidationError → form errors or 400)."""
+
+
+class ServiceError(Exception):
+    """Base of the errors a use case reports to its caller."""
+
+
+class NotFound(ServiceError):
+    """The thing asked for does not exist (or is not visible to the asker)."""
+
+
+class PermissionDenied(ServiceError):
+    """The acting user may not do this."""
+
+
+class ValidationError(ServiceError):
+    """Input the service cannot accept; `errors` maps a field path to a message."""
+
+    def __init__(self, errors: dict[str, str] | str):
+        if isinstance(errors, str):
+            errors = {"": errors}
+        self.errors = errors
+        super().__init__("; ".join(f"{k}: {v}" if k else v for k, v in errors.items()))

@@ -1,0 +1,200 @@
+"""The catalogue file (docs/catalogue-format.md): export, import, and the CSV list.
+
+Import is one use case with one commit: a file that fails anywhere leaves the catalogue as it
+was. Procedures are upserted by code, agencies by slug, lĩnh vực by slug or name.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from . import catalogue, records
+from .errors import ValidationError
+from .models import Agency, Field, Procedure, Role, db
+
+
+def export_catalogue() -> dict[str, Any]:
+    """The whole catalogue as one document in the catalogue file format."""
+    agencies = db.session.execute(select(Agency)).scalars().all()
+    fields = db.session.execute(select(Field).order_by(Field.slug)).scalars().all()
+    return {
+        "format": records.FORMAT,
+        "version": records.VERSION,
+        "settings": records.settings_record(catalogue.get_settings()),
+        "agencies": [records.agency_record(a) for a in _parents_first(agencies)],
+        "fields": [records.field_record(f) for f in fields],
+        "procedures": [records.procedure_record(p) for p in catalogue.all_procedures()],
+    }
+
+
+def _parents_first(agencies: list[Agency]) -> list[Agency]:
+    """Agencies ordered so each comes after its parent: depth first over the hierarchy."""
+    ordered: list[Agency] = []
+    for node in catalogue.agency_tree():
+        stack = [node]
+        while stack:
+            current = stack.pop()
+            ordered.append(current.agency)
+            stack.extend(reversed(current.children))
+    placed = {a.id for a in ordered}
+    return ordered + sorted((a for a in agencies if a.id not in placed), key=lambda a: a.slug)
+
+
+def dumps(document: dict[str, Any]) -> str:
+    """Serialize a catalogue document the one way export always writes it."""
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+def write_export(path: Path) -> int:
+    """Write the catalogue file to `path`; returns the number of procedures written."""
+    document = export_catalogue()
+    path.write_text(dumps(document), encoding="utf-8")
+    return len(document["procedures"])
+
+
+@dataclass
+class ImportReport:
+    """What an import did (or, in a dry run, would do)."""
+
+    procedures: Counter[str] = field(default_factory=Counter)
+    agencies: Counter[str] = field(default_factory=Counter)
+    fields: Counter[str] = field(default_factory=Counter)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    dry_run: bool = False
+
+
+def is_catalogue_document(document: Any) -> bool:
+    """True when a parsed JSON value is a catalogue file of this project."""
+    return isinstance(document, dict) and document.get("format") == records.FORMAT
+
+
+def read_document(path: Path) -> dict[str, Any]:
+    """Parse a catalogue file. Raises ValidationError when it is not one this version reads."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValidationError(_("Không đọc được tệp %(p)s: %(e)s", p=path, e=error)) from None
+    if not is_catalogue_document(document):
+        raise ValidationError(_("%(p)s không phải tệp danh mục thủ tục.", p=path))
+    if document.get("version") != records.VERSION:
+        raise ValidationError(
+            _(
+                "Tệp %(p)s có phiên bản định dạng %(v)s; phiên bản đọc được: %(w)s.",
+                p=path,
+                v=document.get("version"),
+                w=records.VERSION,
+            )
+        )
+    return document
+
+
+def import_catalogue(document: dict[str, Any], *, dry_run: bool = False) -> ImportReport:
+    """Upsert everything in a catalogue document, in one transaction.
+
+    Settings are written only when the document has some. A procedure whose record is invalid
+    is skipped and reported; any other error rolls the whole import back and is raised.
+    With `dry_run`, the report is computed and nothing is kept.
+    """
+    report = ImportReport(dry_run=dry_run)
+    try:
+        settings = records.normalize_settings(document.get("settings"))
+        if any(settings.values()):
+            catalogue.store_settings(settings)
+        agencies = [
+            records.normalize_agency(raw, f"agencies.{i}")
+            for i, raw in enumerate(document.get("agencies") or [])
+        ]
+        _store_agencies(agencies, report)
+        for i, raw in enumerate(document.get("fields") or []):
+            _, outcome = catalogue.store_field(records.normalize_field(raw, f"fields.{i}"))
+            report.fields[outcome] += 1
+        _store_procedures(document.get("procedures") or [], report)
+    except Exception:
+        db.session.rollback()
+        raise
+    if dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    return report
+
+
+def _store_agencies(agencies: list[records.Record], report: ImportReport) -> None:
+    # Parents and successors may come later in the file: create every missing agency bare
+    # first, then store each whole.
+    existing = set(db.session.execute(select(Agency.slug)).scalars())
+    for record in agencies:
+        if record["slug"] not in existing:
+            catalogue.store_agency({**record, "parent": None, "successor": None})
+    for record in agencies:
+        _, outcome = catalogue.store_agency(record)
+        report.agencies["created" if record["slug"] not in existing else outcome] += 1
+
+
+def _store_procedures(raws: list[Any], report: ImportReport) -> None:
+    lookups = catalogue.Lookups()
+    known = set(db.session.execute(select(Procedure.code)).scalars())
+    deferred: list[records.Record] = []
+    for i, raw in enumerate(raws):
+        label = raw.get("code", f"#{i}") if isinstance(raw, dict) else f"#{i}"
+        try:
+            record = records.normalize_procedure(raw, f"procedures.{i}")
+            # A replacement may come later in the file: store without it, link it afterwards.
+            forward = record["replaced_by"] and record["replaced_by"] not in known
+            with db.session.begin_nested():
+                _, outcome = catalogue.store_procedure(
+                    {**record, "replaced_by": None} if forward else record, lookups
+                )
+        except ValidationError as error:
+            report.skipped.append((str(label), str(error)))
+            lookups = catalogue.Lookups()
+            continue
+        known.add(record["code"])
+        report.procedures[outcome] += 1
+        if forward:
+            deferred.append(record)
+    for record in deferred:
+        catalogue.store_procedure(record, lookups)
+
+
+CSV_COLUMNS = ("code", "name", "agency", "fields", "levels", "status", "updated_at")
+
+
+def procedures_csv(*, public: bool = True) -> str:
+    """The list of procedures as CSV text (UTF-8 with BOM so spreadsheet programs read it)."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            _("Mã"),
+            _("Tên thủ tục"),
+            _("Cơ quan thực hiện"),
+            _("Lĩnh vực"),
+            _("Cấp thực hiện"),
+            _("Trạng thái"),
+            _("Cập nhật"),
+        ]
+    )
+    for p in catalogue.all_procedures(public=public):
+        writer.writerow(
+            [
+                p.code,
+                p.name,
+                "; ".join(link.display_name for link in p.agencies(Role.IMPLEMENTING)),
+                "; ".join(f.name for f in p.fields),
+                "; ".join(level.name for level in p.levels),
+                p.status,
+                p.updated_at.strftime("%Y-%m-%d %H:%M"),
+            ]
+        )
+    return out.getvalue()

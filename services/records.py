@@ -1,0 +1,550 @@
+"""Plain records: the one shape in which procedures, agencies and lĩnh vực enter and leave.
+
+A record is a dict in the catalogue file format (docs/catalogue-format.md). `normalize_*` turns
+any input dict (a catalogue file, an importer's output, a staff form, a stored revision) into the
+canonical record — every key present, in order, text NFC — or raises ValidationError naming the
+bad key. `*_record` reads a model back into the same canonical shape, so two records compare
+equal exactly when the stored data would not change.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any
+
+from flask_babel import gettext as _
+
+from .errors import ValidationError
+from .models import (
+    Agency,
+    AgencyKind,
+    Channel,
+    ChannelKind,
+    DossierItem,
+    Field,
+    LegalBasis,
+    OnlineLevel,
+    Procedure,
+    ProcedureAgency,
+    RelatedProcedure,
+    Result,
+    Role,
+    SiteSettings,
+    Status,
+    Step,
+    TimeUnit,
+)
+from .text import clean, clean_block, slugify, sort_key
+
+Record = dict[str, Any]
+
+FORMAT = "tthc-catalogue"
+VERSION = 1
+
+CODE_PATTERN = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.\-_/]{0,49}$")
+SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+SETTINGS_KEYS = (
+    "portal_name",
+    "locality",
+    "base_url",
+    "intro",
+    "desk_name",
+    "desk_address",
+    "desk_hours",
+    "desk_phone",
+    "desk_email",
+)
+_BLOCK_SETTINGS = {"intro", "desk_address", "desk_hours"}
+
+
+# --- value readers: each takes the raw value and the key path for error messages ----------------
+
+
+def _text(value: Any, path: str, *, required: bool = False, block: bool = False) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValidationError({path: _("Phải là chuỗi ký tự.")})
+        value = str(value)
+    value = clean_block(value) if block else clean(value)
+    if required and not value:
+        raise ValidationError({path: _("Không được để trống.")})
+    return value
+
+
+def _date(value: Any, path: str) -> str | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, date):
+        return value.isoformat()
+    try:
+        return date.fromisoformat(str(value).strip()).isoformat()
+    except ValueError:
+        raise ValidationError({path: _("Ngày không hợp lệ (cần dạng YYYY-MM-DD).")}) from None
+
+
+def _parse_timestamp(value: Any) -> datetime:
+    """Read an ISO 8601 timestamp (or datetime) as a naive UTC datetime to the second."""
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        moment = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.replace(microsecond=0)
+
+
+def _format_timestamp(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _timestamp(value: Any, path: str) -> str | None:
+    if value in (None, ""):
+        return None
+    try:
+        return _format_timestamp(_parse_timestamp(value))
+    except (TypeError, ValueError):
+        raise ValidationError({path: _("Thời điểm không hợp lệ (ISO 8601).")}) from None
+
+
+def _int(value: Any, path: str, *, minimum: int = 0, allow_none: bool = False) -> int | None:
+    if value in (None, ""):
+        if allow_none:
+            return None
+        value = 0
+    if isinstance(value, bool):
+        raise ValidationError({path: _("Phải là số nguyên.")})
+    try:
+        number = int(str(value).strip()) if not isinstance(value, int) else value
+    except ValueError:
+        raise ValidationError({path: _("Phải là số nguyên.")}) from None
+    if number < minimum:
+        raise ValidationError({path: _("Không được nhỏ hơn %(n)s.", n=minimum)})
+    return number
+
+
+def _number(value: Any, path: str) -> int | float | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, bool):
+        raise ValidationError({path: _("Phải là một số.")})
+    try:
+        number = float(str(value).strip().replace(",", "."))
+    except ValueError:
+        raise ValidationError({path: _("Phải là một số.")}) from None
+    if not math.isfinite(number) or number < 0:
+        raise ValidationError({path: _("Phải là một số không âm.")})
+    return int(number) if number.is_integer() else number
+
+
+def _choice(value: Any, path: str, choices: type, *, allow_none: bool = False) -> str | None:
+    if value in (None, ""):
+        if allow_none:
+            return None
+        raise ValidationError({path: _("Không được để trống.")})
+    allowed = [c.value for c in choices]
+    if value not in allowed:
+        raise ValidationError(
+            {path: _("Giá trị không hợp lệ; chọn một trong: %(v)s.", v=", ".join(allowed))}
+        )
+    return str(value)
+
+
+def _list(value: Any, path: str) -> list:
+    if value in (None, ""):
+        return []
+    if not isinstance(value, list):
+        raise ValidationError({path: _("Phải là một danh sách.")})
+    return value
+
+
+def _names(value: Any, path: str) -> list[str]:
+    """A list of distinct non-empty names, order kept."""
+    out: list[str] = []
+    for i, item in enumerate(_list(value, path)):
+        name = _text(item, f"{path}.{i}")
+        if name and name not in out:
+            out.append(name)
+    return out
+
+
+def _dict(value: Any, path: str) -> dict:
+    if not isinstance(value, dict):
+        raise ValidationError({path: _("Phải là một đối tượng.")})
+    return value
+
+
+def _code(value: Any, path: str) -> str:
+    code = _text(value, path, required=True)
+    if not CODE_PATTERN.match(code):
+        raise ValidationError({path: _("Mã thủ tục không hợp lệ: %(c)s.", c=code)})
+    return code
+
+
+def _slug(value: Any, path: str) -> str:
+    slug = _text(value, path, required=True)
+    if not SLUG_PATTERN.match(slug):
+        raise ValidationError(
+            {path: _("Tên đường dẫn chỉ gồm chữ thường không dấu, số và dấu '-'.")}
+        )
+    return slug
+
+
+def _optional(reader: Callable, value: Any, path: str) -> Any:
+    return None if value in (None, "") else reader(value, path)
+
+
+# --- normalizers ------------------------------------------------------------------------------
+
+
+def normalize_settings(raw: Any) -> Record:
+    """Return the canonical site-settings record."""
+    raw = _dict(raw or {}, "settings")
+    return {
+        key: _text(raw.get(key), f"settings.{key}", block=key in _BLOCK_SETTINGS)
+        for key in SETTINGS_KEYS
+    }
+
+
+def normalize_agency(raw: Any, path: str = "agency") -> Record:
+    """Return the canonical agency record."""
+    raw = _dict(raw, path)
+    name = _text(raw.get("name"), f"{path}.name", required=True)
+    return {
+        "slug": _slug(raw.get("slug") or slugify(name), f"{path}.slug"),
+        "name": name,
+        "short_name": _text(raw.get("short_name"), f"{path}.short_name"),
+        "kind": _choice(raw.get("kind") or AgencyKind.OTHER, f"{path}.kind", AgencyKind),
+        "parent": _optional(_slug, raw.get("parent"), f"{path}.parent"),
+        "position": _int(raw.get("position"), f"{path}.position"),
+        "address": _text(raw.get("address"), f"{path}.address", block=True),
+        "phone": _text(raw.get("phone"), f"{path}.phone"),
+        "email": _text(raw.get("email"), f"{path}.email"),
+        "website": _text(raw.get("website"), f"{path}.website"),
+        "opening_hours": _text(raw.get("opening_hours"), f"{path}.opening_hours", block=True),
+        "description": _text(raw.get("description"), f"{path}.description", block=True),
+        "valid_from": _date(raw.get("valid_from"), f"{path}.valid_from"),
+        "valid_to": _date(raw.get("valid_to"), f"{path}.valid_to"),
+        "successor": _optional(_slug, raw.get("successor"), f"{path}.successor"),
+    }
+
+
+def normalize_field(raw: Any, path: str = "field") -> Record:
+    """Return the canonical lĩnh vực record."""
+    raw = _dict(raw, path)
+    name = _text(raw.get("name"), f"{path}.name", required=True)
+    return {
+        "slug": _slug(raw.get("slug") or slugify(name), f"{path}.slug"),
+        "code": _text(raw.get("code"), f"{path}.code") or None,
+        "name": name,
+    }
+
+
+def _channel(raw: Any, path: str) -> Record:
+    raw = _dict(raw, path)
+    return {
+        "kind": _choice(raw.get("kind"), f"{path}.kind", ChannelKind),
+        "time_limit_value": _number(raw.get("time_limit_value"), f"{path}.time_limit_value"),
+        "time_limit_unit": _choice(
+            raw.get("time_limit_unit"), f"{path}.time_limit_unit", TimeUnit, allow_none=True
+        ),
+        "time_limit_text": _text(raw.get("time_limit_text"), f"{path}.time_limit_text", block=True),
+        "fee_text": _text(raw.get("fee_text"), f"{path}.fee_text", block=True),
+        "fee_amount": _int(raw.get("fee_amount"), f"{path}.fee_amount", allow_none=True),
+        "note": _text(raw.get("note"), f"{path}.note", block=True),
+    }
+
+
+def _dossier_item(raw: Any, path: str) -> Record:
+    raw = _dict(raw, path)
+    required = raw.get("required", True)
+    if not isinstance(required, bool):
+        raise ValidationError({f"{path}.required": _("Phải là true hoặc false.")})
+    return {
+        "group": _text(raw.get("group"), f"{path}.group"),
+        "name": _text(raw.get("name"), f"{path}.name", required=True, block=True),
+        "originals": _int(raw.get("originals"), f"{path}.originals"),
+        "copies": _int(raw.get("copies"), f"{path}.copies"),
+        "required": required,
+        "note": _text(raw.get("note"), f"{path}.note", block=True),
+        "template_name": _text(raw.get("template_name"), f"{path}.template_name"),
+        "template_url": _text(raw.get("template_url"), f"{path}.template_url"),
+    }
+
+
+def _agency_link(raw: Any, path: str) -> Record:
+    raw = _dict(raw, path)
+    agency = _optional(_slug, raw.get("agency"), f"{path}.agency")
+    name = _text(raw.get("name"), f"{path}.name")
+    if not agency and not name:
+        raise ValidationError({f"{path}.name": _("Cần tên cơ quan hoặc cơ quan trong danh mục.")})
+    return {
+        "role": _choice(raw.get("role") or Role.IMPLEMENTING, f"{path}.role", Role),
+        "agency": agency,
+        "name": name,
+    }
+
+
+def _result(raw: Any, path: str) -> Record:
+    raw = _dict(raw, path)
+    return {
+        "name": _text(raw.get("name"), f"{path}.name", required=True, block=True),
+        "code": _text(raw.get("code"), f"{path}.code") or None,
+    }
+
+
+def _legal_basis(raw: Any, path: str) -> Record:
+    raw = _dict(raw, path)
+    number = _text(raw.get("number"), f"{path}.number")
+    title = _text(raw.get("title"), f"{path}.title", block=True)
+    if not number and not title:
+        raise ValidationError({f"{path}.title": _("Cần số hiệu hoặc trích yếu văn bản.")})
+    return {
+        "number": number,
+        "title": title,
+        "issued_date": _date(raw.get("issued_date"), f"{path}.issued_date"),
+        "issuer": _text(raw.get("issuer"), f"{path}.issuer"),
+    }
+
+
+def _items(raw: Any, path: str, reader: Callable[[Any, str], Record]) -> list[Record]:
+    return [reader(item, f"{path}.{i}") for i, item in enumerate(_list(raw, path))]
+
+
+def normalize_procedure(raw: Any, path: str = "procedure") -> Record:
+    """Return the canonical procedure record, or raise ValidationError naming the bad key."""
+    raw = _dict(raw, path)
+    steps = [
+        step
+        for i, item in enumerate(_list(raw.get("steps"), f"{path}.steps"))
+        if (step := _text(item, f"{path}.steps.{i}", block=True))
+    ]
+    related = _names(raw.get("related"), f"{path}.related")
+    for i, code in enumerate(related):
+        _code(code, f"{path}.related.{i}")
+    return {
+        "code": _code(raw.get("code"), f"{path}.code"),
+        "name": _text(raw.get("name"), f"{path}.name", required=True),
+        "status": _choice(raw.get("status") or Status.DRAFT, f"{path}.status", Status),
+        "decision_number": _text(raw.get("decision_number"), f"{path}.decision_number"),
+        "decision_date": _date(raw.get("decision_date"), f"{path}.decision_date"),
+        "levels": _names(raw.get("levels"), f"{path}.levels"),
+        "procedure_type": _text(raw.get("procedure_type"), f"{path}.procedure_type"),
+        "fields": _names(raw.get("fields"), f"{path}.fields"),
+        "subjects": _names(raw.get("subjects"), f"{path}.subjects"),
+        "agencies": _items(raw.get("agencies"), f"{path}.agencies", _agency_link),
+        "receiving_address": _text(
+            raw.get("receiving_address"), f"{path}.receiving_address", block=True
+        ),
+        "online_level": _choice(
+            raw.get("online_level"), f"{path}.online_level", OnlineLevel, allow_none=True
+        ),
+        "keywords": _names(raw.get("keywords"), f"{path}.keywords"),
+        "description": _text(raw.get("description"), f"{path}.description", block=True),
+        "requirements": _text(raw.get("requirements"), f"{path}.requirements", block=True),
+        "source_url": _text(raw.get("source_url"), f"{path}.source_url"),
+        "steps": steps,
+        "channels": _items(raw.get("channels"), f"{path}.channels", _channel),
+        "dossier": _items(raw.get("dossier"), f"{path}.dossier", _dossier_item),
+        "results": _items(raw.get("results"), f"{path}.results", _result),
+        "legal_bases": _items(raw.get("legal_bases"), f"{path}.legal_bases", _legal_basis),
+        "related": related,
+        "replaced_by": _optional(_code, raw.get("replaced_by"), f"{path}.replaced_by"),
+        "abolished_reason": _text(
+            raw.get("abolished_reason"), f"{path}.abolished_reason", block=True
+        ),
+        "created_at": _timestamp(raw.get("created_at"), f"{path}.created_at"),
+        "updated_at": _timestamp(raw.get("updated_at"), f"{path}.updated_at"),
+    }
+
+
+# --- models → records -------------------------------------------------------------------------
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def settings_record(settings: SiteSettings) -> Record:
+    """The canonical record of the site settings."""
+    return {key: getattr(settings, key) or "" for key in SETTINGS_KEYS}
+
+
+def agency_record(agency: Agency) -> Record:
+    """The canonical record of an agency."""
+    return {
+        "slug": agency.slug,
+        "name": agency.name,
+        "short_name": agency.short_name,
+        "kind": agency.kind,
+        "parent": agency.parent.slug if agency.parent else None,
+        "position": agency.position,
+        "address": agency.address,
+        "phone": agency.phone,
+        "email": agency.email,
+        "website": agency.website,
+        "opening_hours": agency.opening_hours,
+        "description": agency.description,
+        "valid_from": _iso(agency.valid_from),
+        "valid_to": _iso(agency.valid_to),
+        "successor": agency.successor.slug if agency.successor else None,
+    }
+
+
+def field_record(field: Field) -> Record:
+    """The canonical record of a lĩnh vực."""
+    return {"slug": field.slug, "code": field.code, "name": field.name}
+
+
+def _number_out(value: float | None) -> int | float | None:
+    if value is None:
+        return None
+    return int(value) if float(value).is_integer() else value
+
+
+def procedure_record(procedure: Procedure) -> Record:
+    """The canonical record of a procedure, with everything it holds."""
+    return {
+        "code": procedure.code,
+        "name": procedure.name,
+        "status": procedure.status,
+        "decision_number": procedure.decision_number,
+        "decision_date": _iso(procedure.decision_date),
+        "levels": [level.name for level in procedure.levels],
+        "procedure_type": procedure.procedure_type,
+        "fields": [field.name for field in procedure.fields],
+        "subjects": [subject.name for subject in procedure.subjects],
+        "agencies": [
+            {
+                "role": link.role,
+                "agency": link.agency.slug if link.agency else None,
+                "name": link.name,
+            }
+            for link in procedure.agency_links
+        ],
+        "receiving_address": procedure.receiving_address,
+        "online_level": procedure.online_level,
+        "keywords": list(procedure.keywords or []),
+        "description": procedure.description,
+        "requirements": procedure.requirements,
+        "source_url": procedure.source_url,
+        "steps": [step.text for step in procedure.steps],
+        "channels": [
+            {
+                "kind": c.kind,
+                "time_limit_value": _number_out(c.time_limit_value),
+                "time_limit_unit": c.time_limit_unit,
+                "time_limit_text": c.time_limit_text,
+                "fee_text": c.fee_text,
+                "fee_amount": c.fee_amount,
+                "note": c.note,
+            }
+            for c in procedure.channels
+        ],
+        "dossier": [
+            {
+                "group": d.group,
+                "name": d.name,
+                "originals": d.originals,
+                "copies": d.copies,
+                "required": d.required,
+                "note": d.note,
+                "template_name": d.template_name,
+                "template_url": d.template_url,
+            }
+            for d in procedure.dossier
+        ],
+        "results": [{"name": r.name, "code": r.code} for r in procedure.results],
+        "legal_bases": [
+            {
+                "number": b.number,
+                "title": b.title,
+                "issued_date": _iso(b.issued_date),
+                "issuer": b.issuer,
+            }
+            for b in procedure.legal_bases
+        ],
+        "related": [r.code for r in procedure.related],
+        "replaced_by": procedure.replaced_by.code if procedure.replaced_by else None,
+        "abolished_reason": procedure.abolished_reason,
+        "created_at": _format_timestamp(procedure.created_at),
+        "updated_at": _format_timestamp(procedure.updated_at),
+    }
+
+
+# --- records → models (no commit; the calling use case commits) ---------------------------------
+
+
+def _to_date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def _to_datetime(value: str | None) -> datetime | None:
+    return _parse_timestamp(value) if value else None
+
+
+def apply_procedure_fields(procedure: Procedure, record: Record, lookups: Any) -> None:
+    """Copy a canonical procedure record onto `procedure`, replacing every child list.
+
+    `lookups` resolves names and slugs to rows: `agency(slug)`, `field(name)`, `level(name)`,
+    `subject(name)` and `procedure(code)`; it raises ValidationError for what cannot exist.
+    Timestamps are left to the caller.
+    """
+    procedure.code = record["code"]
+    procedure.name = record["name"]
+    procedure.sort_name = sort_key(record["name"])
+    procedure.status = record["status"]
+    procedure.decision_number = record["decision_number"]
+    procedure.decision_date = _to_date(record["decision_date"])
+    procedure.levels = [lookups.level(name) for name in record["levels"]]
+    procedure.procedure_type = record["procedure_type"]
+    procedure.fields = [lookups.field(name) for name in record["fields"]]
+    procedure.subjects = [lookups.subject(name) for name in record["subjects"]]
+    procedure.agency_links = [
+        _agency_link_row(link, i, lookups) for i, link in enumerate(record["agencies"])
+    ]
+    procedure.receiving_address = record["receiving_address"]
+    procedure.online_level = record["online_level"]
+    procedure.keywords = list(record["keywords"])
+    procedure.description = record["description"]
+    procedure.requirements = record["requirements"]
+    procedure.source_url = record["source_url"]
+    procedure.steps = [Step(position=i, text=text) for i, text in enumerate(record["steps"])]
+    procedure.channels = [
+        Channel(position=i, **channel) for i, channel in enumerate(record["channels"])
+    ]
+    procedure.dossier = [
+        DossierItem(position=i, **item) for i, item in enumerate(record["dossier"])
+    ]
+    procedure.results = [Result(position=i, **result) for i, result in enumerate(record["results"])]
+    procedure.legal_bases = [
+        LegalBasis(position=i, **{**basis, "issued_date": _to_date(basis["issued_date"])})
+        for i, basis in enumerate(record["legal_bases"])
+    ]
+    procedure.related = [
+        RelatedProcedure(position=i, code=code) for i, code in enumerate(record["related"])
+    ]
+    procedure.replaced_by = (
+        lookups.procedure(record["replaced_by"]) if record["replaced_by"] else None
+    )
+    procedure.abolished_reason = record["abolished_reason"]
+
+
+def _agency_link_row(link: Record, position: int, lookups: Any) -> ProcedureAgency:
+    agency = lookups.agency(link["agency"]) if link["agency"] else None
+    return ProcedureAgency(role=link["role"], agency=agency, name=link["name"], position=position)
+
+
+def record_timestamps(record: Record) -> tuple[datetime | None, datetime | None]:
+    """The record's created_at and updated_at as naive UTC datetimes (or None)."""
+    return _to_datetime(record["created_at"]), _to_datetime(record["updated_at"])
+
+
+def agency_dates(record: Record) -> tuple[date | None, date | None]:
+    """The agency record's validity dates as dates."""
+    return _to_date(record["valid_from"]), _to_date(record["valid_to"])

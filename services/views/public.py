@@ -1,0 +1,119 @@
+"""Public pages: home, agencies, lĩnh vực, procedures, the CSV list."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, Response, abort, g, render_template
+from flask_babel import format_date, format_datetime
+
+from .. import catalogue, exchange, labels
+from ..errors import NotFound
+from ..models import Role, Status
+
+bp = Blueprint("public", __name__)
+
+
+@bp.app_context_processor
+def site_context() -> dict:
+    """The site settings and shared formatters, for every template."""
+    if "site" not in g:
+        g.site = catalogue.get_settings()
+    return {"site": g.site}
+
+
+# Macros are imported without the template context, so what they need is global.
+bp.add_app_template_global(Role, "Role")
+bp.add_app_template_global(Status, "Status")
+
+
+@bp.app_template_filter("label")
+def label_filter(value: str | None) -> str:
+    return labels.label(value)
+
+
+@bp.app_template_filter("money")
+def money_filter(amount: int | None) -> str:
+    return labels.money(amount)
+
+
+@bp.app_template_filter("day")
+def day_filter(value: date | None) -> str:
+    return format_date(value, "dd/MM/yyyy") if value else ""
+
+
+@bp.app_template_filter("moment")
+def moment_filter(value) -> str:
+    return format_datetime(value, "HH:mm dd/MM/yyyy") if value else ""
+
+
+@bp.app_template_global("time_limit")
+def time_limit_global(value: float | None, unit: str | None) -> str:
+    return labels.time_limit(value, unit)
+
+
+@bp.get("/")
+def index():
+    return render_template(
+        "public/index.html",
+        browse=catalogue.browse(),
+        recent=catalogue.recent_procedures(),
+    )
+
+
+@bp.get("/co-quan")
+def agencies():
+    return render_template("public/agencies.html", nodes=catalogue.agency_tree())
+
+
+@bp.get("/co-quan/<slug>")
+def agency(slug: str):
+    try:
+        found = catalogue.get_agency(slug)
+    except NotFound as error:
+        abort(404, description=str(error))
+    return render_template(
+        "public/agency.html",
+        agency=found,
+        groups=catalogue.agency_procedures(found),
+        abolished=catalogue.agency_procedures(found, status=Status.ABOLISHED),
+        predecessors=catalogue.predecessors(found),
+    )
+
+
+@bp.get("/linh-vuc")
+def fields():
+    return render_template("public/fields.html", fields=catalogue.browse()["fields"])
+
+
+@bp.get("/linh-vuc/<slug>")
+def field(slug: str):
+    try:
+        found = catalogue.get_field(slug)
+    except NotFound as error:
+        abort(404, description=str(error))
+    return render_template(
+        "public/field.html", field=found, procedures=catalogue.field_procedures(found)
+    )
+
+
+@bp.get("/thu-tuc/<code>")
+def procedure(code: str):
+    try:
+        found = catalogue.get_procedure(code)
+    except NotFound as error:
+        abort(404, description=str(error))
+    return render_template(
+        "public/procedure.html",
+        procedure=found,
+        related=catalogue.procedures_by_code([r.code for r in found.related]),
+    )
+
+
+@bp.get("/thu-tuc.csv")
+def procedures_csv():
+    return Response(
+        exchange.procedures_csv(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="danh-muc-thu-tuc.csv"'},
+    )
