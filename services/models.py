@@ -208,6 +208,9 @@ class Procedure(Base):
     abolished_reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # When staff last saved this procedure in the portal (None: never edited here). Local state,
+    # not part of the record: an import of an older version must not silently overwrite it.
+    local_edit_at: Mapped[datetime | None]
     # Optimistic locking: an UPDATE that finds another version raises StaleDataError.
     version: Mapped[int] = mapped_column(default=1)
 
