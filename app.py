@@ -73,7 +73,7 @@ def _instance_secret(path: Path) -> str:
 
 
 def register_extensions(app: Flask) -> None:
-    models.db.init_app(app)
+    models.init_app(app)
     babel.init_app(app)
     csrf.init_app(app)
 

@@ -38,7 +38,7 @@ def app(tmp_path: Path) -> Iterator[Flask]:
     application = _make_app(tmp_path / "instance")
     with application.app_context():
         setup.create_schema()
-    yield application
+    return application
 
 
 @pytest.fixture(scope="session")
