@@ -18,12 +18,12 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from .. import catalogue, exchange, records
 from ..errors import Conflict, ValidationError
 from ..exchange import ImportReport, Skip
-from ..models import Agency, db
+from ..models import Agency, Field, db
 from . import csdl2021, doc_export, portal_json, xlsx_list
 from .agencies import Resolver, read_mapping
 from .items import Item
@@ -69,12 +69,15 @@ def run_import(
     """
     started = time.perf_counter()
     run = _Run(ImportReport(dry_run=dry_run), Resolver(mapping))
+    fields_before = _count_fields()
     try:
         for path in files_in(paths):
             run.read(path)
             if progress:
                 progress(path)
         run.flush()
+        # Readers create lĩnh vực as records name them; count them all, catalogue files' too.
+        run.report.fields["created"] = _count_fields() - fields_before
     except Exception:
         db.session.rollback()
         raise
@@ -87,6 +90,10 @@ def run_import(
         for hook in AFTER_IMPORT:
             hook(run.report)
     return run.report
+
+
+def _count_fields() -> int:
+    return db.session.execute(select(func.count(Field.id))).scalar_one()
 
 
 class _Run:
@@ -193,7 +200,13 @@ class _Run:
         stored = self.lookups.existing(item.record["code"]) if item.keys else None
         if stored is None:
             return item.record
-        merged = records.procedure_record(stored)
-        merged.update({key: item.record[key] for key in item.keys})
+        current = records.procedure_record(stored)
+        merged = {**current, **{key: item.record[key] for key in item.keys}}
+        if "agencies" in item.keys:
+            # The source names agencies of some roles only: keep the stored ones of the others.
+            roles = {link["role"] for link in item.record["agencies"]}
+            merged["agencies"] = item.record["agencies"] + [
+                link for link in current["agencies"] if link["role"] not in roles
+            ]
         merged["updated_at"] = item.record["updated_at"]
         return merged

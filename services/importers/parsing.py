@@ -407,17 +407,20 @@ def counts(raw: object) -> tuple[int, int]:
 # --- legal bases ------------------------------------------------------------------------------------
 
 # A legal document number: "123/2015/NĐ-CP", "60/2014/QH13", "12/2021/QĐ-TTg", "163/QĐ-BTP",
-# "191/2005/TTLT/BQP-BLĐTBXH-BTC". A capital that starts a lowercase word ends it ("NĐ-CPNghị").
+# "191/2005/TTLT/BQP-BLĐTBXH-BTC", "66.7/2025/NQ-CP". A capital that starts a small-letter word
+# ends it ("NĐ-CPNghị"), except before "số", the next column's prefix ("TT-NHNNsố 50/...").
 # A year glued before it is the end of the previous title ("Luật Cư trú 202068/2020/QH14").
-_SEGMENT = rf"(?:TTg|[A-ZĐ](?:[A-ZĐ](?![{LOWER}]))*(?:(?<=QH)\d{{1,2}})?)"
+_SEGMENT = rf"(?:TTg|[A-ZĐ](?:[A-ZĐ](?!(?!số)[{LOWER}]))*(?:(?<=QH)\d{{1,2}})?)"
 LEGAL_NUMBER = re.compile(
     rf"(?:(?<![\d/])|(?<=QH\d\d))(?:(?:19|20)\d\d(?=\d{{1,3}}/))?"
-    rf"(?P<number>\d{{1,4}}[a-z]?(?:/\d{{4}})?/{_SEGMENT}(?:[-/]{_SEGMENT})*)"
+    rf"(?P<number>\d{{1,4}}(?:\.\d{{1,2}}(?=/))?[a-z]?(?:/\d{{4}})?/{_SEGMENT}(?:[-/]{_SEGMENT})*)"
 )
 _LEGAL_HEADER = "Tên văn bản pháp lýMã văn bản"
+# The number column may start with the document's kind glued to the title: "...tín dụngLuật số
+# 32/2024/QH15", "...Nghị định 101/2024/NĐ-CPNghị định 101/2024/NĐ-CP".
 _NUMBER_PREFIX = re.compile(
-    rf"(?<=[{LOWER}.,;)0-9])(?:(?:Luật|Nghị định|Thông tư|Quyết định|Nghị quyết|Pháp lệnh|"
-    rf"Thông tư liên tịch|Lệnh)\s+)?[Ss]ố\s*$"
+    r"(?:(?<=\S)|^)(?:(?:Luật|Nghị định|Thông tư liên tịch|Thông tư|Quyết định|Nghị quyết|"
+    r"Pháp lệnh|Lệnh)\s*)?(?:[Ss]ố\s*:?)?\s*$"
 )
 _DATE = re.compile(r"ngày\s+(\d{1,2})\s*(?:/|tháng)\s*(\d{1,2})\s*(?:/|năm)\s*(\d{4})")
 
@@ -446,6 +449,19 @@ def to_date(day: str, month: str, year: str) -> str | None:
         return None
 
 
+def _starts_row_end(text: str, match: re.Match, following: list[re.Match]) -> bool:
+    """Whether a number followed at once by another number ends a row. It does not when the
+    next number repeats it ("Luật 54/2014/QH1354/2014/QH13": the title ends with the number) or
+    when it sits in the title after a space ("... bởi Nghị định số 232/2025/NĐ-CP34/2025/TT-..."),
+    only when it is glued to the title as the number column is ("dụngLuật số 32/2024/QH15")."""
+    if following and following[0].group("number") == match.group("number"):
+        return False
+    before = text[: match.start("number")]
+    prefix = _NUMBER_PREFIX.search(before)
+    start = prefix.start() if prefix else len(before)
+    return start > 0 and not before[start - 1].isspace()
+
+
 def portal_legal_bases(raw: object) -> list[Record]:
     """The "Căn cứ pháp lý" table of the portal's page: title then number, run together. A
     number ends a row when the next title is glued to it; numbers inside a title are followed
@@ -459,9 +475,12 @@ def portal_legal_bases(raw: object) -> list[Record]:
         return []
     rows: list[Record] = []
     start = 0
-    for match in LEGAL_NUMBER.finditer(text):
+    matches = list(LEGAL_NUMBER.finditer(text))
+    for i, match in enumerate(matches):
         after = text[match.end() : match.end() + 1]
-        if after and (after.isspace() or after in ',.;:)]”"' or after.isdigit()):
+        if after and (after.isspace() or after in ',.;:)]”"-'):
+            continue
+        if after.isdigit() and not _starts_row_end(text, match, matches[i + 1 : i + 2]):
             continue
         title = _NUMBER_PREFIX.sub("", text[start : match.start()])
         start = match.end()
