@@ -59,6 +59,7 @@ def export_csv_command(path: Path, everything: bool) -> None:
 
 
 @click.command("import")
+@with_appcontext
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Report what would change; change nothing.")
 @click.option(

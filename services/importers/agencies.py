@@ -12,6 +12,7 @@ guessed from the name. Nothing here touches the database: the import run creates
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 import tomllib
 from functools import cache
@@ -93,6 +94,7 @@ _SUFFIX = re.compile(
 )
 _PROVINCE_WORDS = r"(?i:tỉnh|thành phố|tp\.?)\s*[A-ZĐ]"
 _PROVINCE = re.compile(rf"\s(?:-\s*)?({_PROVINCE_WORDS}.*)$")
+_OFFICE_OF = re.compile(r"^(?:Văn phòng|Bộ phận một cửa)\s+(.+)$", re.IGNORECASE)
 _NOT_MINISTRY = (
     "bo phan", "bo chi huy", "bo tu lenh", "bo tham muu", "bo tong tham muu", "bo doi", "bo truong",
 )  # fmt: skip
@@ -196,7 +198,7 @@ def _looks_like_agency(name: str) -> bool:
     thẩm quyền...") is not an agency."""
     if not name or not name[0].isupper() or len(name) > 250:
         return False
-    glued = any(a.islower() and b.isupper() for a, b in zip(name, name[1:], strict=False))
+    glued = any(a.islower() and b.isupper() for a, b in itertools.pairwise(name))
     return not glued and not fold(name).startswith(_NOT_AGENCY)
 
 
@@ -226,6 +228,10 @@ class Resolver:
         base, above = _base(name)
         if above and key(base) in self.table.index:
             return self.table.index[key(base)]
+        office = _OFFICE_OF.match(name)
+        if not above and office and key(office.group(1)) in self.table.index:
+            # "Văn phòng Sở Tư pháp": the office of a known agency hangs under it.
+            above = office.group(1)
         if above and _PROVINCE.match(f" {above}"):
             parent = self._province(above)
         else:

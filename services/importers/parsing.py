@@ -8,6 +8,7 @@ reading the same file twice gives the same record.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from datetime import date
@@ -16,6 +17,8 @@ from ..models import ChannelKind, TimeUnit
 from ..records import Record
 from ..text import clean, clean_block, fold
 
+# Vietnamese small vowels: a capital followed by one starts a word.
+VOWELS = "aàáảãạăằắẳẵặâầấẩẫậeèéẻẽẹêềếểễệiìíỉĩịoòóỏõọôồốổỗộơờớởỡợuùúủũụưừứửữựyỳýỷỹỵ"
 # Vietnamese small letters, for character classes ("[à-ỹ]" would take capitals too).
 LOWER = (
     "aàáảãạăằắẳẵặâầấẩẫậbcdđeèéẻẽẹêềếểễệfghiìíỉĩịjklmnoòóỏõọôồốổỗộơờớởỡợpqrstuùúủũụưừứửữựvwxyỳýỷỹỵz"
@@ -34,19 +37,26 @@ def prepare(value: object) -> str:
     return re.sub(r"</?p>", "", text)
 
 
-def is_empty(value: object) -> bool:
+def _empty(text: str) -> bool:
+    # Cheap length test first: folding long texts is what a large import spends its time on.
+    return not text or (len(text) <= 20 and fold(text) in _EMPTY)
+
+
+def is_empty(raw: object) -> bool:
     """True for nothing, blank text and the portal's "Không có thông tin"."""
-    return fold(prepare(value)) in _EMPTY or not clean(prepare(value))
+    return _empty(clean(prepare(raw)))
 
 
 def value(raw: object) -> str:
     """One-line text, "" for the portal's empty markers."""
-    return "" if is_empty(raw) else clean(prepare(raw))
+    text = clean(prepare(raw))
+    return "" if _empty(text) else text
 
 
 def block(raw: object) -> str:
     """Multi-line text, "" for the portal's empty markers."""
-    return "" if is_empty(raw) else clean_block(prepare(raw))
+    text = clean_block(prepare(raw))
+    return "" if _empty(clean(text)) else text
 
 
 def optional_block(raw: object) -> str:
@@ -147,7 +157,10 @@ def unit_in(text: str, number: int | float) -> TimeUnit | None:
 
 
 _CURRENCY_VND = r"(?:việt nam đồng|vnđ|vnd|đồng|đ)"
-_AMOUNT = re.compile(rf"(\d[\d.,]*)\s*{_CURRENCY_VND}(?![{LOWER}])", re.IGNORECASE)
+# An amount in đồng; not a year ("... năm 2016 Đồng (Thông tư ...)").
+_AMOUNT = re.compile(
+    rf"(?<![\d.,/])(?<!năm )(\d[\d.,]*)\s*{_CURRENCY_VND}(?![{LOWER}])", re.IGNORECASE
+)
 _OTHER_CURRENCY = re.compile(r"\d\s*(?:usd|eur|\$)", re.IGNORECASE)
 
 
@@ -178,7 +191,7 @@ def fee_amount(raw: object) -> int | None:
     return None
 
 
-# --- set (a): the channel table run together -------------------------------------------------------
+# --- set (a): the channel table run together ---------------------------------------------------
 
 _CHANNEL_HEADER = "Hình thức nộpThời gianPhí, lệ phíMô tả"
 _ROW_START = re.compile(r"(Trực tiếp|Trực tuyến|Dịch vụ bưu chính)(?=\d|Không)")
@@ -260,7 +273,9 @@ def _fee_cell(rest: str) -> tuple[str, int | None, str]:
     if not money:
         return "", None, rest
     end = _note_end(rest, money.end())
-    amount = dong(money.group(1)) if money.group(1) and money.group(2) != "USD" else None
+    # "155 VNĐ(... 155 USD/thẻ)": a note in dollars means the amount is not in đồng.
+    dollars = money.group(2) == "USD" or "USD" in rest[money.end() : end]
+    amount = dong(money.group(1)) if money.group(1) and not dollars else None
     return rest[:end], amount, rest[end:]
 
 
@@ -307,8 +322,9 @@ def portal_channels(raw: object) -> list[Record]:
 _DOSSIER_HEADER = "Tên giấy tờMẫu đơn, tờ khaiSố lượng"
 # The count cell: one digit (a year or form number may be glued before it), "bản chính", and
 # optionally the copies; not followed by a word (then it is part of a name: "nộp 02 bản chính tờ").
-_COUNT = re.compile(r"(\d) ?bản chính(?:\s*,\s*(\d) ?bản sao)?(?! [^\W\d_])")
-_FILE = re.compile(rf"\.(?:docx?|pdf|xlsx?|rtf|odt|zip|rar|jpe?g|png)(?![{LOWER}])", re.IGNORECASE)
+# A zero-padded count after a space ("nộp 02 bản chính.") is part of a name: the count cell is not.
+_COUNT = re.compile(r"(?<![\s(]0)(\d) ?bản chính(?:\s*,\s*(\d) ?bản sao)?(?! [^\W\d_])")
+_FILE = re.compile(rf"\.(?i:docx?|pdf|xlsx?|rtf|odt|zip|rar|jpe?g|png)(?![{LOWER}])")
 _GLUE = ';.)”"'
 
 
@@ -317,7 +333,11 @@ def _is_boundary(text: str, i: int, *, strong: bool) -> bool:
     weaker, a capital glued after a small letter or digit ("theo mẫuMẫu TK01.docx")."""
     here, before = text[i], text[i - 1]
     if strong:
-        return (before in _GLUE and here.isalpha()) or (before == ":" and not here.isspace())
+        return (
+            (before in _GLUE and here.isalpha())
+            or (before in ");" and here.isdigit())
+            or (before == ":" and not here.isspace())
+        )
     return (here.isupper() and (before.islower() or before.isdigit())) or (
         here.isdigit() and before.islower()
     )
@@ -404,13 +424,16 @@ def counts(raw: object) -> tuple[int, int]:
     return (int(originals.group(1)) if originals else 0, int(copies.group(1)) if copies else 0)
 
 
-# --- legal bases ------------------------------------------------------------------------------------
+# --- legal bases ---------------------------------------------------------------------------------
 
 # A legal document number: "123/2015/NĐ-CP", "60/2014/QH13", "12/2021/QĐ-TTg", "163/QĐ-BTP",
-# "191/2005/TTLT/BQP-BLĐTBXH-BTC", "66.7/2025/NQ-CP". A capital that starts a small-letter word
-# ends it ("NĐ-CPNghị"), except before "số", the next column's prefix ("TT-NHNNsố 50/...").
+# "191/2005/TTLT/BQP-BLĐTBXH-BTC", "66.7/2025/NQ-CP". The capital that starts the next title's
+# first word ends it ("NĐ-CPNghị").
 # A year glued before it is the end of the previous title ("Luật Cư trú 202068/2020/QH14").
-_SEGMENT = rf"(?:TTg|[A-ZĐ](?:[A-ZĐ](?!(?!số)[{LOWER}]))*(?:(?<=QH)\d{{1,2}})?)"
+# A capital followed by a small vowel or a Vietnamese two-letter onset (ch, gh, gi, kh, ng, nh,
+# ph, qu, th, tr) starts a word; one followed by another small letter ("NHNNsố") does not.
+_WORD_START = rf"(?:[{VOWELS}]|(?<=[CKPT])h|(?<=G)[hi]|(?<=N)[gh]|(?<=Q)u|(?<=T)r)"
+_SEGMENT = rf"(?:TTg|[A-ZĐ](?:[A-ZĐ](?!{_WORD_START}))*(?:(?<=QH)\d{{1,2}})?)"
 LEGAL_NUMBER = re.compile(
     rf"(?:(?<![\d/])|(?<=QH\d\d))(?:(?:19|20)\d\d(?=\d{{1,3}}/))?"
     rf"(?P<number>\d{{1,4}}(?:\.\d{{1,2}}(?=/))?[a-z]?(?:/\d{{4}})?/{_SEGMENT}(?:[-/]{_SEGMENT})*)"
@@ -419,7 +442,7 @@ _LEGAL_HEADER = "Tên văn bản pháp lýMã văn bản"
 # The number column may start with the document's kind glued to the title: "...tín dụngLuật số
 # 32/2024/QH15", "...Nghị định 101/2024/NĐ-CPNghị định 101/2024/NĐ-CP".
 _NUMBER_PREFIX = re.compile(
-    r"(?:(?<=\S)|^)(?:(?:Luật|Nghị định|Thông tư liên tịch|Thông tư|Quyết định|Nghị quyết|"
+    r"(?:(?<=\S)|^)(?=\S)(?:(?:Luật|Nghị định|Thông tư liên tịch|Thông tư|Quyết định|Nghị quyết|"
     r"Pháp lệnh|Lệnh)\s*)?(?:[Ss]ố\s*:?)?\s*$"
 )
 _DATE = re.compile(r"ngày\s+(\d{1,2})\s*(?:/|tháng)\s*(\d{1,2})\s*(?:/|năm)\s*(\d{4})")
@@ -482,7 +505,7 @@ def portal_legal_bases(raw: object) -> list[Record]:
             continue
         if after.isdigit() and not _starts_row_end(text, match, matches[i + 1 : i + 2]):
             continue
-        title = _NUMBER_PREFIX.sub("", text[start : match.start()])
+        title = _NUMBER_PREFIX.sub("", text[start : match.start("number")])
         start = match.end()
         _add_basis(rows, clean(title).strip(" ,;"), match.group("number"))
     leftover = clean(text[start:]).strip(" ,;")
@@ -546,6 +569,6 @@ def steps(raw: object) -> list[str]:
         starts = [m.start() for m in pattern.finditer(text)]
         if len(starts) >= 2:
             cuts = ([0] if starts[0] > 0 else []) + starts + [len(text)]
-            parts = [clean_block(text[a:b]) for a, b in zip(cuts, cuts[1:], strict=False)]
+            parts = [clean_block(text[a:b]) for a, b in itertools.pairwise(cuts)]
             return [part for part in parts if part]
     return [text]
