@@ -63,14 +63,15 @@ def run_import(
 
     `mapping` maps canonical agency slugs to the locality's own agency slugs (see
     agencies.read_mapping); `progress` is called after each file. With `dry_run` the report is
-    computed and nothing is kept. Files that cannot be read and procedures that cannot be
-    stored are reported and skipped. Raises ValidationError when the mapping names an agency
-    that does not exist or a catalogue file has a bad agency; any error rolls back everything.
+    computed and nothing is kept. Files that cannot be read (a catalogue file with a bad
+    agency included) and procedures that cannot be stored are reported and skipped. Raises
+    ValidationError when the mapping names an agency that does not exist; that or any other
+    error (disk full, a bug) rolls back everything.
     """
     started = time.perf_counter()
     run = _Run(ImportReport(dry_run=dry_run), Resolver(mapping))
     fields_before = _count_fields()
-    try:
+    with exchange.one_transaction(dry_run=dry_run):
         for path in files_in(paths):
             run.read(path)
             if progress:
@@ -78,13 +79,6 @@ def run_import(
         run.flush()
         # Readers create lĩnh vực as records name them; count them all, catalogue files' too.
         run.report.fields["created"] = _count_fields() - fields_before
-    except Exception:
-        db.session.rollback()
-        raise
-    if dry_run:
-        db.session.rollback()
-    else:
-        db.session.commit()
     run.report.seconds = time.perf_counter() - started
     if not dry_run:
         for hook in AFTER_IMPORT:

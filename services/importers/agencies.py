@@ -266,7 +266,7 @@ class Resolver:
             )
         return slug
 
-    def local(self, slug: str) -> str:
+    def local(self, slug: str | None) -> str | None:
         """The slug procedures link to: the locality's own agency when the map names one."""
         return self.mapping.get(slug, slug)
 
@@ -291,9 +291,7 @@ class Resolver:
             if record is None:
                 return
             add(record["parent"])
-            out[slug] = (
-                {**record, "parent": self.local(record["parent"])} if record["parent"] else record
-            )
+            out[slug] = {**record, "parent": self.local(record["parent"])}
 
         for link in links:
             add(link["agency"])

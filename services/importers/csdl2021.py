@@ -22,7 +22,6 @@ from . import parsing
 from .agencies import Resolver
 from .items import Item, build
 
-NAME = "csdl-2021"
 _KEYS = {"_id", "title", "Cách thức thực hiện", "Thành phần hồ sơ"}
 _OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
 

@@ -16,7 +16,6 @@ from . import parsing
 from .agencies import Resolver, ministry_of
 from .items import Item, build
 
-NAME = "doc-export"
 ROLES = (
     ("cơ_quan_thực_hiện", Role.IMPLEMENTING),
     ("cơ_quan_có_thẩm_quyền", Role.COMPETENT),

@@ -193,7 +193,7 @@ def fee_amount(raw: object) -> int | None:
 
 # --- set (a): the channel table run together ---------------------------------------------------
 
-_CHANNEL_HEADER = "Hình thức nộpThời gianPhí, lệ phíMô tả"
+CHANNEL_HEADER = "Hình thức nộpThời gianPhí, lệ phíMô tả"
 _ROW_START = re.compile(r"(Trực tiếp|Trực tuyến|Dịch vụ bưu chính)(?=\d|Không)")
 _TIME_CELL = re.compile(r"(\d+(?:[.,]\d+)?)( ?(?:Ngày làm việc|Ngày|Giờ|Tháng))?")
 _MONEY = re.compile(rf"(\d[\d,.]*)? ?(Việt Nam Đồng|VNĐ|Đồng|USD)(?![{LOWER}])")
@@ -301,8 +301,8 @@ def _channel_row(kind: str, row: str) -> Record:
 def portal_channels(raw: object) -> list[Record]:
     """The "Cách thức thực hiện" table of the portal's page, one channel per row."""
     text = prepare(raw)
-    if text.startswith(_CHANNEL_HEADER):
-        text = text[len(_CHANNEL_HEADER) :]
+    if text.startswith(CHANNEL_HEADER):
+        text = text[len(CHANNEL_HEADER) :]
     if is_empty(text):
         return []
     starts = list(_ROW_START.finditer(text))
@@ -319,7 +319,7 @@ def portal_channels(raw: object) -> list[Record]:
 
 # --- dossier --------------------------------------------------------------------------------------
 
-_DOSSIER_HEADER = "Tên giấy tờMẫu đơn, tờ khaiSố lượng"
+DOSSIER_HEADER = "Tên giấy tờMẫu đơn, tờ khaiSố lượng"
 # The count cell: one digit (a year or form number may be glued before it), "bản chính", and
 # optionally the copies; not followed by a word (then it is part of a name: "nộp 02 bản chính tờ").
 # A zero-padded count after a space ("nộp 02 bản chính.") is part of a name: the count cell is not.
@@ -387,9 +387,9 @@ def portal_dossier(raw: object) -> list[Record]:
     """The "Thành phần hồ sơ" tables of the portal's page: each table's heading is the group
     of the items under it."""
     text = prepare(raw)
-    if _DOSSIER_HEADER not in text:
+    if DOSSIER_HEADER not in text:
         return []
-    sections = text.split(_DOSSIER_HEADER)
+    sections = text.split(DOSSIER_HEADER)
     group = _heading(sections[0])
     items: list[Record] = []
     for i, section in enumerate(sections[1:], start=1):
@@ -438,7 +438,7 @@ LEGAL_NUMBER = re.compile(
     rf"(?:(?<![\d/])|(?<=QH\d\d))(?:(?:19|20)\d\d(?=\d{{1,3}}/))?"
     rf"(?P<number>\d{{1,4}}(?:\.\d{{1,2}}(?=/))?[a-z]?(?:/\d{{4}})?/{_SEGMENT}(?:[-/]{_SEGMENT})*)"
 )
-_LEGAL_HEADER = "Tên văn bản pháp lýMã văn bản"
+LEGAL_HEADER = "Tên văn bản pháp lýMã văn bản"
 # The number column may start with the document's kind glued to the title: "...tín dụngLuật số
 # 32/2024/QH15", "...Nghị định 101/2024/NĐ-CPNghị định 101/2024/NĐ-CP".
 _NUMBER_PREFIX = re.compile(
@@ -485,15 +485,17 @@ def _starts_row_end(text: str, match: re.Match, following: list[re.Match]) -> bo
     return start > 0 and not before[start - 1].isspace()
 
 
+def legal_table(raw: object) -> str:
+    """The rows of the "Căn cứ pháp lý" table, without its header and without the next
+    section's heading that some pages run into it."""
+    return prepare(raw).removeprefix(LEGAL_HEADER).split("Cơ quan thực hiện")[0]
+
+
 def portal_legal_bases(raw: object) -> list[Record]:
     """The "Căn cứ pháp lý" table of the portal's page: title then number, run together. A
     number ends a row when the next title is glued to it; numbers inside a title are followed
     by a space or punctuation."""
-    text = prepare(raw)
-    if text.startswith(_LEGAL_HEADER):
-        text = text[len(_LEGAL_HEADER) :]
-    # Some pages run the next section's heading into the table.
-    text = text.split("Cơ quan thực hiện")[0]
+    text = legal_table(raw)
     if is_empty(text):
         return []
     rows: list[Record] = []

@@ -14,7 +14,6 @@ from . import parsing
 from .agencies import Resolver, ministry_of
 from .items import Item, build
 
-NAME = "portal-json"
 _KEYS = {"ma_thu_tuc", "ten_thu_tuc", "cach_thuc_thuc_hien", "thanh_phan_ho_so"}
 ROLES = (
     ("co_quan_thuc_hien", Role.IMPLEMENTING),

@@ -11,23 +11,19 @@ from ..records import Record
 from . import parsing, portal_json
 
 
-def _text(raw: dict, key: str, header: str = "") -> str:
-    text = parsing.prepare(raw.get(key)).replace(header, "") if header else raw.get(key)
-    return parsing.value(text).strip(" -")
-
-
 def _has_channels(raw: dict) -> bool:
-    return bool(_text(raw, "cach_thuc_thuc_hien", "Hình thức nộpThời gianPhí, lệ phíMô tả"))
+    return not parsing.is_empty(
+        parsing.prepare(raw.get("cach_thuc_thuc_hien")).replace(parsing.CHANNEL_HEADER, "")
+    )
 
 
 def _has_dossier(raw: dict) -> bool:
     # Some pages hold misplaced step text here, without the dossier table.
-    return "Tên giấy tờMẫu đơn, tờ khaiSố lượng" in parsing.prepare(raw.get("thanh_phan_ho_so"))
+    return parsing.DOSSIER_HEADER in parsing.prepare(raw.get("thanh_phan_ho_so"))
 
 
 def _has_legal_bases(raw: dict) -> bool:
-    text = _text(raw, "can_cu_phap_ly", "Tên văn bản pháp lýMã văn bản")
-    return bool(parsing.value(text.split("Cơ quan thực hiện")[0]))
+    return not parsing.is_empty(parsing.legal_table(raw.get("can_cu_phap_ly")))
 
 
 def _has_results(raw: dict) -> bool:

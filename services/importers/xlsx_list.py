@@ -20,7 +20,6 @@ from . import parsing
 from .agencies import Resolver
 from .items import Item, build
 
-NAME = "xlsx-list"
 KEYS = ("code", "name", "agencies", "fields")
 _HEADER = ("ma so", "ten", "co quan ban hanh", "co quan thuc hien", "linh vuc")
 
