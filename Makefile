@@ -17,6 +17,7 @@ test: $(VENV)/.installed system-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
+	./.ci/postgres-tests
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
@@ -36,8 +37,9 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements.txt -r requirements-dev.txt
 	touch $@
 
-# Programs the tests drive: Debian's Chromium for the browser tests. Installed when missing
-# and this user can (root); otherwise the browser tests say why they cannot run.
+# Programs the tests drive: Debian's Chromium for the browser tests, PostgreSQL for the second
+# database pass. Installed when missing and this user can (root); otherwise the tests say why
+# they cannot run.
 system-deps:
 	@./.ci/system-deps
 
