@@ -8,7 +8,7 @@ FLASK := $(BIN)/flask --app app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint format system-deps instance clean
+.PHONY: run test lint format messages system-deps instance clean
 
 run: $(VENV)/.installed instance
 	$(FLASK) run --host $(HOST) --port $(PORT)
@@ -26,6 +26,13 @@ lint: $(VENV)/.installed
 format: $(VENV)/.installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# The interface's strings (Vietnamese, the source language) for translators: start a language
+# with `pybabel init -i translations/messages.pot -d translations -l en`, compile with
+# `pybabel compile -d translations`.
+messages: $(VENV)/.installed
+	mkdir -p translations
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o translations/messages.pot .
 
 # Create the database and instance folders; load the demo catalogue when the database is empty.
 instance: $(VENV)/.installed
