@@ -180,6 +180,7 @@ class Level(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(100), unique=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
+    sort_name: Mapped[str] = mapped_column(String(800), default="")  # text.level_sort_key
 
 
 class Subject(Base):
@@ -190,6 +191,7 @@ class Subject(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(200), unique=True)
     name: Mapped[str] = mapped_column(String(300), unique=True)
+    sort_name: Mapped[str] = mapped_column(String(800), default="")
 
 
 procedure_field = Table(
@@ -221,7 +223,7 @@ class Procedure(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(50), unique=True)
     name: Mapped[str] = mapped_column(Text)
-    sort_name: Mapped[str] = mapped_column(String(2000), default="")
+    sort_name: Mapped[str] = mapped_column(String(800), default="")
     status: Mapped[str] = mapped_column(String(32), default=Status.DRAFT)
     decision_number: Mapped[str] = mapped_column(String(200), default="")
     decision_date: Mapped[date | None]
@@ -246,8 +248,10 @@ class Procedure(Base):
 
     replaced_by: Mapped[Procedure | None] = relationship(remote_side=[id])
     fields: Mapped[list[Field]] = relationship(secondary=procedure_field, order_by=Field.sort_name)
-    levels: Mapped[list[Level]] = relationship(secondary=procedure_level, order_by=Level.id)
-    subjects: Mapped[list[Subject]] = relationship(secondary=procedure_subject, order_by=Subject.id)
+    levels: Mapped[list[Level]] = relationship(secondary=procedure_level, order_by=Level.sort_name)
+    subjects: Mapped[list[Subject]] = relationship(
+        secondary=procedure_subject, order_by=Subject.sort_name
+    )
     agency_links: Mapped[list[ProcedureAgency]] = relationship(
         back_populates="procedure",
         cascade="all, delete-orphan",
