@@ -427,14 +427,6 @@ class Lookups:
         self._cache[(Procedure, procedure.code)] = procedure
 
 
-# Lists the model keeps as sets (read back in its own order, not the record's).
-_SET_KEYS = ("levels", "fields", "subjects")
-
-
-def _unordered(record: Record) -> Record:
-    return {**record, **{key: sorted(record[key]) for key in _SET_KEYS}}
-
-
 def store_procedure(record: Record, lookups: Lookups | None = None) -> tuple[Procedure, str]:
     """Insert or update the procedure a canonical record describes (flush only).
 
@@ -457,7 +449,7 @@ def store_procedure(record: Record, lookups: Lookups | None = None) -> tuple[Pro
         incoming = {**record, "created_at": current["created_at"]}
         if not record["updated_at"]:
             incoming["updated_at"] = current["updated_at"]
-        if _unordered(incoming) == _unordered(current):
+        if incoming == current:
             return procedure, "unchanged"
         edited = procedure.local_edit_at
         if edited is not None and (updated_at is None or updated_at <= edited):

@@ -209,25 +209,30 @@ def portal_pages(real_data: Path) -> Path:
     return real_data / "chatbot_tthc" / "data" / "raw"
 
 
+def _sqlite_app(instance: Path) -> Flask:
+    # The full import is measured and copied as a SQLite file, whatever the test database.
+    return _make_app(instance, SQLALCHEMY_DATABASE_URI=f"sqlite:///{instance / 'tthc.sqlite3'}")
+
+
 @pytest.fixture(scope="session")
 def portal_import(tmp_path_factory: pytest.TempPathFactory, portal_pages: Path):
     """An instance with all of set (a) imported through `flask import`, once per session;
     returns the instance folder and the command's output. Copy it before changing it."""
     instance = tmp_path_factory.mktemp("portal") / "instance"
-    application = _make_app(instance)
+    application = _sqlite_app(instance)
     with application.app_context():
         setup.create_schema()
     result = application.test_cli_runner().invoke(args=["import", str(portal_pages)])
-    with application.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    _close(application)
     assert result.exit_code == 0, result.output
     return instance, result.output
 
 
 @pytest.fixture
-def portal_app(portal_import, tmp_path: Path) -> Flask:
-    """An app on a private copy of the instance with set (a) imported."""
+def portal_app(portal_import, tmp_path: Path) -> Iterator[Flask]:
+    """An app on a private copy of the SQLite instance with set (a) imported."""
     instance = tmp_path / "instance"
     shutil.copytree(portal_import[0], instance)
-    return _make_app(instance)
+    application = _sqlite_app(instance)
+    yield application
+    _close(application)
