@@ -76,7 +76,7 @@ def import_command(paths: tuple[Path, ...], dry_run: bool, agency_map: Path | No
     files = importers.files_in(paths)
     try:
         mapping = importers.read_mapping(agency_map) if agency_map else None
-        if sys.stdout.isatty():
+        if _on_terminal():
             with click.progressbar(length=len(files), label="Importing") as bar:
                 report = importers.run_import(
                     files, dry_run=dry_run, mapping=mapping, progress=lambda _: bar.update(1)
@@ -92,6 +92,10 @@ def import_command(paths: tuple[Path, ...], dry_run: bool, agency_map: Path | No
     click.echo(f"  Time: {report.seconds:.1f} s")
     if report.files == 0:
         raise click.ClickException("No file could be read.")
+
+
+def _on_terminal() -> bool:
+    return sys.stdout.isatty()
 
 
 def _echo_report(report: exchange.ImportReport) -> None:

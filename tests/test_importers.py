@@ -10,7 +10,7 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import select
 
-from services import catalogue, exchange, importers, records
+from services import catalogue, cli, exchange, importers, records
 from services.importers import portal_json
 from services.models import Agency, Procedure, db, utcnow
 
@@ -50,6 +50,15 @@ def test_failure_half_way_rolls_everything_back(demo_app, portal_pages, tmp_path
     assert result.exit_code != 0
     assert isinstance(result.exception, OSError)
     assert _export(demo_app) == before
+
+
+def test_progress_bar_on_a_terminal(app, portal_pages, tmp_path, monkeypatch):
+    folder = _copy_pages(portal_pages, tmp_path / "pages", "1.000080", "1.011325")
+    monkeypatch.setattr(cli, "_on_terminal", lambda: True)
+    result = app.test_cli_runner().invoke(args=["import", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert "Importing" in result.output
+    assert "Procedures: created 2" in result.output
 
 
 def test_dry_run_changes_nothing(demo_app, portal_pages, tmp_path):
