@@ -39,7 +39,7 @@ from .models import Procedure, db, utcnow
 
 # Files whose content shapes a printed page, beside the data: part of every booklet's fingerprint
 # so that a new stylesheet or template rebuilds the cached booklets.
-STYLESHEETS = ("css/site.css", "css/print.css")
+STYLESHEETS = ("css/print.css",)
 
 
 class EmptyBooklet(NotFound):

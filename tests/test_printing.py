@@ -7,7 +7,6 @@ PDFs are read back as a person would: text through pypdf, QR codes by rendering 
 from __future__ import annotations
 
 import io
-import json
 import os
 import re
 import subprocess
@@ -20,10 +19,10 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from services import catalogue, printing, records
 from services.models import db
+from tests import tthc_real
 from tests.conftest import procedure_raw
 
 BASE = "https://tthc.example.vn/"
-REAL_DATA = "shared/data/tthc-real/chatbot_tthc/data/raw"
 
 
 def _implementing(slug):
@@ -50,6 +49,11 @@ def _pages(pdf: bytes) -> list[str]:
 
 def _flat(text: str) -> str:
     return " ".join(text.split())
+
+
+def _squeezed(text: str) -> str:
+    """Text without white space: a line may wrap after a hyphen, where extraction adds none."""
+    return "".join(text.split())
 
 
 def _qr_codes(pdf: bytes, page: int, tmp_path: Path) -> list[str]:
@@ -205,53 +209,19 @@ def test_printing_the_procedure_page_drops_navigation_and_search(client, desk):
 # --- the longest real procedure -----------------------------------------------------------------
 
 
-def _real_data() -> Path:
-    """The shared real data beside the checkout (CI) or beside a parent folder (worktrees)."""
-    for folder in Path(__file__).resolve().parents:
-        if (folder / REAL_DATA).is_dir():
-            return folder / REAL_DATA
-    if os.environ.get("CI"):
-        pytest.fail(f"{REAL_DATA} not found beside the checkout")
-    pytest.skip(f"{REAL_DATA} not found beside the checkout")
-
-
-def _record_from_portal_page(page: dict) -> dict:
-    """A minimal canonical record from a scraped national-portal page (chatbot_tthc keys)."""
-    dossier = page["thanh_phan_ho_so"].split("Số lượng", 1)[-1]
-    items = [i.strip(" ;\t-") for i in re.split(r"\s\+\s|\t\+\s", dossier)]
-    return procedure_raw(
-        code=page["ma_thu_tuc"],
-        name=page["ten_thu_tuc"],
-        decision_number=page["so_quyet_dinh"],
-        decision_date=None,
-        levels=page["cap_thuc_hien"].split(", "),
-        procedure_type=page["loai_thu_tuc"],
-        fields=[page["linh_vuc"]],
-        subjects=[page["doi_tuong_thuc_hien"]],
-        agencies=[{"role": "implementing", "name": page["co_quan_thuc_hien"]}],
-        receiving_address=page["dia_chi_tiep_nhan"],
-        steps=page["trinh_tu_thuc_hien"].split("\n"),
-        requirements=page["yeu_cau_dieu_kien"],
-        dossier=[{"name": item, "originals": 1} for item in items if len(item) > 3],
-        results=[{"name": page["ket_qua_xu_ly"].split("Từ khóa")[0]}],
-        legal_bases=[
-            {"title": page["can_cu_phap_ly"].removeprefix("Tên văn bản pháp lýMã văn bản")}
-        ],
-        keywords=[],
-    )
-
-
 @pytest.fixture(scope="module")
 def longest_page() -> dict:
-    files = _real_data().glob("*/*.json")
-    pages = (json.loads(path.read_text(encoding="utf-8")) for path in files)
-    return max(pages, key=lambda page: len(page.get("raw_text") or ""))
+    """The longest scraped page of the real data (by its whole text)."""
+    folder = tthc_real.pages_folder()
+    if folder is None:
+        message = f"{tthc_real.PAGES} is not beside the checkout"
+        pytest.fail(message) if os.environ.get("CI") else pytest.skip(message)
+    return max(tthc_real.read_pages(folder), key=lambda page: len(page.get("raw_text") or ""))
 
 
 def test_longest_real_procedure_paginates_cleanly(app, client, longest_page, tmp_path):
     _settings(app, base_url=BASE)
-    raw = _record_from_portal_page(longest_page)
-    code = _store(app, raw)
+    code = _store(app, tthc_real.portal_record(longest_page))
     response = client.get(f"/thu-tuc/{code}.pdf")
     assert response.status_code == 200
     pages = _pages(response.data)
@@ -260,15 +230,15 @@ def test_longest_real_procedure_paginates_cleanly(app, client, longest_page, tmp
     for number, text in enumerate(pages, 1):
         assert f"Trang {number}/{total}" in text
         assert len(_flat(text)) > 400 or number == total  # no page left nearly empty mid-way
-    body = _flat(" ".join(_without_furniture(text) for text in pages))
+    body = _squeezed(" ".join(_without_furniture(text) for text in pages))
     with app.app_context():
         procedure = catalogue.get_procedure(code)
         items = [item.name for item in procedure.dossier]
         assert len(items) > 10
         for item in items:
-            assert _flat(item) in body
-        assert _flat(procedure.requirements.split("\n")[-1]) in body
-        assert _flat(procedure.legal_bases[0].title) in body
+            assert _squeezed(item) in body
+        assert _squeezed(procedure.requirements.split("\n")[-1]) in body
+        assert _squeezed(procedure.legal_bases[0].title) in body
     assert _qr_codes(response.data, 1, tmp_path) == [f"{BASE}thu-tuc/{code}"]
 
 
