@@ -10,7 +10,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, has_request_context, render_template, request
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
@@ -74,9 +74,18 @@ def _instance_secret(path: Path) -> str:
 
 
 def register_extensions(app: Flask) -> None:
-    models.db.init_app(app)
-    babel.init_app(app)
+    models.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
+
+
+def select_locale() -> str:
+    """The visitor's language among those with a catalogue (Vietnamese, the source, always)."""
+    default = current_app.config["BABEL_DEFAULT_LOCALE"]
+    if not has_request_context():
+        return default
+    available = [str(locale) for locale in babel.list_translations()]
+    return request.accept_languages.best_match(available) or default
 
 
 def register_blueprints(app: Flask) -> None:
