@@ -289,15 +289,22 @@ def _toc(pages: list[str]) -> dict[str, int]:
     """Procedure code → page number, read from the table of contents (page 2 onwards)."""
     entries = {}
     for text in pages[1:]:
-        found = re.findall(r"^([\d.]+) .*?\.{3,}\s*(\d+)$", text, flags=re.M)
+        # An entry is "code name ..... page", its name wrapping over lines when long.
+        found = re.findall(r"^([\d.]+) .*?\.{3,}\s*(\d+)$", text, flags=re.M | re.S)
         if not found:
             break
         entries.update((code, int(page)) for code, page in found)
     return entries
 
 
-def _kicker(code: str) -> str:
-    return f"Thủ tục hành chính · {code}"
+def _starts(pages: list[str]) -> dict[str, int]:
+    """Procedure code → the page where its sheet really begins, read from the pages' text."""
+    starts = {}
+    for number, text in enumerate(pages, 1):
+        found = re.findall(r"Thủ tục hành chính · ([\w./-]+)", text)
+        assert len(found) <= 1, f"two procedures begin on page {number}"
+        starts.update((code, number) for code in found)
+    return starts
 
 
 def test_agency_booklet_toc_gives_the_page_each_procedure_starts_on(client, offices):
@@ -313,12 +320,7 @@ def test_agency_booklet_toc_gives_the_page_each_procedure_starts_on(client, offi
     toc = _toc(pages)
     codes = [code for procedures in offices.values() for code, *_ in procedures]
     assert sorted(toc) == sorted(codes)  # every published procedure, no draft
-    for code, page in toc.items():
-        assert _kicker(code) in pages[page - 1], code
-        starts = [n for n, text in enumerate(pages, 1) if "Thủ tục hành chính · " in text]
-        assert page in starts
-    starts_per_page = [text.count("Thủ tục hành chính · ") for text in pages]
-    assert max(starts_per_page) == 1  # each procedure starts on a page of its own
+    assert toc == _starts(pages)  # each on a page of its own, where the contents say
     following = pages[toc["8.000003"]]  # the long procedure runs over to the next page,
     assert "Thủ tục hành chính · " not in following
     assert "8.000003" in following  # whose running header names it
@@ -439,3 +441,34 @@ def test_cli_needs_a_base_url_for_qr_codes(app, runner, make_procedure, tmp_path
     result = runner.invoke(args=["print-booklet", "--field", "ho-tich", str(tmp_path / "x.pdf")])
     assert result.exit_code != 0
     assert "Chưa có địa chỉ trang thông tin (base_url)" in result.output
+
+
+# --- the demo catalogue -------------------------------------------------------------------------
+
+
+def test_demo_agency_booklet_lists_what_its_page_lists(demo_app, demo_client):
+    with demo_app.app_context():
+        agency = catalogue.get_agency("phong-tu-phap")
+        groups = catalogue.agency_procedures(agency)
+        codes = [p.code for group in groups for p in group.procedures]
+    assert len(codes) >= 5
+    page = demo_client.get("/co-quan/phong-tu-phap").text
+    assert 'href="/co-quan/phong-tu-phap/so-tay.pdf"' in page
+    pages = _pages(demo_client.get("/co-quan/phong-tu-phap/so-tay.pdf").data)
+    toc = _toc(pages)
+    assert list(toc) == codes  # in the agency page's order: by lĩnh vực, then name
+    assert toc == _starts(pages)
+
+
+def test_demo_abolished_procedure_prints_its_notice(demo_app, demo_client):
+    with demo_app.app_context():
+        abolished = next(
+            p
+            for p in catalogue.all_procedures(public=True)
+            if p.status == "abolished" and p.replaced_by
+        )
+        code = abolished.code
+        replacement_code, replacement_name = abolished.replaced_by.code, abolished.replaced_by.name
+    text = _flat(" ".join(_pages(demo_client.get(f"/thu-tuc/{code}.pdf").data)))
+    assert "Thủ tục này đã bị bãi bỏ." in text
+    assert f"Thay thế bằng: {replacement_name} ({replacement_code})" in text
