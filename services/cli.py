@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import click
@@ -104,7 +103,7 @@ def print_booklet_command(
     except ValidationError as error:
         raise click.ClickException(f"{error} {_('Hãy cho địa chỉ bằng --base-url URL.')}") from None
     result = printing.booklet_pdf(booklet, base)
-    shutil.copyfile(result.path, out)
+    out.write_bytes(result.data)
     click.echo(
         _(
             "Đã ghi %(out)s: %(n)s thủ tục%(cached)s.",

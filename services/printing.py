@@ -293,30 +293,39 @@ def _fingerprint(html: str) -> str:
 
 
 @dataclass
-class BookletFile:
-    """A booklet's PDF on disk, and whether this call had to build it."""
+class BookletPDF:
+    """A booklet's PDF, the fingerprint it was built from (an ETag), and whether this call had
+    to build it."""
 
-    path: Path
+    data: bytes
+    key: str
     built: bool
 
 
-def booklet_pdf(booklet: Booklet, base: str) -> BookletFile:
+def booklet_pdf(booklet: Booklet, base: str) -> BookletPDF:
     """The booklet's PDF from the cache, built first when any page of it changed.
 
-    The file is written atomically, so concurrent workers never serve half a PDF; older versions
-    of the same booklet are removed.
+    Files are written atomically and read whole, so workers building or pruning the same
+    booklet at the same time never serve half a PDF or lose one; versions older than the one
+    just built are removed.
     """
     cache = Path(current_app.config["PRINT_CACHE_DIR"])
     cache.mkdir(parents=True, exist_ok=True)
     key = _fingerprint(booklet_html(booklet, base))
     path = cache / f"{booklet.name}.{key}.pdf"
-    if path.exists():
-        return BookletFile(path, built=False)
+    try:
+        return BookletPDF(path.read_bytes(), key, built=False)
+    except FileNotFoundError:
+        pass
     pdf = _pdf(booklet_html(booklet, base, printed_at=utcnow()), base)
     with tempfile.NamedTemporaryFile(dir=cache, suffix=".part", delete=False) as out:
         out.write(pdf)
     os.replace(out.name, path)
+    built_at = path.stat().st_mtime_ns
     for old in cache.glob(f"{booklet.name}.*.pdf"):
-        if old != path:
-            old.unlink(missing_ok=True)
-    return BookletFile(path, built=True)
+        try:
+            if old != path and old.stat().st_mtime_ns < built_at:
+                old.unlink()
+        except FileNotFoundError:
+            continue  # another worker pruned it first
+    return BookletPDF(pdf, key, built=True)

@@ -14,8 +14,6 @@ from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from services import catalogue, printing, records
 from services.models import db
@@ -178,34 +176,6 @@ def test_print_view_is_paper_without_navigation(client, desk):
     assert "Phòng Tư pháp huyện Thử" in html
 
 
-class _ClientFetcher(URLFetcher):
-    """Lets WeasyPrint load the page's stylesheets from the test client."""
-
-    def __init__(self, client):
-        super().__init__()
-        self.client = client
-
-    def fetch(self, url, headers=None):
-        response = self.client.get(url.removeprefix("http://localhost"))
-        return URLFetcherResponse(url, response.data, headers={"Content-Type": response.mimetype})
-
-
-def test_printing_the_procedure_page_drops_navigation_and_search(client, desk):
-    """What Ctrl+P gives: the normal page through a print engine, with the site's stylesheets."""
-    _, code = desk
-    page = client.get(f"/thu-tuc/{code}").text
-    assert 'role="search"' in page
-    assert "Tất cả thủ tục" in page
-    pdf = HTML(
-        string=page, base_url="http://localhost/", url_fetcher=_ClientFetcher(client)
-    ).write_pdf()
-    text = _flat(" ".join(_pages(pdf)))
-    assert "Đăng ký khai sinh có yếu tố nước ngoài" in text
-    assert "Giấy chứng sinh do cơ sở y tế cấp" in text
-    for gone in ("Tất cả thủ tục", "Tìm thủ tục", "Bỏ qua, đến nội dung chính", "CSV"):
-        assert gone not in text
-
-
 # --- the longest real procedure -----------------------------------------------------------------
 
 
@@ -357,16 +327,16 @@ def test_empty_or_unknown_booklet_is_a_friendly_page(client, offices, make_agenc
 
 
 def test_booklet_is_cached_until_one_of_its_procedures_changes(app, offices):
+    cache = Path(app.config["PRINT_CACHE_DIR"])
     with app.test_request_context(base_url=BASE):
         first = printing.booklet_pdf(printing.agency_booklet("phong-tn"), BASE)
-        stamp = first.path.stat().st_mtime_ns
         again = printing.booklet_pdf(printing.agency_booklet("phong-tn"), BASE)
         other = printing.booklet_pdf(printing.agency_booklet("ubnd"), BASE)
     assert first.built
     assert not again.built
     assert other.built
-    assert again.path == first.path
-    assert first.path.stat().st_mtime_ns == stamp
+    assert (again.key, again.data) == (first.key, first.data)
+    assert len(list(cache.glob("co-quan-phong-tn.*.pdf"))) == 1
 
     _store(
         app,
@@ -381,13 +351,20 @@ def test_booklet_is_cached_until_one_of_its_procedures_changes(app, offices):
         rebuilt = printing.booklet_pdf(printing.agency_booklet("phong-tn"), BASE)
         untouched = printing.booklet_pdf(printing.agency_booklet("ubnd"), BASE)
     assert rebuilt.built
-    assert rebuilt.path != first.path
-    assert not first.path.exists()  # the stale version is gone
-    assert "Cung cấp thông tin, dữ liệu đất đai" in _flat(
-        " ".join(_pages(rebuilt.path.read_bytes()))
-    )
+    assert rebuilt.key != first.key
+    assert [p.name for p in cache.glob("co-quan-phong-tn.*.pdf")] == [
+        f"co-quan-phong-tn.{rebuilt.key}.pdf"  # the stale version is gone
+    ]
+    assert "Cung cấp thông tin, dữ liệu đất đai" in _flat(" ".join(_pages(rebuilt.data)))
     assert not untouched.built
-    assert untouched.path == other.path
+    assert untouched.key == other.key
+
+
+def test_booklet_answers_conditional_requests(client, offices):
+    url = "/linh-vuc/dat-dai/so-tay.pdf"
+    etag = client.get(url).headers["ETag"]
+    assert etag
+    assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
 
 
 # --- the command line ---------------------------------------------------------------------------

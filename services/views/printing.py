@@ -3,7 +3,7 @@ lĩnh vực for the reception desk."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template, request, send_file, url_for
+from flask import Blueprint, Response, abort, render_template, request, url_for
 
 from .. import printing
 from ..errors import NotFound
@@ -25,11 +25,7 @@ def procedure_pdf(code: str):
         pdf = printing.procedure_pdf(code, printing.portal_base(request.url_root))
     except NotFound as error:
         abort(404, description=str(error))
-    return Response(
-        pdf,
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="thu-tuc-{code}.pdf"'},
-    )
+    return _pdf_response(pdf, f"thu-tuc-{code}.pdf")
 
 
 @bp.get("/co-quan/<slug>/so-tay.pdf")
@@ -54,12 +50,15 @@ def _booklet(find, back_url: str):
         return render_template("print/empty.html", message=str(error), back_url=back_url), 404
     except NotFound as error:
         abort(404, description=str(error))
-    result = printing.booklet_pdf(booklet, printing.portal_base(request.url_root))
-    return send_file(
-        result.path,
+    pdf = printing.booklet_pdf(booklet, printing.portal_base(request.url_root))
+    response = _pdf_response(pdf.data, f"so-tay-{booklet.name}.pdf")
+    response.set_etag(pdf.key)
+    return response.make_conditional(request)
+
+
+def _pdf_response(data: bytes, filename: str) -> Response:
+    return Response(
+        data,
         mimetype="application/pdf",
-        download_name=f"so-tay-{booklet.name}.pdf",
-        as_attachment=False,
-        conditional=True,
-        etag=result.path.stem,
+        headers={"Content-Disposition": f'inline; filename="{filename}"'},
     )
