@@ -21,6 +21,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -35,10 +36,10 @@ from werkzeug.security import safe_join
 from . import catalogue
 from .catalogue import FULL_PROCEDURE, Group
 from .errors import NotFound, ValidationError
-from .models import Procedure, db, utcnow
+from .models import Agency, Procedure, db, utcnow
 
-# Files whose content shapes a printed page, beside the data: part of every booklet's fingerprint
-# so that a new stylesheet or template rebuilds the cached booklets.
+# The stylesheet that lays printed pages out: part of every booklet's fingerprint, beside its
+# HTML (which already reflects the data and the templates), so that a new one rebuilds them.
 STYLESHEETS = ("css/print.css",)
 
 
@@ -51,11 +52,17 @@ class EmptyBooklet(NotFound):
 
 def portal_base(fallback: str = "") -> str:
     """The absolute URL the portal is reached at: the site settings' base URL, or `fallback`
-    (the address of the current request) when none is configured.
+    (the address of the current request) when none is configured or it is not an http(s) URL.
 
-    Raises ValidationError when neither gives an http(s) URL.
+    Raises ValidationError when neither gives one.
     """
-    return absolute_base(catalogue.get_settings().base_url or fallback)
+    configured = catalogue.get_settings().base_url
+    try:
+        return absolute_base(configured)
+    except ValidationError:
+        if configured:
+            current_app.logger.warning("base_url %r is not an http(s) URL: ignored", configured)
+        return absolute_base(fallback)
 
 
 def absolute_base(url: str) -> str:
@@ -210,7 +217,7 @@ def _load_full(groups: list[Group], seen: set[int]) -> list[Group]:
     return out
 
 
-def _subtree(slug: str) -> list:
+def _subtree(slug: str) -> list[Agency]:
     """The agency with this slug and all its descendants, depth first in page order."""
 
     def walk(nodes):
@@ -274,7 +281,7 @@ def _checked(booklet: Booklet, empty_message: str) -> Booklet:
     return booklet
 
 
-def booklet_html(booklet: Booklet, base: str, *, printed_at=None) -> str:
+def booklet_html(booklet: Booklet, base: str, *, printed_at: datetime | None = None) -> str:
     """The booklet as one HTML document; without `printed_at` it carries no print date, which
     is how its fingerprint stays the same from day to day."""
     sheets = {s.procedure.id: s for s in _sheets(booklet.procedures, base)}

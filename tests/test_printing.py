@@ -137,6 +137,13 @@ def test_qr_uses_the_request_host_when_no_base_url_is_set(app, client, make_proc
     assert _qr_codes(response.data, 1, tmp_path) == [f"http://cong.local/thu-tuc/{code}"]
 
 
+def test_a_base_url_that_is_not_a_url_falls_back_to_the_request_host(app, client, desk):
+    _, code = desk
+    _settings(app, base_url="tthc.example.vn")
+    html = client.get(f"/thu-tuc/{code}/in", base_url="http://cong.local").text
+    assert f"http://cong.local/thu-tuc/{code}" in html
+
+
 def test_page_url_keeps_a_base_url_path_prefix(app):
     with app.app_context():
         url = printing.page_url("https://so.example.vn/tthc/", "public.procedure", code="1.2")
@@ -200,6 +207,7 @@ def test_longest_real_procedure_paginates_cleanly(app, client, longest_page, tmp
     for number, text in enumerate(pages, 1):
         assert f"Trang {number}/{total}" in text
         assert len(_flat(text)) > 400 or number == total  # no page left nearly empty mid-way
+    assert _flat(longest_page["co_quan_thuc_hien"]) in _flat(pages[0])  # in the header
     body = _squeezed(" ".join(_without_furniture(text) for text in pages))
     with app.app_context():
         procedure = catalogue.get_procedure(code)
