@@ -16,7 +16,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from services import cli, models
-from services.views import public, search
+from services.views import printing, public, search
 
 babel = Babel()
 csrf = CSRFProtect()
@@ -45,6 +45,7 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
         SQLALCHEMY_DATABASE_URI=f"sqlite:///{instance / 'tthc.sqlite3'}",
         SEARCH_INDEX_DIR=str(instance / "search-index"),
         UPLOAD_DIR=str(instance / "uploads"),
+        PRINT_CACHE_DIR=str(instance / "print-cache"),
         MAX_CONTENT_LENGTH=10 * 1024 * 1024,
         BABEL_DEFAULT_LOCALE="vi",
         BABEL_DEFAULT_TIMEZONE="Asia/Ho_Chi_Minh",
@@ -90,6 +91,7 @@ def select_locale() -> str:
 def register_blueprints(app: Flask) -> None:
     app.register_blueprint(public.bp)
     app.register_blueprint(search.bp)
+    app.register_blueprint(printing.bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from app import create_app
 from services import setup
 from services.importers import agencies, portal_json, quality, run_import
-from tests.realdata import locate
+from tests.tthc_real import data_folder
 
 
 def parse_rates(folder: Path) -> tuple[quality.Rates, int, int]:
@@ -36,9 +36,9 @@ def parse_rates(folder: Path) -> tuple[quality.Rates, int, int]:
 
 
 def main() -> None:
-    data = Path(sys.argv[1]) if len(sys.argv) > 1 else locate()
+    data = Path(sys.argv[1]) if len(sys.argv) > 1 else data_folder()
     if data is None:
-        sys.exit("Real data not found: pass the tthc-real folder or set TTHC_REAL_DATA.")
+        sys.exit("Real data not found: pass the tthc-real folder.")
     folder = data / "chatbot_tthc" / "data" / "raw"
     with tempfile.TemporaryDirectory() as tmp:
         app = create_app({"INSTANCE_PATH": Path(tmp) / "instance", "SECRET_KEY": "bench"})

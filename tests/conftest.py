@@ -19,7 +19,7 @@ from sqlalchemy import create_engine, make_url, text
 from app import create_app
 from services import catalogue, records, setup
 from services.models import Agency, Procedure, db
-from tests.realdata import locate
+from tests.tthc_real import data_folder
 
 # TTHC_TEST_DATABASE_URL runs the suite on another server (PostgreSQL in CI): each app then
 # gets a database of its own, created empty on that server, instead of a fresh SQLite file.
@@ -195,8 +195,8 @@ def make_procedure(app: Flask) -> Callable[..., Procedure]:
 def real_data() -> Path:
     """The real published TTHC data, read in place. CI has it; elsewhere the tests that need it
     are skipped when it is missing."""
-    folder = locate()
-    if folder is None or not folder.is_dir():
+    folder = data_folder()
+    if folder is None:
         if os.environ.get("CI"):
             pytest.fail("The real TTHC data (../shared/data/tthc-real) is missing in CI.")
         pytest.skip("The real TTHC data (../shared/data/tthc-real) is not here.")

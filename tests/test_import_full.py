@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -16,9 +17,9 @@ from services import catalogue, exchange, records
 from services.importers import quality
 from services.models import Agency, Procedure, ProcedureAgency, db
 from tests.conftest import _sqlite_app
-from tests.realdata import ROOT
 
 TOTAL = 2642
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _export(app):
