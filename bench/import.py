@@ -21,18 +21,21 @@ from tests.tthc_real import data_folder
 
 
 def parse_rates(folder: Path) -> tuple[quality.Rates, int, int]:
-    """Read every page through the reader; returns the rates, the number of distinct raw agency
-    strings and of canonical agencies they resolve to."""
+    """Read every page through the reader; returns the rates, the number of distinct raw
+    "Cơ quan thực hiện" strings and of canonical agencies they resolve to."""
     resolver = agencies.Resolver()
     pairs, spellings, canonical = [], set(), set()
     for path in sorted(folder.rglob("*.json")):
         raw = json.loads(path.read_text(encoding="utf-8"))
         item = next(portal_json.read(raw, path, resolver))
         pairs.append((raw, item.record))
-        for key, _ in portal_json.ROLES:
-            spellings.add(raw.get(key) or "")
-        canonical.update(link["agency"] for link in item.record["agencies"] if link["agency"])
-    return quality.rates(pairs), len(spellings - {"", "Không có thông tin"}), len(canonical)
+        spellings.add(raw.get("co_quan_thuc_hien") or "")
+        canonical.update(
+            link["agency"]
+            for link in item.record["agencies"]
+            if link["agency"] and link["role"] == "implementing"
+        )
+    return quality.rates(pairs), len(spellings), len(canonical)
 
 
 def main() -> None:
@@ -62,7 +65,10 @@ def main() -> None:
     for name, rate in rates.fields.items():
         print(f"  {name:<40} {rate.share:7.2%}  ({rate.got}/{rate.expected})")
     print(f"  procedures with an empty name or code     {rates.empty_name_or_code}")
-    print(f"Agency fields: {spellings} distinct raw strings → {canonical} canonical agencies")
+    print(
+        f"Cơ quan thực hiện: {spellings} distinct raw strings (with the empty marker) "
+        f"→ {canonical} canonical agencies"
+    )
 
 
 if __name__ == "__main__":
