@@ -7,8 +7,9 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 
-from . import exchange, setup
+from . import accounts, exchange, setup
 from .errors import ValidationError
+from .models import StaffRole
 
 
 @click.command("init-db")
@@ -66,6 +67,36 @@ def import_command(paths: tuple[Path, ...], dry_run: bool) -> None:
         _echo_report(report)
 
 
+@click.command("create-user")
+@click.argument("username")
+@click.option(
+    "--role", required=True, type=click.Choice([r.value for r in StaffRole]), help="What it may do."
+)
+@click.option("--agency", "agencies", multiple=True, help="Slug of an agency it works for.")
+@click.option("--name", "full_name", default="", help="The person's full name.")
+@click.option("--email", default="", help="The person's e-mail address.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_user_command(
+    username: str,
+    role: str,
+    agencies: tuple[str, ...],
+    full_name: str,
+    email: str,
+    password_stdin: bool,
+) -> None:
+    """Create a staff account (the password is asked for, or read from standard input)."""
+    if password_stdin:
+        password = click.get_text_stream("stdin").readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    account = accounts.Account(username, role, list(agencies), full_name, email)
+    try:
+        user = accounts.create_user(account, password)
+    except ValidationError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Created {user.role} {user.username}.")
+
+
 def _echo_report(report: exchange.ImportReport) -> None:
     prefix = "Dry run, nothing changed. " if report.dry_run else ""
     for label, counts in (
@@ -87,5 +118,6 @@ def init_app(app: Flask) -> None:
         export_command,
         export_csv_command,
         import_command,
+        create_user_command,
     ):
         app.cli.add_command(command)

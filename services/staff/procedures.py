@@ -204,7 +204,12 @@ def editor_choices(user: User, record: Record | None = None) -> Choices:
 
 def _normalize(raw: dict, user: User, current: Procedure | None) -> Record:
     """Normalize an editor's input and apply the rules that need the database."""
-    record = records.normalize_procedure(raw, "")
+    try:
+        record = records.normalize_procedure(raw)
+    except ValidationError as error:
+        raise ValidationError(
+            {key.removeprefix("procedure."): message for key, message in error.errors.items()}
+        ) from None
     errors: dict[str, str] = {}
     clash = db.session.execute(
         select(Procedure.id).where(Procedure.code == record["code"])
@@ -277,8 +282,11 @@ def _write(copy: WorkingCopy, record: Record, user: User, status: str | None = N
     _flush(copy)
 
 
-def create_procedure(raw: dict, user: User, note: str = "") -> Procedure:
-    """Create a new procedure as a draft from an editor's input.
+def create_procedure(
+    raw: dict, user: User, note: str = "", *, submit_after: bool = False
+) -> Procedure:
+    """Create a new procedure as a draft (or, with `submit_after`, in review) from an
+    editor's input.
 
     Raises ValidationError (keys are record paths such as "channels.0.time_limit_value") for
     bad input, a code already taken, unknown agencies or lĩnh vực, or no implementing agency in
@@ -286,7 +294,8 @@ def create_procedure(raw: dict, user: User, note: str = "") -> Procedure:
     """
     accounts.require(user, StaffRole.EDITOR)
     record = _normalize(raw, user, None)
-    record = {**record, "status": Status.DRAFT, "replaced_by": None, "abolished_reason": ""}
+    status = Status.IN_REVIEW if submit_after else Status.DRAFT
+    record = {**record, "status": status, "replaced_by": None, "abolished_reason": ""}
     procedure = Procedure(code=record["code"], created_at=utcnow())
     db.session.add(procedure)
     catalogue.apply_record(procedure, record)
@@ -298,8 +307,11 @@ def create_procedure(raw: dict, user: User, note: str = "") -> Procedure:
     return procedure
 
 
-def save_procedure(code: str, raw: dict, token: str, user: User, note: str = "") -> WorkingCopy:
-    """Save an editor's input as the working copy of procedure `code` and record a revision.
+def save_procedure(
+    code: str, raw: dict, token: str, user: User, note: str = "", *, submit_after: bool = False
+) -> WorkingCopy:
+    """Save an editor's input as the working copy of procedure `code` and record a revision;
+    with `submit_after`, also send it for review.
 
     `token` is the working copy's token the form was loaded with. Returns the new working copy.
     Raises EditConflict when the working copy changed since, ValidationError as
@@ -308,8 +320,9 @@ def save_procedure(code: str, raw: dict, token: str, user: User, note: str = "")
     copy = get_working_copy(code, user)
     _check_token(copy, token)
     record = _normalize(raw, user, copy.procedure)
-    _write(copy, record, user)
-    history.add_procedure_revision(copy.procedure, copy.record, "saved", user, note)
+    _write(copy, record, user, Status.IN_REVIEW if submit_after else None)
+    action = "submitted" if submit_after else "saved"
+    history.add_procedure_revision(copy.procedure, copy.record, action, user, note)
     db.session.commit()
     return copy
 
@@ -486,8 +499,7 @@ def restore(
         accounts.require(user, StaffRole.PUBLISHER)
     raw = {**revision.record, "code": copy.procedure.code}
     record = _normalize(raw, user, copy.procedure)
-    status = copy.status if copy.pending else Status.DRAFT
-    _write(copy, record, user, status if copy.procedure.is_public else None)
+    _write(copy, record, user, Status.DRAFT)
     note = _("Khôi phục phiên bản số %(n)s", n=number)
     history.add_procedure_revision(copy.procedure, copy.record, "restored", user, note)
     if publish_now:
@@ -495,3 +507,20 @@ def restore(
         history.add_procedure_revision(copy.procedure, copy.record, "published", user, note)
     db.session.commit()
     return copy
+
+
+def activity(
+    user: User, agency_slug: str | None = None, *, limit: int = 50, offset: int = 0
+) -> tuple[Agency | None, list[history.Activity]]:
+    """Changes newest first: of one agency and its procedures (when `agency_slug` is given),
+    otherwise of everything in the user's scope (the whole site for admins).
+
+    Raises NotFound, PermissionDenied (an agency outside the user's scope).
+    """
+    accounts.require(user, StaffRole.EDITOR)
+    if agency_slug is None:
+        return None, history.activity(accounts.scope(user), limit=limit, offset=offset)
+    agency = catalogue.get_agency(agency_slug)
+    if not accounts.in_scope(user, [agency.id]):
+        raise PermissionDenied(_("Cơ quan này không thuộc phạm vi của bạn."))
+    return agency, history.activity({agency.id}, limit=limit, offset=offset)
