@@ -24,6 +24,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields import SelectChoice
 from wtforms.validators import (
     URL,
     DataRequired,
@@ -106,8 +107,13 @@ class _Row(Form):
             return _TRANSLATIONS
 
 
-def _choices(enum_class) -> list[tuple[str, object]]:
-    return [(item.value, LABELS[item]) for item in enum_class]
+def options(pairs) -> list[SelectChoice]:
+    """Choices for a select field from (value, label) pairs."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def _choices(enum_class) -> list[SelectChoice]:
+    return options((item.value, LABELS[item]) for item in enum_class)
 
 
 def _max(n: int) -> Length:
@@ -225,7 +231,7 @@ class ChannelRow(_Row):
         ],
     )
     time_limit_unit = SelectField(
-        _l("Đơn vị"), choices=[("", _l("(không ghi)")), *_choices(TimeUnit)]
+        _l("Đơn vị"), choices=[SelectChoice("", _l("(không ghi)")), *_choices(TimeUnit)]
     )
     time_limit_text = TextAreaField(_l("Thời hạn (nguyên văn)"), validators=[_max(5000)])
     fee_text = TextAreaField(_l("Phí, lệ phí"), validators=[_max(5000)])
@@ -305,7 +311,8 @@ class ProcedureForm(StaffForm):
     subjects = TextAreaField(_l("Đối tượng thực hiện (mỗi dòng một đối tượng)"))
     receiving_address = TextAreaField(_l("Địa chỉ tiếp nhận hồ sơ"), validators=[_max(5000)])
     online_level = SelectField(
-        _l("Dịch vụ công trực tuyến"), choices=[("", _l("Không")), *_choices(OnlineLevel)]
+        _l("Dịch vụ công trực tuyến"),
+        choices=[SelectChoice("", _l("Không")), *_choices(OnlineLevel)],
     )
     keywords = TextAreaField(_l("Từ khóa tìm kiếm (mỗi dòng một từ khóa)"))
     description = TextAreaField(_l("Mô tả"), validators=[_max(20000)])
@@ -356,10 +363,10 @@ class ProcedureForm(StaffForm):
 
     def set_choices(self, agencies: list[tuple[str, str]], fields: list[str], levels: list[str]):
         """Offer the catalogue's agencies, lĩnh vực and levels."""
-        self.fields.choices = [(name, name) for name in fields]
-        self.levels.choices = [(name, name) for name in levels]
+        self.fields.choices = options((name, name) for name in fields)
+        self.levels.choices = options((name, name) for name in levels)
         for entry in self.agencies:
-            entry.form.agency.choices = agencies
+            entry.form.agency.choices = options(agencies)
 
     def to_raw(self) -> tuple[dict, dict[str, list[int]]]:
         """The input as a raw procedure record for the services, and for each group the form

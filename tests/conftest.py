@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Iterator
+from html.parser import HTMLParser
 from itertools import count
 from pathlib import Path
 from typing import Any
@@ -12,9 +13,10 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
+from werkzeug.datastructures import MultiDict
 
 from app import create_app
-from services import catalogue, records, setup
+from services import accounts, catalogue, records, setup
 from services.models import Agency, Procedure, db
 
 
@@ -150,3 +152,166 @@ def make_procedure(app: Flask) -> Callable[..., Procedure]:
             return catalogue.get_procedure(code, public=False)
 
     return make
+
+
+# --- the staff area -----------------------------------------------------------------------------
+
+STAFF_PASSWORD = "mat-khau-thu-nghiem"
+# Who logs in as each role of the route × role matrix: agencies phong-a (with its child
+# to-a1) and phong-b; the published procedure 1.000001 and the draft 1.000002 belong to phong-a.
+STAFF_ACCOUNTS = {
+    "editor": ("editor", ["phong-a"]),
+    "other_editor": ("editor", ["phong-b"]),
+    "publisher": ("publisher", ["phong-a"]),
+    "admin": ("admin", []),
+}
+
+
+def _implementing(slug: str) -> list[dict[str, Any]]:
+    return [{"role": "implementing", "agency": slug, "name": ""}]
+
+
+@pytest.fixture(scope="session")
+def staff_instance(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An instance with two agencies, a lĩnh vực, a published and a draft procedure and one
+    account per role (password STAFF_PASSWORD), built once per session through the services."""
+    instance = tmp_path_factory.mktemp("staff") / "instance"
+    application = _make_app(instance)
+    with application.app_context():
+        setup.create_schema()
+        for raw in (
+            {"slug": "phong-a", "name": "Phòng A", "kind": "department"},
+            {"slug": "to-a1", "name": "Tổ A1", "kind": "branch", "parent": "phong-a"},
+            {"slug": "phong-b", "name": "Phòng B", "kind": "department"},
+        ):
+            catalogue.store_agency(records.normalize_agency(raw))
+        catalogue.store_field(records.normalize_field({"name": "Hộ tịch"}))
+        catalogue.store_field(records.normalize_field({"name": "Chứng thực"}))
+        for code, status in (("1.000001", "published"), ("1.000002", "draft")):
+            raw = procedure_raw(code=code, status=status, agencies=_implementing("phong-a"))
+            catalogue.store_procedure(records.normalize_procedure(raw))
+        db.session.commit()
+        for username, (role, agencies) in STAFF_ACCOUNTS.items():
+            account = accounts.Account(username.replace("_", "-"), role, agencies)
+            accounts.create_user(account, STAFF_PASSWORD)
+        db.session.remove()
+        db.engine.dispose()
+    return instance
+
+
+@pytest.fixture
+def staff_app(staff_instance: Path, tmp_path: Path) -> Flask:
+    """An app on a private copy of the staff instance (CSRF protection on, as in production)."""
+    instance = tmp_path / "instance"
+    shutil.copytree(staff_instance, instance)
+    return _make_app(instance)
+
+
+@pytest.fixture
+def login_as(staff_app: Flask) -> Callable[[str], FlaskClient]:
+    """A test client logged in as one of STAFF_ACCOUNTS ("anonymous": not logged in), through
+    the login form."""
+
+    def login(role: str) -> FlaskClient:
+        client = staff_app.test_client()
+        if role == "anonymous":
+            return client
+        page = client.get("/staff/login")
+        response = submit(
+            client,
+            page,
+            username=role.replace("_", "-"),
+            password=STAFF_PASSWORD,
+        )
+        assert response.status_code == 302, response.text
+        return client
+
+    return login
+
+
+class _FormReader(HTMLParser):
+    """Reads the forms of a page as a browser would submit them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[dict[str, Any]] = []
+        self._form: dict[str, Any] | None = None
+        self._textarea: str | None = None
+        self._select: str | None = None
+        self._template = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "template":
+            self._template += 1
+        if self._template:
+            return
+        if tag == "form":
+            self._form = {"action": a.get("action", ""), "id": a.get("id"), "fields": []}
+            self.forms.append(self._form)
+            return
+        if self._form is None or "name" not in a:
+            return
+        fields = self._form["fields"]
+        if tag == "input":
+            kind = a.get("type", "text")
+            if kind in ("checkbox", "radio") and "checked" not in a:
+                return
+            if kind not in ("submit", "file"):
+                fields.append((a["name"], a.get("value", "on" if kind == "checkbox" else "")))
+        elif tag == "textarea":
+            self._textarea = a["name"]
+            fields.append((a["name"], ""))
+        elif tag == "select":
+            self._select = a["name"]
+        elif tag == "option" and self._select and "selected" in a:
+            fields.append((self._select, a.get("value", "")))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "template":
+            self._template -= 1
+        elif tag == "form":
+            self._form = None
+        elif tag == "textarea":
+            self._textarea = None
+        elif tag == "select":
+            self._select = None
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea and self._form is not None:
+            name, value = self._form["fields"][-1]
+            text = value + data
+            self._form["fields"][-1] = (name, text[1:] if not value and text[:1] == "\n" else text)
+
+
+def read_forms(html: str) -> list[dict[str, Any]]:
+    """The forms of a page: action, id and the (name, value) pairs a browser would send."""
+    reader = _FormReader()
+    reader.feed(html)
+    return reader.forms
+
+
+def submit(
+    client: FlaskClient, page, form: int | str = -1, *, files: dict | None = None, **changes: Any
+):
+    """Submit a form of `page` (a response) as a browser would, after setting `changes`
+    (name → value; a list sets several values, None removes the field). `form` is an index
+    or the start of the form's action."""
+    forms = read_forms(page.text)
+    if isinstance(form, str):
+        chosen = next(f for f in forms if f["action"].startswith(form))
+    else:
+        chosen = [f for f in forms if f["action"] != "/staff/logout"][form]
+    data = MultiDict(chosen["fields"])
+    for name, value in changes.items():
+        name = name.replace("__", "-")
+        if value is None:
+            data.poplist(name)
+        elif isinstance(value, list):
+            data.setlist(name, value)
+        else:
+            data.setlist(name, [value])
+    for name, value in (files or {}).items():
+        data.add(name, value)
+    action = chosen["action"] or page.request.path
+    return client.post(action, data=data, content_type="multipart/form-data")

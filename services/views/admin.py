@@ -13,7 +13,7 @@ from flask_login import current_user
 
 from .. import accounts
 from ..errors import PermissionDenied, ValidationError
-from ..forms import AgencyForm, FieldForm, FingerprintForm, SettingsForm, UserForm
+from ..forms import AgencyForm, FieldForm, FingerprintForm, SettingsForm, UserForm, options
 from ..models import StaffRole
 from ..staff import admin, history
 from ..staff.procedures import EditConflict, editor_choices
@@ -115,8 +115,8 @@ def _agency_form(form: AgencyForm) -> AgencyForm:
     others = [("", _("(không có)"))] + [
         (a.slug, a.name) for a in editor_choices(current_user).agencies
     ]
-    form.parent.choices = others
-    form.successor.choices = others
+    form.parent.choices = options(others)
+    form.successor.choices = options(others)
     return form
 
 

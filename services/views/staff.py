@@ -22,6 +22,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
+from flask_wtf.csrf import CSRFError
 from werkzeug.datastructures import MultiDict
 
 from .. import accounts, catalogue, uploads
@@ -34,6 +35,7 @@ from ..forms import (
     PasswordForm,
     ProcedureForm,
     RestoreForm,
+    options,
     reshape,
 )
 from ..models import StaffRole
@@ -57,6 +59,15 @@ def no_store(response):
     """Staff pages are private and change often: no shared or browser caching."""
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.app_errorhandler(CSRFError)
+def csrf_error(error: CSRFError):
+    message = _(
+        "Biểu mẫu thiếu hoặc sai mã bảo vệ (CSRF), có thể do phiên làm việc đã hết. "
+        "Hãy tải lại trang rồi gửi lại."
+    )
+    return render_template("errors/error.html", code=400, message=message), 400
 
 
 @bp.app_errorhandler(PermissionDenied)
@@ -177,7 +188,7 @@ def _editor(form: ProcedureForm, code: str | None, *, status: int = 200, **extra
     for group, (row, _content, defaults) in GROUPS.items():
         blank = row(formdata=MultiDict(defaults), prefix=f"{group}-__i__-")
         if group == "agencies":
-            blank.agency.choices = agencies
+            blank.agency.choices = options(agencies)
         blanks[group] = blank
     return (
         render_template(
