@@ -390,7 +390,7 @@ class ProcedureForm(StaffForm):
             items, kept = [], []
             for i, entry in enumerate(getattr(self, group)):
                 row = dict(entry.form.data)
-                if content and not any(row.get(key) for key in content):
+                if content and not any(str(row.get(key) or "").strip() for key in content):
                     continue
                 items.append(row)
                 kept.append(i)

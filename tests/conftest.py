@@ -238,6 +238,8 @@ class _FormReader(HTMLParser):
         self._form: dict[str, Any] | None = None
         self._textarea: str | None = None
         self._select: str | None = None
+        self._first: str | None = None
+        self._chosen = False
         self._template = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -250,9 +252,17 @@ class _FormReader(HTMLParser):
             self._form = {"action": a.get("action", ""), "id": a.get("id"), "fields": []}
             self.forms.append(self._form)
             return
-        if self._form is None or "name" not in a:
+        if self._form is None:
             return
         fields = self._form["fields"]
+        if tag == "option" and self._select:
+            if "selected" in a:
+                fields.append((self._select, a.get("value", "")))
+                self._chosen = True
+            elif self._first is None:
+                self._first = a.get("value", "")
+        if "name" not in a:
+            return
         if tag == "input":
             kind = a.get("type", "text")
             if kind in ("checkbox", "radio") and "checked" not in a:
@@ -263,9 +273,7 @@ class _FormReader(HTMLParser):
             self._textarea = a["name"]
             fields.append((a["name"], ""))
         elif tag == "select":
-            self._select = a["name"]
-        elif tag == "option" and self._select and "selected" in a:
-            fields.append((self._select, a.get("value", "")))
+            self._select, self._first, self._chosen = a["name"], None, False
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "template":
@@ -274,14 +282,19 @@ class _FormReader(HTMLParser):
             self._form = None
         elif tag == "textarea":
             self._textarea = None
-        elif tag == "select":
+        elif tag == "select" and self._form is not None and self._select:
+            # Nothing selected: a browser sends the first option.
+            if not self._chosen and self._first is not None:
+                self._form["fields"].append((self._select, self._first))
             self._select = None
 
     def handle_data(self, data: str) -> None:
         if self._textarea and self._form is not None:
             name, value = self._form["fields"][-1]
             text = value + data
-            self._form["fields"][-1] = (name, text[1:] if not value and text[:1] == "\n" else text)
+            if not value:  # a browser drops the newline right after <textarea>
+                text = text.removeprefix("\r").removeprefix("\n")
+            self._form["fields"][-1] = (name, text)
 
 
 def read_forms(html: str) -> list[dict[str, Any]]:
@@ -297,11 +310,13 @@ def submit(
     """Submit a form of `page` (a response) as a browser would, after setting `changes`
     (name → value; a list sets several values, None removes the field). `form` is an index
     or the start of the form's action."""
-    forms = read_forms(page.text)
+    forms = [
+        f for f in read_forms(page.text) if f["action"] != "/staff/logout" or form == f["action"]
+    ]
     if isinstance(form, str):
         chosen = next(f for f in forms if f["action"].startswith(form))
     else:
-        chosen = [f for f in forms if f["action"] != "/staff/logout"][form]
+        chosen = forms[form]
     data = MultiDict(chosen["fields"])
     for name, value in changes.items():
         name = name.replace("__", "-")

@@ -277,8 +277,9 @@ def new_procedure():
         return _edit_post(None)
     data = {"channels": [{"kind": "direct"}], "dossier": [{"required": True, "originals": 1}]}
     scoped = procedures.editor_choices(current_user).scoped_agencies
-    if len(scoped) == 1:
-        data["agencies"] = [{"role": "implementing", "agency": scoped[0].slug}]
+    data["agencies"] = [
+        {"role": "implementing", "agency": scoped[0].slug if len(scoped) == 1 else ""}
+    ]
     return _editor(ProcedureForm(formdata=None, data=data), None)
 
 
