@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from . import accounts, exchange, setup
 from .errors import ValidationError
@@ -68,6 +70,7 @@ def import_command(paths: tuple[Path, ...], dry_run: bool) -> None:
 
 
 @click.command("create-user")
+@with_appcontext
 @click.argument("username")
 @click.option(
     "--role", required=True, type=click.Choice([r.value for r in StaffRole]), help="What it may do."
@@ -86,7 +89,7 @@ def create_user_command(
 ) -> None:
     """Create a staff account (the password is asked for, or read from standard input)."""
     if password_stdin:
-        password = click.get_text_stream("stdin").readline().rstrip("\r\n")
+        password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     account = accounts.Account(username, role, list(agencies), full_name, email)

@@ -328,5 +328,6 @@ def submit(
             data.setlist(name, [value])
     for name, value in (files or {}).items():
         data.add(name, value)
-    action = chosen["action"] or page.request.path
+    query = page.request.query_string.decode()
+    action = chosen["action"] or page.request.path + (f"?{query}" if query else "")
     return client.post(action, data=data, content_type="multipart/form-data")
