@@ -4,12 +4,13 @@ logins, session cookies, changing one's password, managing accounts."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import update
 
 from services.models import LoginAttempt, User, db
-from tests.conftest import STAFF_PASSWORD, submit
+from tests.conftest import STAFF_PASSWORD, _make_app, submit
 
 
 @pytest.fixture
@@ -17,7 +18,7 @@ def app(staff_app):
     return staff_app
 
 
-def _login(client, username, password, address="10.0.0.1"):
+def _login(client, username, password, address="10.0.0.1", headers=None):
     page = client.get("/staff/login", environ_base={"REMOTE_ADDR": address})
     forms = [f for f in page.text.split("<form") if "csrf_token" in f]
     token = forms[-1].split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
@@ -25,6 +26,7 @@ def _login(client, username, password, address="10.0.0.1"):
         "/staff/login",
         data={"csrf_token": token, "username": username, "password": password},
         environ_base={"REMOTE_ADDR": address},
+        headers=headers,
     )
 
 
@@ -225,3 +227,16 @@ def test_the_last_admin_cannot_be_demoted(staff_app, login_as):
     assert response.status_code == 400
     assert "Phải còn ít nhất một quản trị viên đang hoạt động." in response.text
     assert admin.get("/staff/admin/users").status_code == 200
+
+
+def test_behind_a_proxy_the_lock_out_counts_the_forwarded_address(staff_app):
+    proxied = _make_app(Path(staff_app.instance_path), TRUSTED_PROXIES=1)
+
+    def attempt(password, address):
+        client = proxied.test_client()
+        return _login(client, "editor", password, "127.0.0.1", {"X-Forwarded-For": address})
+
+    for _ in range(5):
+        attempt("sai", "203.0.113.5")
+    assert attempt(STAFF_PASSWORD, "203.0.113.5").status_code == 429
+    assert attempt(STAFF_PASSWORD, "203.0.113.6").status_code == 302
