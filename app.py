@@ -10,7 +10,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, has_request_context, render_template, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import Babel
 from flask_babel import lazy_gettext as _l
@@ -96,14 +96,23 @@ def _instance_secret(path: Path) -> str:
 
 
 def register_extensions(app: Flask) -> None:
-    models.db.init_app(app)
-    babel.init_app(app)
+    models.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
     login.init_app(app)
     login.login_view = "staff.login"
     login.login_message = _l("Hãy đăng nhập để vào khu vực cán bộ.")
     login.login_message_category = "info"
     login.user_loader(accounts.load_user)
+
+
+def select_locale() -> str:
+    """The visitor's language among those with a catalogue (Vietnamese, the source, always)."""
+    default = current_app.config["BABEL_DEFAULT_LOCALE"]
+    if not has_request_context():
+        return default
+    available = [str(locale) for locale in babel.list_translations()]
+    return request.accept_languages.best_match(available) or default
 
 
 def register_blueprints(app: Flask) -> None:

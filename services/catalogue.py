@@ -34,7 +34,7 @@ from .models import (
     utcnow,
 )
 from .records import Record
-from .text import fold, slugify, sort_key
+from .text import fold, level_sort_key, slugify, sort_key
 
 PUBLIC_STATUSES = (Status.PUBLISHED, Status.ABOLISHED)
 
@@ -250,21 +250,12 @@ def browse() -> dict[str, list[Facet]]:
             _facet(Field, procedure_field, procedure_field.c.field_id),
             key=lambda f: sort_key(f.name),
         ),
-        "levels": sorted(levels, key=lambda f: _level_order(f.name)),
+        "levels": sorted(levels, key=lambda f: level_sort_key(f.name)),
         "subjects": sorted(
             _facet(Subject, procedure_subject, procedure_subject.c.subject_id),
             key=lambda f: -f.count,
         ),
     }
-
-
-_LEVEL_ORDER = ["cap bo", "cap tinh", "cap huyen", "cap xa", "co quan khac"]
-
-
-def _level_order(name: str) -> tuple[int, str]:
-    folded = fold(name)
-    rank = _LEVEL_ORDER.index(folded) if folded in _LEVEL_ORDER else len(_LEVEL_ORDER)
-    return rank, sort_key(name)
 
 
 def recent_procedures(limit: int = 8) -> list[Procedure]:
@@ -379,8 +370,7 @@ class Lookups:
         row = self._get(model, model.name, name)
         if row is None:
             row = model(name=name, slug=self._free_slug(model, slugify(name) or "x"))
-            if model is Field:
-                row.sort_name = sort_key(name)
+            row.sort_name = level_sort_key(name) if model is Level else sort_key(name)
             if self._create:
                 db.session.add(row)
             self._cache[(model, name)] = row

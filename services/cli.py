@@ -15,6 +15,7 @@ from .models import StaffRole
 
 
 @click.command("init-db")
+@with_appcontext
 @click.option(
     "--demo-if-empty", is_flag=True, help="Also load the demo catalogue into an empty database."
 )
@@ -31,6 +32,7 @@ def init_db_command(demo_if_empty: bool) -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo_command() -> None:
     """Load the project's demo catalogue (upserts by code; other procedures are kept)."""
     setup.create_schema()
@@ -39,6 +41,7 @@ def seed_demo_command() -> None:
 
 
 @click.command("export")
+@with_appcontext
 @click.argument("path", type=click.Path(dir_okay=False, writable=True, path_type=Path))
 def export_command(path: Path) -> None:
     """Write the whole catalogue to PATH as one JSON catalogue file."""
@@ -47,6 +50,7 @@ def export_command(path: Path) -> None:
 
 
 @click.command("export-csv")
+@with_appcontext
 @click.argument("path", type=click.Path(dir_okay=False, writable=True, path_type=Path))
 @click.option("--all", "everything", is_flag=True, help="Include drafts, not only public ones.")
 def export_csv_command(path: Path, everything: bool) -> None:
@@ -56,6 +60,7 @@ def export_csv_command(path: Path, everything: bool) -> None:
 
 
 @click.command("import")
+@with_appcontext
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Report what would change; change nothing.")
 def import_command(paths: tuple[Path, ...], dry_run: bool) -> None:

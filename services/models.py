@@ -10,9 +10,20 @@ from __future__ import annotations
 import enum
 from datetime import UTC, date, datetime
 
+from flask import Flask
 from flask_login import UserMixin
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Column,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    event,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -21,6 +32,33 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+
+def init_app(app: Flask) -> None:
+    """Bind the database to the app; on SQLite, make transactions and savepoints real."""
+    db.init_app(app)
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
+
+
+def _sqlite_connect(dbapi_connection, _record) -> None:
+    # pysqlite's own transaction handling commits a savepoint's RELEASE when no BEGIN was sent,
+    # which breaks one-transaction imports: take it over (SQLAlchemy's pysqlite documentation,
+    # "Serializable isolation / Savepoints / Transactional DDL"). WAL lets readers in other
+    # processes work while a writer holds the database; the busy timeout makes writers queue.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA busy_timeout = 15000")
+    cursor.close()
+
+
+def _sqlite_begin(connection) -> None:
+    connection.exec_driver_sql("BEGIN")
 
 
 def utcnow() -> datetime:
@@ -153,6 +191,7 @@ class Level(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(100), unique=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
+    sort_name: Mapped[str] = mapped_column(String(800), default="")  # text.level_sort_key
 
 
 class Subject(Base):
@@ -163,6 +202,7 @@ class Subject(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(200), unique=True)
     name: Mapped[str] = mapped_column(String(300), unique=True)
+    sort_name: Mapped[str] = mapped_column(String(800), default="")
 
 
 procedure_field = Table(
@@ -194,7 +234,7 @@ class Procedure(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(50), unique=True)
     name: Mapped[str] = mapped_column(Text)
-    sort_name: Mapped[str] = mapped_column(String(2000), default="")
+    sort_name: Mapped[str] = mapped_column(String(800), default="")
     status: Mapped[str] = mapped_column(String(32), default=Status.DRAFT)
     decision_number: Mapped[str] = mapped_column(String(200), default="")
     decision_date: Mapped[date | None]
@@ -219,8 +259,10 @@ class Procedure(Base):
 
     replaced_by: Mapped[Procedure | None] = relationship(remote_side=[id])
     fields: Mapped[list[Field]] = relationship(secondary=procedure_field, order_by=Field.sort_name)
-    levels: Mapped[list[Level]] = relationship(secondary=procedure_level, order_by=Level.id)
-    subjects: Mapped[list[Subject]] = relationship(secondary=procedure_subject, order_by=Subject.id)
+    levels: Mapped[list[Level]] = relationship(secondary=procedure_level, order_by=Level.sort_name)
+    subjects: Mapped[list[Subject]] = relationship(
+        secondary=procedure_subject, order_by=Subject.sort_name
+    )
     agency_links: Mapped[list[ProcedureAgency]] = relationship(
         back_populates="procedure",
         cascade="all, delete-orphan",

@@ -37,7 +37,7 @@ from .models import (
     Step,
     TimeUnit,
 )
-from .text import clean, clean_block, slugify, sort_key
+from .text import clean, clean_block, level_sort_key, slugify, sort_key
 
 Record = dict[str, Any]
 
@@ -343,10 +343,11 @@ def normalize_procedure(raw: Any, path: str = "procedure") -> Record:
         "status": _choice(raw.get("status") or Status.DRAFT, f"{path}.status", Status),
         "decision_number": _text(raw.get("decision_number"), f"{path}.decision_number"),
         "decision_date": _date(raw.get("decision_date"), f"{path}.decision_date"),
-        "levels": _names(raw.get("levels"), f"{path}.levels"),
+        "levels": sorted(_names(raw.get("levels"), f"{path}.levels"), key=level_sort_key),
         "procedure_type": _text(raw.get("procedure_type"), f"{path}.procedure_type"),
-        "fields": _names(raw.get("fields"), f"{path}.fields"),
-        "subjects": _names(raw.get("subjects"), f"{path}.subjects"),
+        # Sets, kept in one canonical order so records compare equal on every database.
+        "fields": sorted(_names(raw.get("fields"), f"{path}.fields"), key=sort_key),
+        "subjects": sorted(_names(raw.get("subjects"), f"{path}.subjects"), key=sort_key),
         "agencies": _items(raw.get("agencies"), f"{path}.agencies", _agency_link),
         "receiving_address": _text(
             raw.get("receiving_address"), f"{path}.receiving_address", block=True

@@ -3,6 +3,7 @@ fixtures for agencies and procedures, and the demo catalogue loaded once and cop
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from html.parser import HTMLParser
@@ -13,11 +14,30 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import create_engine, make_url, text
 from werkzeug.datastructures import MultiDict
 
 from app import create_app
 from services import accounts, catalogue, records, setup
 from services.models import Agency, Procedure, db
+
+# TTHC_TEST_DATABASE_URL runs the suite on another server (PostgreSQL in CI): each app then
+# gets a database of its own, created empty on that server, instead of a fresh SQLite file.
+TEST_DATABASE_URL = os.environ.get("TTHC_TEST_DATABASE_URL")
+_databases = count(1)
+
+
+def _database_url(instance: Path) -> str:
+    if not TEST_DATABASE_URL:
+        return f"sqlite:///{instance / 'tthc.sqlite3'}"
+    server = make_url(TEST_DATABASE_URL)
+    name = f"{server.database}_{os.getpid()}_{next(_databases)}"
+    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return server.set(database=name).render_as_string(hide_password=False)
 
 
 def _make_app(instance: Path, **config: Any) -> Flask:
@@ -26,7 +46,7 @@ def _make_app(instance: Path, **config: Any) -> Flask:
             "TESTING": True,
             "INSTANCE_PATH": instance,
             "SECRET_KEY": "test",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'tthc.sqlite3'}",
+            "SQLALCHEMY_DATABASE_URI": _database_url(instance),
             "SEARCH_INDEX_DIR": str(instance / "search-index"),
             "UPLOAD_DIR": str(instance / "uploads"),
             **config,
@@ -34,34 +54,51 @@ def _make_app(instance: Path, **config: Any) -> Flask:
     )
 
 
+def _empty_app(instance: Path) -> Flask:
+    application = _make_app(instance)
+    with application.app_context():
+        setup.create_schema()
+    return application
+
+
+def _close(application: Flask) -> None:
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[Flask]:
     """An app on an empty database in a fresh instance folder."""
-    application = _make_app(tmp_path / "instance")
-    with application.app_context():
-        setup.create_schema()
+    application = _empty_app(tmp_path / "instance")
     yield application
+    _close(application)
 
 
 @pytest.fixture(scope="session")
 def demo_instance(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An instance folder with the demo catalogue loaded, built once per test session."""
     instance = tmp_path_factory.mktemp("demo") / "instance"
-    application = _make_app(instance)
+    application = _empty_app(instance)
     with application.app_context():
-        setup.create_schema()
         setup.load_demo()
-        db.session.remove()
-        db.engine.dispose()
+    _close(application)
     return instance
 
 
 @pytest.fixture
-def demo_app(demo_instance: Path, tmp_path: Path) -> Flask:
+def demo_app(demo_instance: Path, tmp_path: Path) -> Iterator[Flask]:
     """An app on a private copy of the demo catalogue."""
     instance = tmp_path / "instance"
     shutil.copytree(demo_instance, instance)
-    return _make_app(instance)
+    if TEST_DATABASE_URL:  # a server database cannot be copied as a file: load it again
+        application = _empty_app(instance)
+        with application.app_context():
+            setup.load_demo()
+    else:
+        application = _make_app(instance)
+    yield application
+    _close(application)
 
 
 @pytest.fixture
@@ -171,14 +208,10 @@ def _implementing(slug: str) -> list[dict[str, Any]]:
     return [{"role": "implementing", "agency": slug, "name": ""}]
 
 
-@pytest.fixture(scope="session")
-def staff_instance(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An instance with two agencies, a lĩnh vực, a published and a draft procedure and one
-    account per role (password STAFF_PASSWORD), built once per session through the services."""
-    instance = tmp_path_factory.mktemp("staff") / "instance"
-    application = _make_app(instance)
+def _load_staff(application: Flask) -> None:
+    """Two agencies (one with a child), two lĩnh vực, a published and a draft procedure and one
+    account per role (password STAFF_PASSWORD), through the services."""
     with application.app_context():
-        setup.create_schema()
         for raw in (
             {"slug": "phong-a", "name": "Phòng A", "kind": "department"},
             {"slug": "to-a1", "name": "Tổ A1", "kind": "branch", "parent": "phong-a"},
@@ -194,17 +227,30 @@ def staff_instance(tmp_path_factory: pytest.TempPathFactory) -> Path:
         for username, (role, agencies) in STAFF_ACCOUNTS.items():
             account = accounts.Account(username.replace("_", "-"), role, agencies)
             accounts.create_user(account, STAFF_PASSWORD)
-        db.session.remove()
-        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def staff_instance(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An instance folder with the staff data loaded, built once per test session."""
+    instance = tmp_path_factory.mktemp("staff") / "instance"
+    application = _empty_app(instance)
+    _load_staff(application)
+    _close(application)
     return instance
 
 
 @pytest.fixture
-def staff_app(staff_instance: Path, tmp_path: Path) -> Flask:
+def staff_app(staff_instance: Path, tmp_path: Path) -> Iterator[Flask]:
     """An app on a private copy of the staff instance (CSRF protection on, as in production)."""
     instance = tmp_path / "instance"
     shutil.copytree(staff_instance, instance)
-    return _make_app(instance)
+    if TEST_DATABASE_URL:  # a server database cannot be copied as a file: load it again
+        application = _empty_app(instance)
+        _load_staff(application)
+    else:
+        application = _make_app(instance)
+    yield application
+    _close(application)
 
 
 @pytest.fixture

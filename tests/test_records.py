@@ -20,7 +20,8 @@ def test_normalize_procedure_fills_every_key_in_order(app):
         "updated_at",
     ]  # fmt: skip
     assert record["status"] == "draft"
-    assert record["steps"] == [] and record["online_level"] is None
+    assert record["steps"] == []
+    assert record["online_level"] is None
 
 
 def test_normalize_procedure_cleans_text_and_types(app):

@@ -4,13 +4,17 @@ page and through the search page."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import STAFF_PASSWORD
+
+pytestmark = pytest.mark.browser
 
 P = "/staff/procedures/1.000001"
 
 
-def test_edit_publish_and_find_the_new_time_limit(staff_app, serve, page):
-    base = serve(staff_app)
+def test_edit_publish_and_find_the_new_time_limit(live_staff, desktop):
+    base, page = live_staff, desktop
     page.goto(f"{base}/staff/login")
     page.get_by_label("Tên đăng nhập").fill("publisher")
     page.get_by_label("Mật khẩu").fill(STAFF_PASSWORD)

@@ -1,0 +1,129 @@
+"""The catalogue file: export, import, round trip, atomicity, CSV."""
+
+import csv
+import io
+import json
+
+import pytest
+
+from services import exchange
+from services.errors import ValidationError
+from services.models import Procedure, db
+from tests.conftest import procedure_raw
+
+
+def _document(*procedures, agencies=None, fields=None, settings=None):
+    return {
+        "format": "tthc-catalogue",
+        "version": 1,
+        "settings": settings or {},
+        "agencies": agencies or [],
+        "fields": fields or [],
+        "procedures": list(procedures),
+    }
+
+
+def _count(app):
+    with app.app_context():
+        return db.session.query(Procedure).count()
+
+
+def test_demo_round_trip_is_identical(demo_app, app):
+    with demo_app.app_context():
+        first = exchange.dumps(exchange.export_catalogue())
+    with app.app_context():
+        exchange.import_catalogue(json.loads(first))
+        second = exchange.dumps(exchange.export_catalogue())
+    assert first == second
+    assert len(json.loads(first)["procedures"]) >= 60
+
+
+def test_reimport_reports_unchanged(demo_app):
+    with demo_app.app_context():
+        document = exchange.export_catalogue()
+        report = exchange.import_catalogue(document)
+    assert report.procedures["unchanged"] == len(document["procedures"])
+    assert report.procedures["created"] == report.procedures["updated"] == 0
+    assert report.agencies["unchanged"] == len(document["agencies"])
+
+
+def test_forward_references_resolve(app):
+    old = procedure_raw(code="1.000001", status="abolished", replaced_by="1.000002")
+    new = procedure_raw(code="1.000002")
+    agencies = [
+        {"slug": "con", "name": "Con", "parent": "me", "successor": "moi"},
+        {"slug": "me", "name": "Mẹ"},
+        {"slug": "moi", "name": "Mới"},
+    ]
+    with app.app_context():
+        report = exchange.import_catalogue(_document(old, new, agencies=agencies))
+        exported = exchange.export_catalogue()
+    assert report.procedures["created"] == 2
+    by_code = {p["code"]: p for p in exported["procedures"]}
+    assert by_code["1.000001"]["replaced_by"] == "1.000002"
+    con = next(a for a in exported["agencies"] if a["slug"] == "con")
+    assert (con["parent"], con["successor"]) == ("me", "moi")
+    slugs = [a["slug"] for a in exported["agencies"]]
+    assert slugs.index("me") < slugs.index("con")  # parents first
+
+
+def test_invalid_procedure_is_skipped_and_reported(app):
+    bad = procedure_raw(code="1.000009", channels=[{"kind": "fax"}])
+    with app.app_context():
+        report = exchange.import_catalogue(_document(procedure_raw(code="1.000001"), bad))
+    assert report.procedures["created"] == 1
+    assert report.skipped[0][0] == "1.000009"
+    assert "channels.0.kind" in report.skipped[0][1]
+
+
+def test_unknown_agency_is_skipped_not_fatal(app):
+    raw = procedure_raw(agencies=[{"role": "implementing", "agency": "khong-co", "name": ""}])
+    with app.app_context():
+        report = exchange.import_catalogue(_document(raw, procedure_raw()))
+    assert report.procedures["created"] == 1
+    assert len(report.skipped) == 1
+
+
+def test_failed_import_leaves_catalogue_as_it_was(app):
+    with app.app_context():
+        exchange.import_catalogue(_document(procedure_raw(code="1.000001")))
+    before = _count(app)
+    broken = _document(
+        procedure_raw(code="1.000002"),
+        agencies=[{"slug": "a", "name": "A", "parent": "khong-co"}],
+    )
+    with app.app_context(), pytest.raises(ValidationError):
+        exchange.import_catalogue(broken)
+    assert _count(app) == before
+
+
+def test_dry_run_changes_nothing(app):
+    with app.app_context():
+        report = exchange.import_catalogue(_document(procedure_raw()), dry_run=True)
+    assert report.procedures["created"] == 1
+    assert _count(app) == 0
+
+
+def test_read_document_rejects_other_files(tmp_path):
+    other = tmp_path / "other.json"
+    other.write_text('{"hello": 1}', encoding="utf-8")
+    broken = tmp_path / "broken.json"
+    broken.write_text("{", encoding="utf-8")
+    future = tmp_path / "future.json"
+    future.write_text('{"format": "tthc-catalogue", "version": 99}', encoding="utf-8")
+    for path in (other, broken, future):
+        with pytest.raises(ValidationError):
+            exchange.read_document(path)
+
+
+def test_csv_lists_public_procedures(demo_app):
+    with demo_app.app_context():
+        text = exchange.procedures_csv()
+        public = db.session.query(Procedure).filter(
+            Procedure.status.in_(["published", "abolished"])
+        )
+        codes = {p.code for p in public}
+    assert text.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    assert rows[0][0] == "Mã"
+    assert {row[0] for row in rows[1:]} == codes

@@ -1,0 +1,48 @@
+"""`make run` sets up an instance with the demo catalogue and serves the home page."""
+
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_make_run_serves_the_demo_home_page(tmp_path):
+    port = _free_port()
+    env = {**os.environ, "TTHC_INSTANCE": str(tmp_path / "instance")}
+    server = subprocess.Popen(
+        ["make", "--no-print-directory", "run", f"PORT={port}"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:
+                    html = response.read().decode()
+                break
+            except OSError:
+                assert server.poll() is None, server.stdout.read().decode()
+                assert time.monotonic() < deadline, "the portal did not start in 120 s"
+                time.sleep(0.5)
+        assert "Tra cứu thủ tục hành chính" in html
+        assert (tmp_path / "instance" / "tthc.sqlite3").exists()
+        assert (tmp_path / "instance" / "search-index").is_dir()
+        assert (tmp_path / "instance" / "uploads").is_dir()
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=10)
