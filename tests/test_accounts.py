@@ -230,7 +230,11 @@ def test_the_last_admin_cannot_be_demoted(staff_app, login_as):
 
 
 def test_behind_a_proxy_the_lock_out_counts_the_forwarded_address(staff_app):
-    proxied = _make_app(Path(staff_app.instance_path), TRUSTED_PROXIES=1)
+    proxied = _make_app(
+        Path(staff_app.instance_path),
+        TRUSTED_PROXIES=1,
+        SQLALCHEMY_DATABASE_URI=staff_app.config["SQLALCHEMY_DATABASE_URI"],
+    )
 
     def attempt(password, address):
         client = proxied.test_client()

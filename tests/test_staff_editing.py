@@ -299,8 +299,12 @@ def test_diff_reports_list_items_added_removed_and_changed():
 def test_drafts_never_touch_the_public_row(staff_app, login_as):
     editor = login_as("editor")
     with staff_app.app_context():
-        before = db.session.execute(db.select(Procedure.name, Procedure.status)).all()
+        before = db.session.execute(
+            db.select(Procedure.name, Procedure.status).order_by(Procedure.code)
+        ).all()
     _edit(editor, name="Chỉ trong bản nháp")
     with staff_app.app_context():
-        after = db.session.execute(db.select(Procedure.name, Procedure.status)).all()
+        after = db.session.execute(
+            db.select(Procedure.name, Procedure.status).order_by(Procedure.code)
+        ).all()
     assert before == after
