@@ -212,13 +212,11 @@ def _next_number(model: type, column, owner_id: int) -> int:
     return (last or 0) + 1
 
 
-def add_procedure_revision(
-    procedure: Procedure, record: Record, action: str, user: User | None, note: str = ""
-) -> ProcedureRevision:
-    """Record a snapshot of a procedure's record (flush only)."""
-    revision = ProcedureRevision(
-        procedure_id=procedure.id,
-        number=_next_number(ProcedureRevision, ProcedureRevision.procedure_id, procedure.id),
+def _add(model: type, owner: str, owner_id: int, record: Record, action: str,
+         user: User | None, note: str):  # fmt: skip
+    revision = model(
+        **{owner: owner_id},
+        number=_next_number(model, getattr(model, owner), owner_id),
         action=action,
         note=note,
         record=record,
@@ -228,48 +226,41 @@ def add_procedure_revision(
     db.session.add(revision)
     db.session.flush()
     return revision
+
+
+def add_procedure_revision(
+    procedure: Procedure, record: Record, action: str, user: User | None, note: str = ""
+) -> ProcedureRevision:
+    """Record a snapshot of a procedure's record (flush only)."""
+    return _add(ProcedureRevision, "procedure_id", procedure.id, record, action, user, note)
 
 
 def add_agency_revision(
     agency: Agency, record: Record, action: str, user: User | None, note: str = ""
 ) -> AgencyRevision:
     """Record a snapshot of an agency's record (flush only)."""
-    revision = AgencyRevision(
-        agency_id=agency.id,
-        number=_next_number(AgencyRevision, AgencyRevision.agency_id, agency.id),
-        action=action,
-        note=note,
-        record=record,
-        user_id=user.id if user is not None else None,
-        created_at=utcnow(),
+    return _add(AgencyRevision, "agency_id", agency.id, record, action, user, note)
+
+
+def _revisions(model: type, owner: str, owner_id: int) -> list:
+    return list(
+        db.session.execute(
+            select(model)
+            .where(getattr(model, owner) == owner_id)
+            .order_by(model.number.desc())
+            .options(selectinload(model.user))
+        ).scalars()
     )
-    db.session.add(revision)
-    db.session.flush()
-    return revision
 
 
 def procedure_revisions(procedure: Procedure) -> list[ProcedureRevision]:
     """A procedure's revisions, newest first."""
-    return list(
-        db.session.execute(
-            select(ProcedureRevision)
-            .where(ProcedureRevision.procedure_id == procedure.id)
-            .order_by(ProcedureRevision.number.desc())
-            .options(selectinload(ProcedureRevision.user))
-        ).scalars()
-    )
+    return _revisions(ProcedureRevision, "procedure_id", procedure.id)
 
 
 def agency_revisions(agency: Agency) -> list[AgencyRevision]:
     """An agency's revisions, newest first."""
-    return list(
-        db.session.execute(
-            select(AgencyRevision)
-            .where(AgencyRevision.agency_id == agency.id)
-            .order_by(AgencyRevision.number.desc())
-            .options(selectinload(AgencyRevision.user))
-        ).scalars()
-    )
+    return _revisions(AgencyRevision, "agency_id", agency.id)
 
 
 # --- activity ----------------------------------------------------------------------------------

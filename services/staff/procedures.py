@@ -337,26 +337,33 @@ def _transition(code: str, token: str, user: User, role: StaffRole) -> WorkingCo
     return copy
 
 
-def submit(code: str, token: str, user: User, note: str = "") -> WorkingCopy:
-    """Send the working copy for review. Raises ValidationError when it is not a draft."""
-    copy = _transition(code, token, user, StaffRole.EDITOR)
-    if copy.status != Status.DRAFT:
-        raise ValidationError(_("Chỉ gửi duyệt được bản nháp."))
-    _write(copy, copy.record, user, Status.IN_REVIEW)
-    history.add_procedure_revision(copy.procedure, copy.record, "submitted", user, note)
+def _move(code: str, token: str, user: User, role: StaffRole, moves: tuple[str, str],
+          action: str, note: str, refusal: str) -> WorkingCopy:  # fmt: skip
+    """Move the working copy from one workflow state to another, as a new revision."""
+    copy = _transition(code, token, user, role)
+    source, target = moves
+    if copy.status != source:
+        raise ValidationError(refusal)
+    _write(copy, copy.record, user, target)
+    history.add_procedure_revision(copy.procedure, copy.record, action, user, note)
     db.session.commit()
     return copy
+
+
+def submit(code: str, token: str, user: User, note: str = "") -> WorkingCopy:
+    """Send the working copy for review. Raises ValidationError when it is not a draft,
+    EditConflict, PermissionDenied."""
+    moves = (Status.DRAFT, Status.IN_REVIEW)
+    refusal = _("Chỉ gửi duyệt được bản nháp.")
+    return _move(code, token, user, StaffRole.EDITOR, moves, "submitted", note, refusal)
 
 
 def return_to_draft(code: str, token: str, user: User, note: str = "") -> WorkingCopy:
-    """Send a working copy in review back to its editors (publishers only)."""
-    copy = _transition(code, token, user, StaffRole.PUBLISHER)
-    if copy.status != Status.IN_REVIEW:
-        raise ValidationError(_("Chỉ trả lại được bản đang chờ duyệt."))
-    _write(copy, copy.record, user, Status.DRAFT)
-    history.add_procedure_revision(copy.procedure, copy.record, "returned", user, note)
-    db.session.commit()
-    return copy
+    """Send a working copy in review back to its editors (publishers only). Raises
+    ValidationError when it is not in review, EditConflict, PermissionDenied."""
+    moves = (Status.IN_REVIEW, Status.DRAFT)
+    refusal = _("Chỉ trả lại được bản đang chờ duyệt.")
+    return _move(code, token, user, StaffRole.PUBLISHER, moves, "returned", note, refusal)
 
 
 def _publish(copy: WorkingCopy, user: User) -> None:

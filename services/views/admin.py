@@ -198,8 +198,6 @@ def agency_diff(slug: str):
         "staff/diff.html",
         code=slug,
         changes=admin.compare_agency(slug, old, new, current_user),
-        old=None,
-        new=None,
         numbers=(old, new),
         back=url_for("admin.agency_history", slug=slug),
     )

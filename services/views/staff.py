@@ -80,11 +80,9 @@ def not_found(error: NotFound):
     return render_template("errors/error.html", code=404, message=str(error)), 404
 
 
-@bp.app_context_processor
-def staff_context() -> dict:
-    return {"StaffRole": StaffRole, "ACTIONS": history.ACTIONS}
-
-
+# Macros are imported without the template context, so what they need is global.
+bp.add_app_template_global(StaffRole, "StaffRole")
+bp.add_app_template_global(history.ACTIONS, "ACTIONS")
 bp.add_app_template_filter(history.as_text, "as_text")
 bp.add_app_template_filter(history.key_label, "key_label")
 
@@ -401,8 +399,7 @@ def diff(code: str):
         "staff/diff.html",
         code=code,
         changes=changes,
-        old=procedures.get_revision(code, old, current_user),
-        new=procedures.get_revision(code, new, current_user),
+        numbers=(old, new),
         back=url_for("staff.history_page", code=code),
     )
 

@@ -80,7 +80,7 @@
     if (input.type !== "file" || !input.files.length) return;
     var max = Number(input.getAttribute("data-max"));
     if (max && input.files[0].size > max) {
-      alert("Tệp quá lớn: tối đa " + (max / 1048576).toFixed(1).replace(".", ",") + " MB.");
+      alert(input.getAttribute("data-too-big"));
       input.value = "";
     }
   });
