@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -202,6 +203,10 @@ def editor_choices(user: User, record: Record | None = None) -> Choices:
 # --- saving -------------------------------------------------------------------------------------
 
 
+def _code_taken(code: str) -> str:
+    return _("Đã có thủ tục mang mã %(c)s.", c=code)
+
+
 def _normalize(raw: dict, user: User, current: Procedure | None) -> Record:
     """Normalize an editor's input and apply the rules that need the database."""
     try:
@@ -215,7 +220,7 @@ def _normalize(raw: dict, user: User, current: Procedure | None) -> Record:
         select(Procedure.id).where(Procedure.code == record["code"])
     ).scalar_one_or_none()
     if clash is not None and (current is None or clash != current.id):
-        errors["code"] = _("Đã có thủ tục mang mã %(c)s.", c=record["code"])
+        errors["code"] = _code_taken(record["code"])
     if current is not None and current.is_public and record["code"] != current.code:
         errors["code"] = _("Không đổi được mã của thủ tục đã công bố.")
     known = set(db.session.execute(select(Agency.slug)).scalars())
@@ -298,7 +303,13 @@ def create_procedure(
     record = {**record, "status": status, "replaced_by": None, "abolished_reason": ""}
     procedure = Procedure(code=record["code"], created_at=utcnow())
     db.session.add(procedure)
-    catalogue.apply_record(procedure, record)
+    try:
+        catalogue.apply_record(procedure, record)
+    except IntegrityError:  # the same code created at the same moment by someone else
+        db.session.rollback()
+        raise ValidationError(
+            {"code": _("Đã có thủ tục mang mã %(c)s.", c=record["code"])}
+        ) from None
     procedure.local_edit_at = procedure.updated_at
     history.add_procedure_revision(
         procedure, records.procedure_record(procedure), "created", user, note

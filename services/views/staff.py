@@ -176,6 +176,7 @@ def dashboard():
 
 def _editor(form: ProcedureForm, code: str | None, *, status: int = 200, **extra):
     record = extra.pop("record", None)
+    published = code is not None and procedures.get_working_copy(code, current_user).was_published
     choices = procedures.editor_choices(current_user, record)
     agencies = [("", _("— chọn, hoặc ghi tên bên cạnh —"))] + [
         (a.slug, a.name) for a in choices.agencies
@@ -195,6 +196,7 @@ def _editor(form: ProcedureForm, code: str | None, *, status: int = 200, **extra
             code=code,
             files=files,
             blanks=blanks,
+            published=published,
             max_upload=uploads.max_bytes(),
             **extra,
         ),
