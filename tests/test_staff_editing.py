@@ -97,10 +97,11 @@ def test_a_new_procedure_stays_hidden_until_published(staff_app, login_as):
     assert "Cấp bản sao trích lục" in public.get("/thu-tuc/2.000100").text
 
 
-def test_the_second_of_two_concurrent_saves_is_refused_and_shows_both(staff_app, login_as):
+@pytest.mark.parametrize("code", ["1.000001", "1.000002"])  # published (a draft), unpublished
+def test_the_second_of_two_concurrent_saves_is_refused_and_shows_both(staff_app, login_as, code):
     first, second = login_as("editor"), login_as("publisher")
-    page_first = first.get(f"{P}/edit")
-    page_second = second.get(f"{P}/edit")
+    page_first = first.get(f"/staff/procedures/{code}/edit")
+    page_second = second.get(f"/staff/procedures/{code}/edit")
     assert submit(first, page_first, "", name="Tên của người thứ nhất").status_code == 302
 
     response = submit(second, page_second, "", name="Tên của người thứ hai")
@@ -115,7 +116,7 @@ def test_the_second_of_two_concurrent_saves_is_refused_and_shows_both(staff_app,
     # The page now quotes the stored version: saving again is a deliberate merge.
     response = submit(second, response, "", name="Tên đã gộp")
     assert response.status_code == 302
-    assert "Tên đã gộp" in second.get(f"{P}/preview").text
+    assert "Tên đã gộp" in second.get(f"/staff/procedures/{code}/preview").text
 
 
 def test_a_stale_workflow_step_is_refused(login_as):
