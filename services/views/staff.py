@@ -233,8 +233,12 @@ def _edit_post(code: str | None):
     form = ProcedureForm(formdata=formdata)
     valid = form.validate()
     for key, message in upload_errors.items():
-        row = form.dossier.entries[int(key.split("-")[1])].form
-        row.template_upload.errors = [*row.template_upload.errors, message]
+        index = key.split("-")[1]
+        if index.isdigit() and int(index) < len(form.dossier.entries):
+            row = form.dossier.entries[int(index)].form
+            row.template_upload.errors = [*row.template_upload.errors, message]
+        else:
+            form.form_errors.append(message)
     if not valid or upload_errors:
         flash(_("Chưa lưu: hãy sửa các chỗ được đánh dấu bên dưới."), "error")
         return _editor(form, code, status=400)
