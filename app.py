@@ -20,7 +20,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from services import accounts, cli, models
-from services.views import admin, files, public, search, staff
+from services.views import admin, files, printing, public, search, staff
 
 babel = Babel()
 csrf = CSRFProtect()
@@ -50,6 +50,7 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
         SQLALCHEMY_DATABASE_URI=f"sqlite:///{instance / 'tthc.sqlite3'}",
         SEARCH_INDEX_DIR=str(instance / "search-index"),
         UPLOAD_DIR=str(instance / "uploads"),
+        PRINT_CACHE_DIR=str(instance / "print-cache"),
         UPLOAD_MAX_BYTES=10 * 1024 * 1024,
         # A whole editor form with several files may exceed one file's limit.
         MAX_CONTENT_LENGTH=50 * 1024 * 1024,
@@ -118,6 +119,7 @@ def select_locale() -> str:
 def register_blueprints(app: Flask) -> None:
     app.register_blueprint(public.bp)
     app.register_blueprint(search.bp)
+    app.register_blueprint(printing.bp)
     app.register_blueprint(files.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(admin.bp)

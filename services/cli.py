@@ -8,9 +8,10 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
 
-from . import accounts, exchange, setup
-from .errors import ValidationError
+from . import accounts, exchange, printing, setup
+from .errors import NotFound, ValidationError
 from .models import StaffRole
 
 
@@ -105,6 +106,47 @@ def create_user_command(
     click.echo(f"Created {user.role} {user.username}.")
 
 
+@click.command("print-booklet")
+@with_appcontext
+@click.argument("out", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@click.option("--agency", metavar="SLUG", help="The agency whose procedures to print.")
+@click.option("--field", metavar="SLUG", help="The lĩnh vực whose procedures to print.")
+@click.option(
+    "--with-children", is_flag=True, help="With --agency: add its sub-agencies' procedures."
+)
+@click.option("--base-url", help="The portal's address for QR codes, instead of the settings'.")
+def print_booklet_command(
+    out: Path, agency: str | None, field: str | None, with_children: bool, base_url: str | None
+) -> None:
+    """Write the PDF booklet of an agency's or a lĩnh vực's published procedures to OUT."""
+    if bool(agency) == bool(field):
+        raise click.UsageError(_("Cần đúng một trong hai tùy chọn --agency hoặc --field."))
+    if with_children and not agency:
+        raise click.UsageError(_("--with-children chỉ dùng cùng --agency."))
+    try:
+        booklet = (
+            printing.agency_booklet(agency, with_children=with_children)
+            if agency
+            else printing.field_booklet(field)
+        )
+    except NotFound as error:
+        raise click.ClickException(str(error)) from None
+    try:
+        base = printing.absolute_base(base_url) if base_url else printing.portal_base()
+    except ValidationError as error:
+        raise click.ClickException(f"{error} {_('Hãy cho địa chỉ bằng --base-url URL.')}") from None
+    result = printing.booklet_pdf(booklet, base)
+    out.write_bytes(result.data)
+    click.echo(
+        _(
+            "Đã ghi %(out)s: %(n)s thủ tục%(cached)s.",
+            out=out,
+            n=len(booklet.procedures),
+            cached="" if result.built else _(" (bản đã lập sẵn, không có gì thay đổi)"),
+        )
+    )
+
+
 def _echo_report(report: exchange.ImportReport) -> None:
     prefix = "Dry run, nothing changed. " if report.dry_run else ""
     for label, counts in (
@@ -127,5 +169,6 @@ def init_app(app: Flask) -> None:
         export_csv_command,
         import_command,
         create_user_command,
+        print_booklet_command,
     ):
         app.cli.add_command(command)
