@@ -122,7 +122,7 @@ def _max(n: int) -> Length:
 
 _URL = URL(message=_l("Địa chỉ web không hợp lệ (cần dạng https://…)."))
 _COUNT = NumberRange(min=0, max=1000, message=_l("Phải từ %(min)s đến %(max)s."))
-_CODE = Regexp(CODE_PATTERN, message=_l("Mã thủ tục chỉ gồm chữ, số và . - _ /, ví dụ 1.001193."))
+_CODE = Regexp(CODE_PATTERN, message=_l("Mã thủ tục chỉ gồm chữ, số và . - _, ví dụ 1.001193."))
 
 
 class LoginForm(StaffForm):

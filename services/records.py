@@ -44,7 +44,7 @@ Record = dict[str, Any]
 FORMAT = "tthc-catalogue"
 VERSION = 1
 
-CODE_PATTERN = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.\-_/]{0,49}$")
+CODE_PATTERN = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.\-_]{0,49}$")
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # The generated name of an uploaded form template (services.uploads).
 FILE_PATTERN = re.compile(r"^[0-9a-f]{32}\.(?:pdf|doc|docx|xls|xlsx|odt)$")
