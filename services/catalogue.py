@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -351,10 +351,12 @@ def all_procedures(*, public: bool = False) -> list[Procedure]:
 
 class Lookups:
     """Resolves the names and slugs in a record to rows, creating levels, subjects and lĩnh vực
-    that do not exist yet; agencies and procedures must exist."""
+    that do not exist yet; agencies and procedures must exist. With `create=False` the rows
+    made for new names are left out of the session (for previews that must store nothing)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, create: bool = True) -> None:
         self._cache: dict[tuple[type, str], object] = {}
+        self._create = create
 
     def _get(self, model: type, column, value: str):
         key = (model, value)
@@ -369,7 +371,8 @@ class Lookups:
         if row is None:
             row = model(name=name, slug=self._free_slug(model, slugify(name) or "x"))
             row.sort_name = level_sort_key(name) if model is Level else sort_key(name)
-            db.session.add(row)
+            if self._create:
+                db.session.add(row)
             self._cache[(model, name)] = row
         return row
 
@@ -462,11 +465,24 @@ def store_procedure(record: Record, lookups: Lookups | None = None) -> tuple[Pro
                 )
             )
         outcome = "updated"
-    with db.session.no_autoflush:
-        records.apply_procedure_fields(procedure, record, lookups)
-    procedure.updated_at = updated_at or now
-    db.session.flush()
+    apply_record(procedure, record, lookups, updated_at=updated_at or now)
     return procedure, outcome
+
+
+def apply_record(
+    procedure: Procedure,
+    record: Record,
+    lookups: Lookups | None = None,
+    *,
+    updated_at: datetime | None = None,
+) -> Procedure:
+    """Write a canonical record onto a procedure row, new or existing, and stamp it updated
+    (flush only). Raises ValidationError for agencies or replacements that do not exist."""
+    with db.session.no_autoflush:
+        records.apply_procedure_fields(procedure, record, lookups or Lookups())
+    procedure.updated_at = updated_at or utcnow()
+    db.session.flush()
+    return procedure
 
 
 def _is_under(parent: Agency | None, agency: Agency) -> bool:

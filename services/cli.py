@@ -10,8 +10,9 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
 
-from . import exchange, importers, printing, setup
+from . import accounts, exchange, importers, printing, setup
 from .errors import NotFound, ValidationError
+from .models import StaffRole
 
 
 @click.command("init-db")
@@ -99,6 +100,37 @@ def _on_terminal() -> bool:
     return sys.stdout.isatty()
 
 
+@click.command("create-user")
+@with_appcontext
+@click.argument("username")
+@click.option(
+    "--role", required=True, type=click.Choice([r.value for r in StaffRole]), help="What it may do."
+)
+@click.option("--agency", "agencies", multiple=True, help="Slug of an agency it works for.")
+@click.option("--name", "full_name", default="", help="The person's full name.")
+@click.option("--email", default="", help="The person's e-mail address.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_user_command(
+    username: str,
+    role: str,
+    agencies: tuple[str, ...],
+    full_name: str,
+    email: str,
+    password_stdin: bool,
+) -> None:
+    """Create a staff account (the password is asked for, or read from standard input)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    account = accounts.Account(username, role, list(agencies), full_name, email)
+    try:
+        user = accounts.create_user(account, password)
+    except ValidationError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Created {user.role} {user.username}.")
+
+
 @click.command("print-booklet")
 @with_appcontext
 @click.argument("out", type=click.Path(dir_okay=False, writable=True, path_type=Path))
@@ -163,6 +195,7 @@ def init_app(app: Flask) -> None:
         export_command,
         export_csv_command,
         import_command,
+        create_user_command,
         print_booklet_command,
     ):
         app.cli.add_command(command)

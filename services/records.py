@@ -44,8 +44,10 @@ Record = dict[str, Any]
 FORMAT = "tthc-catalogue"
 VERSION = 1
 
-CODE_PATTERN = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.\-_/]{0,49}$")
+CODE_PATTERN = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.\-_]{0,49}$")
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# The generated name of an uploaded form template (services.uploads).
+FILE_PATTERN = re.compile(r"^[0-9a-f]{32}\.(?:pdf|doc|docx|xls|xlsx|odt)$")
 
 SETTINGS_KEYS = (
     "portal_name",
@@ -195,6 +197,13 @@ def _slug(value: Any, path: str) -> str:
     return slug
 
 
+def _file(value: Any, path: str) -> str:
+    name = _text(value, path)
+    if not FILE_PATTERN.match(name):
+        raise ValidationError({path: _("Tên tệp mẫu đã tải lên không hợp lệ.")})
+    return name
+
+
 def _optional(reader: Callable, value: Any, path: str) -> Any:
     return None if value in (None, "") else reader(value, path)
 
@@ -274,6 +283,7 @@ def _dossier_item(raw: Any, path: str) -> Record:
         "note": _text(raw.get("note"), f"{path}.note", block=True),
         "template_name": _text(raw.get("template_name"), f"{path}.template_name"),
         "template_url": _text(raw.get("template_url"), f"{path}.template_url"),
+        "template_file": _optional(_file, raw.get("template_file"), f"{path}.template_file"),
     }
 
 
@@ -457,6 +467,7 @@ def procedure_record(procedure: Procedure) -> Record:
                 "note": d.note,
                 "template_name": d.template_name,
                 "template_url": d.template_url,
+                "template_file": d.template_file,
             }
             for d in procedure.dossier
         ],
