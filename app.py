@@ -15,6 +15,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_babel import Babel
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager
+from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -24,6 +25,11 @@ from services.views import admin, files, printing, public, search, staff
 
 babel = Babel()
 csrf = CSRFProtect()
+# Schema changes are Alembic migrations in migrations/ (`flask db ...`); batch mode lets SQLite
+# alter tables by copying them.
+migrate = Migrate(
+    directory=str(Path(__file__).resolve().parent / "migrations"), render_as_batch=True
+)
 login = LoginManager()
 
 
@@ -98,6 +104,7 @@ def _instance_secret(path: Path) -> str:
 
 def register_extensions(app: Flask) -> None:
     models.init_app(app)
+    migrate.init_app(app, models.db)
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
     login.init_app(app)

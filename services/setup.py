@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import flask_migrate
 from sqlalchemy import select
 
 from . import exchange
@@ -13,8 +14,8 @@ DEMO_CATALOGUE = Path(__file__).resolve().parent.parent / "data" / "demo-catalog
 
 
 def create_schema() -> None:
-    """Create every table that does not exist yet."""
-    db.create_all()
+    """Bring the database schema up to date by running the migrations it has not had yet."""
+    flask_migrate.upgrade()
 
 
 def is_empty() -> bool:
