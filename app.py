@@ -16,7 +16,8 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from services import cli, models
-from services.views import public, search
+from services import search as search_service
+from services.views import api, public, search
 
 babel = Babel()
 csrf = CSRFProtect()
@@ -76,11 +77,13 @@ def register_extensions(app: Flask) -> None:
     models.init_app(app)
     babel.init_app(app)
     csrf.init_app(app)
+    search_service.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
     app.register_blueprint(public.bp)
     app.register_blueprint(search.bp)
+    app.register_blueprint(api.bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

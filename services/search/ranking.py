@@ -1,0 +1,261 @@
+"""Ranking: which matches come first, in two stages.
+
+Stage one sorts every match into tiers with set algebra, whatever their number:
+  0. procedures whose code was typed;
+  1. procedures whose name or keywords hold every concept, with the typed syllables adjacent
+     in the typed order (syllable pairs: "giấy phép xây dựng" before a name that has "giấy",
+     "phép", "xây" and "dựng" in different places);
+  2. procedures whose name or keywords hold every concept;
+  3. the rest: some concept only in the agency, lĩnh vực or body text.
+Stage two scores, within a tier, at most LIMIT candidates one by one (short names first: the
+tier is narrowed by bitsets of name length until LIMIT remain). A concept scores its rarity
+(idf) times where it was found — as a phrase in the name, scattered in the name, in a keyword,
+in the agency or lĩnh vực, in the body — with a bonus for adjacent concepts, for diacritics
+typed as in the name, and for names the query covers well. Beyond LIMIT a tier keeps the short-
+names-first order, so every page of a search sees the same order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import pairwise
+
+from . import analysis, query
+from .snapshot import View, members
+
+LIMIT = 100
+LENGTHS = (2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 14, 17, 20, 25, 30, 40, 60, 65535)
+
+# Where a concept was found, as a share of its weight.
+NAME_PHRASE = 1.0
+NAME_SCATTERED = 0.7
+KEYWORD_PHRASE = 0.85
+KEYWORD_SCATTERED = 0.5
+CONTEXT_PHRASE = 0.35
+CONTEXT_SCATTERED = 0.2
+BODY = 0.1
+DICTIONARY = 0.95  # a dictionary equivalent counts a little less than the words typed
+OPTIONAL = 0.5
+ADJACENT = 0.3
+ACCENTS = 0.1
+
+
+@dataclass(frozen=True, slots=True)
+class DocText:
+    """The short texts of one document, tokenized for scoring."""
+
+    name: tuple[str, ...]
+    name_set: frozenset[str]
+    name_pairs: frozenset[str]
+    exact: frozenset[str]
+    keywords: tuple[tuple[str, ...], ...]
+    keyword_set: frozenset[str]
+    context: tuple[tuple[str, ...], ...]
+    context_set: frozenset[str]
+
+
+def _lines(raw: bytes) -> tuple[tuple[str, ...], ...]:
+    return tuple(tuple(analysis.terms(line)) for line in raw.decode().split("\n") if line)
+
+
+def _doc_text(view: View, docnum: int) -> DocText:
+    def build(d: int) -> DocText:
+        title = view.value("title", d).decode()
+        name = tuple(analysis.terms(title))
+        keywords = _lines(view.value("kw", d))
+        context = _lines(view.value("ctx", d))
+        return DocText(
+            name,
+            frozenset(name),
+            frozenset(analysis.pairs(analysis.syllables(title))),
+            frozenset(analysis.exact_terms(title)),
+            keywords,
+            frozenset(t for line in keywords for t in line),
+            context,
+            frozenset(t for line in context for t in line),
+        )
+
+    return view.derived("text", docnum, build)
+
+
+def _contains(sequence: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
+    n = len(phrase)
+    if n == 1:
+        return phrase[0] in sequence
+    first = phrase[0]
+    return any(
+        sequence[i] == first and sequence[i : i + n] == phrase for i in range(len(sequence) - n + 1)
+    )
+
+
+def _place(doc: DocText, alt: query.Alternative) -> float:
+    """Where one alternative was found, as a share of its concept's weight."""
+    syllables = alt.syllables
+    if _contains(doc.name, syllables):
+        found = NAME_PHRASE
+    elif all(s in doc.name_set for s in syllables):
+        found = NAME_SCATTERED
+    elif any(_contains(line, syllables) for line in doc.keywords):
+        found = KEYWORD_PHRASE
+    elif all(s in doc.keyword_set for s in syllables):
+        found = KEYWORD_SCATTERED
+    elif any(_contains(line, syllables) for line in doc.context):
+        found = CONTEXT_PHRASE
+    elif all(s in doc.context_set for s in syllables):
+        found = CONTEXT_SCATTERED
+    else:
+        share = sum(s in doc.name_set for s in syllables) / len(syllables)
+        found = max(BODY, NAME_SCATTERED * share * 0.7)
+    return found if alt.typed else found * DICTIONARY
+
+
+@dataclass
+class _Weights:
+    concepts: list[float]
+    # Pairs of typed syllables across consecutive concepts that have no dictionary alternative
+    # ("cấp" + "lại"), with a weight: the bonus for words typed next to each other.
+    across: list[tuple[str, float]]
+
+
+def _concept_weight(view: View, concept: query.Concept) -> float:
+    """A concept's rarity among the short texts (names, keywords, agencies, lĩnh vực), where
+    ranking looks; among all texts for a word found only in bodies."""
+    bits = query.concept_bits(view, concept, query.SHORT_FIELDS)
+    return query.idf(view, bits or query.concept_bits(view, concept))
+
+
+def _plain(concept: query.Concept) -> bool:
+    return not concept.optional and len(concept.alternatives) == 1 and not concept.typed.whole
+
+
+def _weights(view: View, plan: query.Plan) -> _Weights:
+    def build() -> _Weights:
+        concepts = [_concept_weight(view, c) for c in plan.concepts]
+        across: list[tuple[str, float]] = []
+        pairs = list(zip(plan.concepts, concepts, strict=True))
+        for (a, weight_a), (b, weight_b) in pairwise(pairs):
+            if _plain(a) and _plain(b):
+                term = analysis.pair(a.typed.syllables[-1], b.typed.syllables[0])
+                across.append((term, min(weight_a, weight_b)))
+        return _Weights(concepts, across)
+
+    return view.memo(("weights", _plan_key(plan)), build)
+
+
+def _phrase_bits(view: View, concept: query.Concept) -> int:
+    """Documents whose name or keywords hold an alternative of the concept as a phrase."""
+    bits = 0
+    for alt in concept.alternatives:
+        found = query.alternative_bits(view, alt, query.NAME_FIELDS)
+        if not alt.whole:
+            for term in analysis.pairs(list(alt.syllables)):
+                found &= view.bits("pairs", term)
+        bits |= found
+    return bits
+
+
+def _plan_key(plan: query.Plan) -> tuple:
+    return tuple((tuple(a for a in c.alternatives), c.optional, c.exact) for c in plan.concepts)
+
+
+def score(view: View, plan: query.Plan, docnum: int) -> float:
+    """The fine score of one document for a plan."""
+    doc = _doc_text(view, docnum)
+    weights = _weights(view, plan)
+    total = 0.0
+    covered: set[str] = set()
+    for concept, weight in zip(plan.concepts, weights.concepts, strict=True):
+        best = 0.0
+        for alt in concept.alternatives:
+            if alt.whole:
+                found = NAME_PHRASE if alt.whole in doc.name_set else BODY * 3
+            else:
+                found = _place(doc, alt)
+            if found > best:
+                best = found
+            if found >= NAME_SCATTERED:
+                covered.update(alt.syllables)
+        if concept.optional and best <= BODY:
+            best = 0.0
+        total += weight * best * (OPTIONAL if concept.optional else 1.0)
+        total += ACCENTS * weight * sum(word in doc.exact for word in concept.exact)
+    for term, weight in weights.across:
+        if term in doc.name_pairs:
+            total += ADJACENT * weight
+    if doc.name:
+        focus = sum(s in covered for s in doc.name) / len(doc.name)
+        total *= 0.8 + 0.2 * focus
+    return total
+
+
+def _tiers(view: View, plan: query.Plan, bits: int) -> list[int]:
+    code = 0
+    for concept in plan.concepts:
+        for alt in concept.alternatives:
+            if alt.whole:
+                code |= view.bits("code", alt.whole)
+    code &= bits
+    rest = bits & ~code
+    named = rest
+    for concept in plan.required:
+        named &= query.concept_bits(view, concept, query.NAME_FIELDS)
+        if not named:
+            break
+    adjacent = named
+    for concept in plan.required:
+        if (adjacent and len(concept.typed.syllables) > 1) or len(concept.alternatives) > 1:
+            adjacent &= _phrase_bits(view, concept)
+    for term, _ in _weights(view, plan).across:
+        adjacent &= view.bits("pairs", term)
+    return [code, adjacent, named & ~adjacent, rest & ~named]
+
+
+def _length_buckets(view: View) -> list[int]:
+    def build() -> list[int]:
+        lengths = view.column("name_length")
+        buckets = [bytearray((len(lengths) + 7) // 8) for _ in LENGTHS]
+        for d, length in enumerate(lengths):
+            for i, limit in enumerate(LENGTHS):
+                if length <= limit:
+                    buckets[i][d >> 3] |= 1 << (d & 7)
+                    break
+        cumulative, out = 0, []
+        for bucket in buckets:
+            cumulative |= int.from_bytes(bucket, "little")
+            out.append(cumulative)
+        return out
+
+    return view.memo(("lengths",), build)
+
+
+def _static_order(view: View, docs: list[int]) -> list[int]:
+    lengths, names = view.column("name_length"), view.column("sort_name")
+    return sorted(docs, key=lambda d: (lengths[d], names[d], d))
+
+
+def _rank_tier(view: View, plan: query.Plan, tier: int, need: int) -> list[tuple[int, float]]:
+    if not tier:
+        return []
+    candidates = tier
+    if tier.bit_count() > LIMIT:
+        for bucket in _length_buckets(view):
+            candidates = tier & bucket
+            if candidates.bit_count() >= LIMIT:
+                break
+    names = view.column("sort_name")
+    scored = [(d, score(view, plan, d)) for d in members(candidates)]
+    scored.sort(key=lambda item: (-item[1], names[item[0]], item[0]))
+    if need > len(scored) and candidates != tier:
+        rest = _static_order(view, members(tier & ~candidates))[: need - len(scored)]
+        scored.extend((d, 0.0) for d in rest)
+    return scored[:need]
+
+
+def order(view: View, plan: query.Plan, bits: int, need: int) -> list[tuple[int, float]]:
+    """The best `need` documents of `bits` for a plan, with their scores, best first."""
+    out: list[tuple[int, float]] = []
+    for tier in _tiers(view, plan, bits):
+        if len(out) >= need:
+            break
+        out.extend(_rank_tier(view, plan, tier, need - len(out)))
+    return out
