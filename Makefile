@@ -8,7 +8,7 @@ FLASK := $(BIN)/flask --app app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint format system-deps instance clean
+.PHONY: run test lint format messages system-deps instance clean
 
 run: $(VENV)/.installed instance
 	$(FLASK) run --host $(HOST) --port $(PORT)
@@ -17,6 +17,7 @@ test: $(VENV)/.installed system-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
+	./.ci/postgres-tests
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
@@ -25,6 +26,13 @@ lint: $(VENV)/.installed
 format: $(VENV)/.installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# The interface's strings (Vietnamese, the source language) for translators: start a language
+# with `pybabel init -i translations/messages.pot -d translations -l en`, compile with
+# `pybabel compile -d translations`.
+messages: $(VENV)/.installed
+	mkdir -p translations
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o translations/messages.pot .
 
 # Create the database and instance folders; load the demo catalogue when the database is empty.
 instance: $(VENV)/.installed
@@ -36,8 +44,9 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements.txt -r requirements-dev.txt
 	touch $@
 
-# Programs the tests drive: Debian's Chromium for the browser tests. Installed when missing
-# and this user can (root); otherwise the browser tests say why they cannot run.
+# Programs the tests drive: Debian's Chromium for the browser tests, PostgreSQL for the second
+# database pass. Installed when missing and this user can (root); otherwise the tests say why
+# they cannot run.
 system-deps:
 	@./.ci/system-deps
 

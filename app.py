@@ -10,17 +10,22 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, has_request_context, render_template, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import Babel
+from flask_babel import lazy_gettext as _l
+from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from services import cli, models
+from services import accounts, cli, models
 from services import search as search_service
-from services.views import api, public, search
+from services.views import admin, api, files, printing, public, search, staff
 
 babel = Babel()
 csrf = CSRFProtect()
+login = LoginManager()
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -46,7 +51,14 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
         SQLALCHEMY_DATABASE_URI=f"sqlite:///{instance / 'tthc.sqlite3'}",
         SEARCH_INDEX_DIR=str(instance / "search-index"),
         UPLOAD_DIR=str(instance / "uploads"),
-        MAX_CONTENT_LENGTH=10 * 1024 * 1024,
+        PRINT_CACHE_DIR=str(instance / "print-cache"),
+        UPLOAD_MAX_BYTES=10 * 1024 * 1024,
+        # A whole editor form with several files may exceed one file's limit.
+        MAX_CONTENT_LENGTH=50 * 1024 * 1024,
+        MAX_FORM_PARTS=20_000,
+        TRUSTED_PROXIES=0,
+        # A CSRF token lives as long as the session: a long edit must not expire on save.
+        WTF_CSRF_TIME_LIMIT=None,
         BABEL_DEFAULT_LOCALE="vi",
         BABEL_DEFAULT_TIMEZONE="Asia/Ho_Chi_Minh",
         SESSION_COOKIE_HTTPONLY=True,
@@ -63,6 +75,18 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
     instance.mkdir(parents=True, exist_ok=True)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(instance / "secret_key")
+    if app.config["TRUSTED_PROXIES"]:
+        # Behind a reverse proxy: the client's address (login lock-out) and HTTPS come from it.
+        n = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+    app.session_interface = SessionInterface()
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Marks the session cookie Secure whenever the request came over HTTPS."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(super().get_cookie_secure(app) or request.is_secure)
 
 
 def _instance_secret(path: Path) -> str:
@@ -75,15 +99,33 @@ def _instance_secret(path: Path) -> str:
 
 def register_extensions(app: Flask) -> None:
     models.init_app(app)
-    babel.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
+    login.init_app(app)
+    login.login_view = "staff.login"
+    login.login_message = _l("Hãy đăng nhập để vào khu vực cán bộ.")
+    login.login_message_category = "info"
+    login.user_loader(accounts.load_user)
     search_service.init_app(app)
+
+
+def select_locale() -> str:
+    """The visitor's language among those with a catalogue (Vietnamese, the source, always)."""
+    default = current_app.config["BABEL_DEFAULT_LOCALE"]
+    if not has_request_context():
+        return default
+    available = [str(locale) for locale in babel.list_translations()]
+    return request.accept_languages.best_match(available) or default
 
 
 def register_blueprints(app: Flask) -> None:
     app.register_blueprint(public.bp)
     app.register_blueprint(search.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(printing.bp)
+    app.register_blueprint(files.bp)
+    app.register_blueprint(staff.bp)
+    app.register_blueprint(admin.bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -34,7 +34,7 @@ from .models import (
     utcnow,
 )
 from .records import Record
-from .text import fold, slugify, sort_key
+from .text import level_sort_key, slugify, sort_key
 
 PUBLIC_STATUSES = (Status.PUBLISHED, Status.ABOLISHED)
 
@@ -250,21 +250,12 @@ def browse() -> dict[str, list[Facet]]:
             _facet(Field, procedure_field, procedure_field.c.field_id),
             key=lambda f: sort_key(f.name),
         ),
-        "levels": sorted(levels, key=lambda f: _level_order(f.name)),
+        "levels": sorted(levels, key=lambda f: level_sort_key(f.name)),
         "subjects": sorted(
             _facet(Subject, procedure_subject, procedure_subject.c.subject_id),
             key=lambda f: -f.count,
         ),
     }
-
-
-_LEVEL_ORDER = ["cap bo", "cap tinh", "cap huyen", "cap xa", "co quan khac"]
-
-
-def _level_order(name: str) -> tuple[int, str]:
-    folded = fold(name)
-    rank = _LEVEL_ORDER.index(folded) if folded in _LEVEL_ORDER else len(_LEVEL_ORDER)
-    return rank, sort_key(name)
 
 
 def recent_procedures(limit: int = 8) -> list[Procedure]:
@@ -319,10 +310,12 @@ def all_procedures(*, public: bool = False) -> list[Procedure]:
 
 class Lookups:
     """Resolves the names and slugs in a record to rows, creating levels, subjects and lĩnh vực
-    that do not exist yet; agencies and procedures must exist."""
+    that do not exist yet; agencies and procedures must exist. With `create=False` the rows
+    made for new names are left out of the session (for previews that must store nothing)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, create: bool = True) -> None:
         self._cache: dict[tuple[type, str], object] = {}
+        self._create = create
 
     def _get(self, model: type, column, value: str):
         key = (model, value)
@@ -336,9 +329,9 @@ class Lookups:
         row = self._get(model, model.name, name)
         if row is None:
             row = model(name=name, slug=self._free_slug(model, slugify(name) or "x"))
-            if model is Field:
-                row.sort_name = sort_key(name)
-            db.session.add(row)
+            row.sort_name = level_sort_key(name) if model is Level else sort_key(name)
+            if self._create:
+                db.session.add(row)
             self._cache[(model, name)] = row
         return row
 
@@ -395,11 +388,24 @@ def store_procedure(record: Record, lookups: Lookups | None = None) -> tuple[Pro
         if incoming == current:
             return procedure, "unchanged"
         outcome = "updated"
-    with db.session.no_autoflush:
-        records.apply_procedure_fields(procedure, record, lookups)
-    procedure.updated_at = updated_at or now
-    db.session.flush()
+    apply_record(procedure, record, lookups, updated_at=updated_at or now)
     return procedure, outcome
+
+
+def apply_record(
+    procedure: Procedure,
+    record: Record,
+    lookups: Lookups | None = None,
+    *,
+    updated_at: datetime | None = None,
+) -> Procedure:
+    """Write a canonical record onto a procedure row, new or existing, and stamp it updated
+    (flush only). Raises ValidationError for agencies or replacements that do not exist."""
+    with db.session.no_autoflush:
+        records.apply_procedure_fields(procedure, record, lookups or Lookups())
+    procedure.updated_at = updated_at or utcnow()
+    db.session.flush()
+    return procedure
 
 
 def _is_under(parent: Agency | None, agency: Agency) -> bool:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
 
-from . import exchange, setup
-from .errors import ValidationError
+from . import accounts, exchange, printing, setup
+from .errors import NotFound, ValidationError
+from .models import StaffRole
 
 
 @click.command("init-db")
@@ -72,6 +75,78 @@ def import_command(paths: tuple[Path, ...], dry_run: bool) -> None:
         _echo_report(report)
 
 
+@click.command("create-user")
+@with_appcontext
+@click.argument("username")
+@click.option(
+    "--role", required=True, type=click.Choice([r.value for r in StaffRole]), help="What it may do."
+)
+@click.option("--agency", "agencies", multiple=True, help="Slug of an agency it works for.")
+@click.option("--name", "full_name", default="", help="The person's full name.")
+@click.option("--email", default="", help="The person's e-mail address.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_user_command(
+    username: str,
+    role: str,
+    agencies: tuple[str, ...],
+    full_name: str,
+    email: str,
+    password_stdin: bool,
+) -> None:
+    """Create a staff account (the password is asked for, or read from standard input)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    account = accounts.Account(username, role, list(agencies), full_name, email)
+    try:
+        user = accounts.create_user(account, password)
+    except ValidationError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Created {user.role} {user.username}.")
+
+
+@click.command("print-booklet")
+@with_appcontext
+@click.argument("out", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@click.option("--agency", metavar="SLUG", help="The agency whose procedures to print.")
+@click.option("--field", metavar="SLUG", help="The lĩnh vực whose procedures to print.")
+@click.option(
+    "--with-children", is_flag=True, help="With --agency: add its sub-agencies' procedures."
+)
+@click.option("--base-url", help="The portal's address for QR codes, instead of the settings'.")
+def print_booklet_command(
+    out: Path, agency: str | None, field: str | None, with_children: bool, base_url: str | None
+) -> None:
+    """Write the PDF booklet of an agency's or a lĩnh vực's published procedures to OUT."""
+    if bool(agency) == bool(field):
+        raise click.UsageError(_("Cần đúng một trong hai tùy chọn --agency hoặc --field."))
+    if with_children and not agency:
+        raise click.UsageError(_("--with-children chỉ dùng cùng --agency."))
+    try:
+        booklet = (
+            printing.agency_booklet(agency, with_children=with_children)
+            if agency
+            else printing.field_booklet(field)
+        )
+    except NotFound as error:
+        raise click.ClickException(str(error)) from None
+    try:
+        base = printing.absolute_base(base_url) if base_url else printing.portal_base()
+    except ValidationError as error:
+        raise click.ClickException(f"{error} {_('Hãy cho địa chỉ bằng --base-url URL.')}") from None
+    result = printing.booklet_pdf(booklet, base)
+    out.write_bytes(result.data)
+    click.echo(
+        _(
+            "Đã ghi %(out)s: %(n)s thủ tục%(cached)s.",
+            out=out,
+            n=len(booklet.procedures),
+            cached="" if result.built else _(" (bản đã lập sẵn, không có gì thay đổi)"),
+        )
+    )
+
+
 def _echo_report(report: exchange.ImportReport) -> None:
     prefix = "Dry run, nothing changed. " if report.dry_run else ""
     for label, counts in (
@@ -93,5 +168,7 @@ def init_app(app: Flask) -> None:
         export_command,
         export_csv_command,
         import_command,
+        create_user_command,
+        print_booklet_command,
     ):
         app.cli.add_command(command)

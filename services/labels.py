@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 
-from .models import AgencyKind, ChannelKind, OnlineLevel, Role, Status, TimeUnit
+from .models import AgencyKind, ChannelKind, OnlineLevel, Role, StaffRole, Status, TimeUnit
 
 LABELS = {
     Role.IMPLEMENTING: _l("Cơ quan thực hiện"),
@@ -33,6 +33,9 @@ LABELS = {
     AgencyKind.BRANCH: _l("Chi nhánh, đơn vị trực thuộc"),
     AgencyKind.MINISTRY: _l("Bộ, ngành"),
     AgencyKind.OTHER: _l("Cơ quan khác"),
+    StaffRole.EDITOR: _l("Biên tập viên"),
+    StaffRole.PUBLISHER: _l("Người duyệt, công bố"),
+    StaffRole.ADMIN: _l("Quản trị viên"),
 }
 
 

@@ -11,8 +11,19 @@ import enum
 from datetime import UTC, date, datetime
 
 from flask import Flask
+from flask_login import UserMixin
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, Text, event
+from sqlalchemy import (
+    JSON,
+    Column,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    event,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -180,6 +191,7 @@ class Level(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(100), unique=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
+    sort_name: Mapped[str] = mapped_column(String(800), default="")  # text.level_sort_key
 
 
 class Subject(Base):
@@ -190,6 +202,7 @@ class Subject(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(200), unique=True)
     name: Mapped[str] = mapped_column(String(300), unique=True)
+    sort_name: Mapped[str] = mapped_column(String(800), default="")
 
 
 procedure_field = Table(
@@ -221,7 +234,7 @@ class Procedure(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(50), unique=True)
     name: Mapped[str] = mapped_column(Text)
-    sort_name: Mapped[str] = mapped_column(String(2000), default="")
+    sort_name: Mapped[str] = mapped_column(String(800), default="")
     status: Mapped[str] = mapped_column(String(32), default=Status.DRAFT)
     decision_number: Mapped[str] = mapped_column(String(200), default="")
     decision_date: Mapped[date | None]
@@ -246,8 +259,10 @@ class Procedure(Base):
 
     replaced_by: Mapped[Procedure | None] = relationship(remote_side=[id])
     fields: Mapped[list[Field]] = relationship(secondary=procedure_field, order_by=Field.sort_name)
-    levels: Mapped[list[Level]] = relationship(secondary=procedure_level, order_by=Level.id)
-    subjects: Mapped[list[Subject]] = relationship(secondary=procedure_subject, order_by=Subject.id)
+    levels: Mapped[list[Level]] = relationship(secondary=procedure_level, order_by=Level.sort_name)
+    subjects: Mapped[list[Subject]] = relationship(
+        secondary=procedure_subject, order_by=Subject.sort_name
+    )
     agency_links: Mapped[list[ProcedureAgency]] = relationship(
         back_populates="procedure",
         cascade="all, delete-orphan",
@@ -362,6 +377,8 @@ class DossierItem(_ProcedurePart, Base):
     note: Mapped[str] = mapped_column(Text, default="")
     template_name: Mapped[str] = mapped_column(Text, default="")
     template_url: Mapped[str] = mapped_column(String(1000), default="")
+    # An uploaded form template: the generated name of an Attachment (see services.uploads).
+    template_file: Mapped[str | None] = mapped_column(String(100))
 
 
 class Result(_ProcedurePart, Base):
@@ -392,6 +409,155 @@ class RelatedProcedure(_ProcedurePart, Base):
         ForeignKey("procedure.id", ondelete="CASCADE"), index=True
     )
     code: Mapped[str] = mapped_column(String(50))
+
+
+# --- staff: accounts, drafts, history, uploads --------------------------------------------------
+
+
+class StaffRole(enum.StrEnum):
+    """What a staff account may do: editors draft, publishers also publish, admins do all."""
+
+    EDITOR = "editor"
+    PUBLISHER = "publisher"
+    ADMIN = "admin"
+
+
+user_agency = Table(
+    "user_agency",
+    Base.metadata,
+    Column("user_id", ForeignKey("staff_user.id", ondelete="CASCADE"), primary_key=True),
+    Column("agency_id", ForeignKey("agency.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class User(UserMixin, Base):
+    """A staff account, scoped to the agencies it works for (admins see everything)."""
+
+    # "user" is a reserved word in PostgreSQL.
+    __tablename__ = "staff_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(16), default=StaffRole.EDITOR)
+    active: Mapped[bool] = mapped_column(default=True)
+    # Part of the session's user id: changing it (new password, deactivation) ends every
+    # session of this account on every server at once.
+    session_stamp: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    agencies: Mapped[list[Agency]] = relationship(secondary=user_agency, order_by=Agency.sort_name)
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_stamp}"
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.username
+
+    def has_role(self, role: StaffRole | str) -> bool:
+        """True when the account's role is `role` or above it (editor < publisher < admin)."""
+        order = list(StaffRole)
+        return order.index(StaffRole(self.role)) >= order.index(StaffRole(role))
+
+
+class LoginAttempt(Base):
+    """A failed login, kept in the database so the lock-out holds across server processes."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (Index("ix_login_attempt_key", "username", "address", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80))
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProcedureDraft(Base):
+    """Pending changes to a published (or abolished) procedure, as a canonical record.
+
+    The procedure row keeps what the public sees until the draft is published.
+    """
+
+    __tablename__ = "procedure_draft"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    procedure_id: Mapped[int] = mapped_column(
+        ForeignKey("procedure.id", ondelete="CASCADE"), unique=True
+    )
+    record: Mapped[dict] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(32), default=Status.DRAFT)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    procedure: Mapped[Procedure] = relationship()
+    updated_by: Mapped[User | None] = relationship()
+
+
+class _Revision:
+    """Columns shared by revisions: a numbered snapshot of a whole record, who, when, why."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[int]
+    action: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(Text, default="")
+    record: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class ProcedureRevision(_Revision, Base):
+    """One saved state of a procedure's working copy (draft or published)."""
+
+    __tablename__ = "procedure_revision"
+    __table_args__ = (UniqueConstraint("procedure_id", "number"),)
+
+    procedure_id: Mapped[int] = mapped_column(
+        ForeignKey("procedure.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+
+    procedure: Mapped[Procedure] = relationship()
+    user: Mapped[User | None] = relationship()
+
+
+class AgencyRevision(_Revision, Base):
+    """One saved state of an agency."""
+
+    __tablename__ = "agency_revision"
+    __table_args__ = (UniqueConstraint("agency_id", "number"),)
+
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+
+    agency: Mapped[Agency] = relationship()
+    user: Mapped[User | None] = relationship()
+
+
+class Attachment(Base):
+    """An uploaded form template, stored under a generated name; never deleted, so older
+    revisions keep their files."""
+
+    __tablename__ = "attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stored_name: Mapped[str] = mapped_column(String(100), unique=True)
+    original_name: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
 
 
 class SearchPending(Base):

@@ -37,15 +37,17 @@ from .models import (
     Step,
     TimeUnit,
 )
-from .text import clean, clean_block, slugify, sort_key
+from .text import clean, clean_block, level_sort_key, slugify, sort_key
 
 Record = dict[str, Any]
 
 FORMAT = "tthc-catalogue"
 VERSION = 1
 
-CODE_PATTERN = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.\-_/]{0,49}$")
+CODE_PATTERN = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.\-_]{0,49}$")
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# The generated name of an uploaded form template (services.uploads).
+FILE_PATTERN = re.compile(r"^[0-9a-f]{32}\.(?:pdf|doc|docx|xls|xlsx|odt)$")
 
 SETTINGS_KEYS = (
     "portal_name",
@@ -195,6 +197,13 @@ def _slug(value: Any, path: str) -> str:
     return slug
 
 
+def _file(value: Any, path: str) -> str:
+    name = _text(value, path)
+    if not FILE_PATTERN.match(name):
+        raise ValidationError({path: _("Tên tệp mẫu đã tải lên không hợp lệ.")})
+    return name
+
+
 def _optional(reader: Callable, value: Any, path: str) -> Any:
     return None if value in (None, "") else reader(value, path)
 
@@ -274,6 +283,7 @@ def _dossier_item(raw: Any, path: str) -> Record:
         "note": _text(raw.get("note"), f"{path}.note", block=True),
         "template_name": _text(raw.get("template_name"), f"{path}.template_name"),
         "template_url": _text(raw.get("template_url"), f"{path}.template_url"),
+        "template_file": _optional(_file, raw.get("template_file"), f"{path}.template_file"),
     }
 
 
@@ -333,10 +343,11 @@ def normalize_procedure(raw: Any, path: str = "procedure") -> Record:
         "status": _choice(raw.get("status") or Status.DRAFT, f"{path}.status", Status),
         "decision_number": _text(raw.get("decision_number"), f"{path}.decision_number"),
         "decision_date": _date(raw.get("decision_date"), f"{path}.decision_date"),
-        "levels": _names(raw.get("levels"), f"{path}.levels"),
+        "levels": sorted(_names(raw.get("levels"), f"{path}.levels"), key=level_sort_key),
         "procedure_type": _text(raw.get("procedure_type"), f"{path}.procedure_type"),
-        "fields": _names(raw.get("fields"), f"{path}.fields"),
-        "subjects": _names(raw.get("subjects"), f"{path}.subjects"),
+        # Sets, kept in one canonical order so records compare equal on every database.
+        "fields": sorted(_names(raw.get("fields"), f"{path}.fields"), key=sort_key),
+        "subjects": sorted(_names(raw.get("subjects"), f"{path}.subjects"), key=sort_key),
         "agencies": _items(raw.get("agencies"), f"{path}.agencies", _agency_link),
         "receiving_address": _text(
             raw.get("receiving_address"), f"{path}.receiving_address", block=True
@@ -456,6 +467,7 @@ def procedure_record(procedure: Procedure) -> Record:
                 "note": d.note,
                 "template_name": d.template_name,
                 "template_url": d.template_url,
+                "template_file": d.template_file,
             }
             for d in procedure.dossier
         ],

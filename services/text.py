@@ -19,6 +19,8 @@ _TONE_MARKS = {"\u0300": 1, "\u0309": 2, "\u0303": 3, "\u0301": 4, "\u0323": 5}
 _ALPHABET = "0123456789aăâbcdđeêfghijklmnoôơpqrstuưvwxyz"
 _RANK = {ch: i + 2 for i, ch in enumerate(_ALPHABET)}  # 0 ends a key, 1 is a word break
 
+SORT_LENGTH = 160
+
 _SPACES = re.compile(r"\s+")
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
 
@@ -75,7 +77,9 @@ def sort_key(value: str | None) -> str:
     The key is printable ASCII so it can be stored in a column and used in ORDER BY on any
     database. Punctuation counts as a word break; letters come first, then tones, then case.
     """
-    letters = _letters(value or "")
+    # Names that agree on their first SORT_LENGTH letters are rare; the cap keeps the key short
+    # enough for a B-tree index on any database.
+    letters = _letters(value or "")[:SORT_LENGTH]
     primary: list[int] = []
     tones: list[int] = []
     for base, mark, tone in letters:
@@ -90,7 +94,7 @@ def sort_key(value: str | None) -> str:
     while primary and primary[-1] == 1:
         primary.pop()
         tones.pop()
-    case = [1 if ch.isupper() else 0 for ch in clean(value) if not unicodedata.combining(ch)]
+    case = [1 if ch.isupper() else 0 for ch in clean(value)[:SORT_LENGTH]]
     return (
         "".join(f"{r:02d}" for r in primary)
         + "00"
@@ -98,3 +102,14 @@ def sort_key(value: str | None) -> str:
         + "0"
         + "".join(str(c) for c in case)
     )
+
+
+# Levels of government from the top down, as the national database lists them.
+_LEVELS = ["cap bo", "cap tinh", "cap huyen", "cap xa", "co quan khac"]
+
+
+def level_sort_key(name: str) -> str:
+    """Sort key for a cấp thực hiện: ministry, province, district, commune, others, then by name."""
+    folded = fold(name)
+    rank = _LEVELS.index(folded) if folded in _LEVELS else len(_LEVELS)
+    return f"{rank}{sort_key(name)}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, Response, abort, g, render_template
-from flask_babel import format_date, format_datetime
+from flask_babel import format_date, format_datetime, get_locale
 
 from .. import catalogue, exchange, labels
 from ..errors import NotFound
@@ -25,6 +25,7 @@ def site_context() -> dict:
 # Macros are imported without the template context, so what they need is global.
 bp.add_app_template_global(Role, "Role")
 bp.add_app_template_global(Status, "Status")
+bp.add_app_template_global(get_locale, "get_locale")
 
 
 @bp.app_template_filter("label")

@@ -65,3 +65,19 @@ def phone(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture
+def live_staff(staff_app: Flask) -> Iterator[str]:
+    """The staff instance (tests/conftest.py: agencies, accounts per role) served over HTTP."""
+    yield from serve(staff_app)
+
+
+@pytest.fixture
+def desktop(browser):
+    """A desktop-sized page with its own cookies."""
+    context = browser.new_context(viewport={"width": 1200, "height": 900}, locale="vi-VN")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()

@@ -1,0 +1,338 @@
+"""Procedure sheets and booklets for paper.
+
+A sheet is one procedure laid out for A4: the procedure page's own markup
+(templates/public/_procedure_body.html) wrapped in a header with the portal, the agency and a QR
+code that opens the procedure's online page. A booklet gathers the published procedures of an
+agency (optionally with its sub-agencies) or of a lĩnh vực behind a cover and a table of
+contents. Both are HTML from the same templates; PDFs are made from that HTML by WeasyPrint with
+the portal's one print stylesheet (static/css/print.css).
+
+Booklets take tens of seconds to lay out, so their PDFs are kept in PRINT_CACHE_DIR under a
+fingerprint of everything they show (their HTML without the print date, plus the stylesheets):
+one is rebuilt exactly when something on its pages changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import segno
+from flask import current_app, has_request_context, render_template
+from flask_babel import gettext as _
+from sqlalchemy import select
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+from werkzeug.security import safe_join
+
+from . import catalogue
+from .catalogue import FULL_PROCEDURE, Group
+from .errors import NotFound, ValidationError
+from .models import Agency, Procedure, db, utcnow
+
+# The stylesheet that lays printed pages out: part of every booklet's fingerprint, beside its
+# HTML (which already reflects the data and the templates), so that a new one rebuilds them.
+STYLESHEETS = ("css/print.css",)
+
+
+class EmptyBooklet(NotFound):
+    """The agency or lĩnh vực exists but has no published procedure to print."""
+
+
+# --- addresses and QR codes ---------------------------------------------------------------------
+
+
+def portal_base(fallback: str = "") -> str:
+    """The absolute URL the portal is reached at: the site settings' base URL, or `fallback`
+    (the address of the current request) when none is configured or it is not an http(s) URL.
+
+    Raises ValidationError when neither gives one.
+    """
+    configured = catalogue.get_settings().base_url
+    try:
+        return absolute_base(configured)
+    except ValidationError:
+        if configured:
+            current_app.logger.warning("base_url %r is not an http(s) URL: ignored", configured)
+        return absolute_base(fallback)
+
+
+def absolute_base(url: str) -> str:
+    """`url` checked to be an absolute http(s) address, ending with "/".
+
+    Raises ValidationError otherwise: QR codes on paper must open a real page.
+    """
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValidationError(
+            {
+                "base_url": _(
+                    "Chưa có địa chỉ trang thông tin (base_url) hợp lệ nên không tạo được mã QR"
+                    " dẫn tới thủ tục."
+                )
+            }
+        )
+    return url.strip().rstrip("/") + "/"
+
+
+def page_url(base: str, endpoint: str, **values: str) -> str:
+    """The absolute URL of a portal page under `base` (which may include a path prefix)."""
+    parts = urlsplit(base)
+    adapter = current_app.url_map.bind(
+        parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme
+    )
+    return adapter.build(endpoint, values, force_external=True)
+
+
+def qr_data_uri(url: str) -> str:
+    """A QR code of `url` as an SVG data URI (vector, so it prints sharp at any size)."""
+    return segno.make(url, error="m", micro=False).svg_data_uri(scale=4, border=2)
+
+
+@contextmanager
+def _url_context(base: str) -> Iterator[None]:
+    """Templates build links with url_for; outside a request (CLI, scripts) give them one
+    rooted at the portal's base URL."""
+    if has_request_context():
+        yield
+    else:
+        with current_app.test_request_context(base_url=base):
+            yield
+
+
+# --- sheets -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Sheet:
+    """One procedure ready for its template: the procedure, its online address and QR code, and
+    the related procedures its page links to."""
+
+    procedure: Procedure
+    url: str
+    qr: str
+    related: dict[str, Procedure]
+
+
+def _sheets(procedures: list[Procedure], base: str) -> list[Sheet]:
+    related = catalogue.procedures_by_code(sorted({r.code for p in procedures for r in p.related}))
+    sheets = []
+    for procedure in procedures:
+        url = page_url(base, "public.procedure", code=procedure.code)
+        sheets.append(Sheet(procedure, url, qr_data_uri(url), related))
+    return sheets
+
+
+def procedure_sheet(code: str, base: str) -> str:
+    """The print view of a public procedure as an HTML document.
+
+    `base` is the portal's absolute URL (see portal_base). Raises NotFound.
+    """
+    sheet = _sheets([catalogue.get_procedure(code)], base)[0]
+    with _url_context(base):
+        return render_template("print/sheet.html", sheet=sheet, printed_at=utcnow())
+
+
+def procedure_pdf(code: str, base: str) -> bytes:
+    """The A4 PDF of a public procedure. Raises NotFound."""
+    return _pdf(procedure_sheet(code, base), base)
+
+
+# --- PDF ----------------------------------------------------------------------------------------
+
+
+class _StaticFetcher(URLFetcher):
+    """Gives WeasyPrint the portal's own stylesheets from disk and data: URIs (QR codes), and
+    nothing else: printing never reaches the network, whatever a procedure links to."""
+
+    def __init__(self, static_url: str, static_folder: str) -> None:
+        super().__init__(allowed_protocols=("data",))
+        self.static_url = static_url
+        self.static_folder = static_folder
+
+    def fetch(self, url: str, headers=None):
+        if url.startswith(self.static_url):
+            path = safe_join(self.static_folder, url[len(self.static_url) :].split("?")[0])
+            if path and os.path.isfile(path):
+                kind = mimetypes.guess_type(path)[0] or "application/octet-stream"
+                return URLFetcherResponse(
+                    url, Path(path).read_bytes(), headers={"Content-Type": kind}
+                )
+        return super().fetch(url, headers)
+
+
+def _pdf(html: str, base: str) -> bytes:
+    static_url = page_url(base, "static", filename="")
+    fetcher = _StaticFetcher(static_url, current_app.static_folder or "")
+    return HTML(string=html, base_url=base, url_fetcher=fetcher).write_pdf()
+
+
+# --- booklets -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Section:
+    """Part of a booklet: the procedures of one agency (when sub-agencies are included),
+    grouped by lĩnh vực."""
+
+    title: str | None
+    groups: list[Group]
+
+
+@dataclass
+class Booklet:
+    """What a booklet prints: its titles, its procedures in order, and a stable name."""
+
+    name: str
+    title: str
+    subtitle: str
+    sections: list[Section]
+    procedures: list[Procedure] = field(default_factory=list)
+
+
+def _load_full(groups: list[Group], seen: set[int]) -> list[Group]:
+    """Reload the procedures of `groups` with everything their sheets show, in one query, and
+    drop the ones already printed in an earlier section."""
+    ids = [p.id for g in groups for p in g.procedures if p.id not in seen]
+    loaded = {
+        p.id: p
+        for p in db.session.execute(
+            select(Procedure).where(Procedure.id.in_(ids)).options(*FULL_PROCEDURE)
+        ).scalars()
+    }
+    out = []
+    for group in groups:
+        procedures = [loaded[p.id] for p in group.procedures if p.id in loaded and p.id not in seen]
+        seen.update(p.id for p in procedures)
+        if procedures:
+            out.append(Group(group.title, group.slug, procedures))
+    return out
+
+
+def _subtree(slug: str) -> list[Agency]:
+    """The agency with this slug and all its descendants, depth first in page order."""
+
+    def walk(nodes):
+        for node in nodes:
+            yield node
+            yield from walk(node.children)
+
+    for node in walk(catalogue.agency_tree()):
+        if node.agency.slug == slug:
+            return [n.agency for n in walk([node])]
+    return []
+
+
+def agency_booklet(slug: str, *, with_children: bool = False) -> Booklet:
+    """The booklet of an agency's published procedures, by lĩnh vực; with `with_children`, its
+    sub-agencies' procedures follow, one section per agency.
+
+    Raises NotFound for an unknown agency, EmptyBooklet when there is nothing to print.
+    """
+    agency = catalogue.get_agency(slug)
+    agencies = _subtree(slug) if with_children else [agency]
+    seen: set[int] = set()
+    sections = []
+    for member in agencies:
+        groups = _load_full(catalogue.agency_procedures(member), seen)
+        if groups:
+            sections.append(Section(member.name if with_children else None, groups))
+    booklet = Booklet(
+        name=f"co-quan-{slug}" + ("-truc-thuoc" if with_children else ""),
+        title=agency.name,
+        subtitle=_("kèm các cơ quan trực thuộc") if with_children else "",
+        sections=sections,
+    )
+    return _checked(
+        booklet, _("Cơ quan “%(name)s” chưa có thủ tục nào được công bố.", name=agency.name)
+    )
+
+
+def field_booklet(slug: str) -> Booklet:
+    """The booklet of a lĩnh vực's published procedures, by name.
+
+    Raises NotFound for an unknown lĩnh vực, EmptyBooklet when there is nothing to print.
+    """
+    found = catalogue.get_field(slug)
+    groups = _load_full([Group(found.name, found.slug, catalogue.field_procedures(found))], set())
+    booklet = Booklet(
+        name=f"linh-vuc-{slug}",
+        title=_("Lĩnh vực %(name)s", name=found.name),
+        subtitle="",
+        sections=[Section(None, groups)] if groups else [],
+    )
+    return _checked(
+        booklet, _("Lĩnh vực “%(name)s” chưa có thủ tục nào được công bố.", name=found.name)
+    )
+
+
+def _checked(booklet: Booklet, empty_message: str) -> Booklet:
+    booklet.procedures = [p for s in booklet.sections for g in s.groups for p in g.procedures]
+    if not booklet.procedures:
+        raise EmptyBooklet(empty_message)
+    return booklet
+
+
+def booklet_html(booklet: Booklet, base: str, *, printed_at: datetime | None = None) -> str:
+    """The booklet as one HTML document; without `printed_at` it carries no print date, which
+    is how its fingerprint stays the same from day to day."""
+    sheets = {s.procedure.id: s for s in _sheets(booklet.procedures, base)}
+    with _url_context(base):
+        return render_template(
+            "print/booklet.html", booklet=booklet, sheets=sheets, printed_at=printed_at
+        )
+
+
+def _fingerprint(html: str) -> str:
+    digest = hashlib.sha256(html.encode())
+    static = Path(current_app.static_folder or "")
+    for name in STYLESHEETS:
+        digest.update((static / name).read_bytes())
+    return digest.hexdigest()[:20]
+
+
+@dataclass
+class BookletPDF:
+    """A booklet's PDF, the fingerprint it was built from (an ETag), and whether this call had
+    to build it."""
+
+    data: bytes
+    key: str
+    built: bool
+
+
+def booklet_pdf(booklet: Booklet, base: str) -> BookletPDF:
+    """The booklet's PDF from the cache, built first when any page of it changed.
+
+    Files are written atomically and read whole, so workers building or pruning the same
+    booklet at the same time never serve half a PDF or lose one; versions older than the one
+    just built are removed.
+    """
+    cache = Path(current_app.config["PRINT_CACHE_DIR"])
+    cache.mkdir(parents=True, exist_ok=True)
+    key = _fingerprint(booklet_html(booklet, base))
+    path = cache / f"{booklet.name}.{key}.pdf"
+    try:
+        return BookletPDF(path.read_bytes(), key, built=False)
+    except FileNotFoundError:
+        pass
+    pdf = _pdf(booklet_html(booklet, base, printed_at=utcnow()), base)
+    with tempfile.NamedTemporaryFile(dir=cache, suffix=".part", delete=False) as out:
+        out.write(pdf)
+    os.replace(out.name, path)
+    built_at = path.stat().st_mtime_ns
+    for old in cache.glob(f"{booklet.name}.*.pdf"):
+        try:
+            if old != path and old.stat().st_mtime_ns < built_at:
+                old.unlink()
+        except FileNotFoundError:
+            continue  # another worker pruned it first
+    return BookletPDF(pdf, key, built=True)

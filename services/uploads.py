@@ -1,0 +1,171 @@
+"""Uploaded form templates (mẫu đơn, tờ khai) for dossier items.
+
+A file is accepted when its extension is one of .doc .docx .pdf .xls .xlsx .odt, its content
+is of that type (checked by its bytes, not its name) and it is no larger than
+`UPLOAD_MAX_BYTES`. It is stored in `UPLOAD_DIR` under a generated name (32 hex digits and the
+extension); the name the user gave is kept only as data, to offer the download under it. Files
+are never deleted, so a revision that named a replaced file can still offer it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import secrets
+import unicodedata
+import zipfile
+from pathlib import Path
+from typing import BinaryIO
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from .errors import NotFound, ValidationError
+from .models import Attachment, User, db
+from .records import FILE_PATTERN
+
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+
+MIME_TYPES = {
+    "pdf": "application/pdf",
+    "doc": "application/msword",
+    "xls": "application/vnd.ms-excel",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "odt": "application/vnd.oasis.opendocument.text",
+}
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# Stream names inside an OLE2 compound file (UTF-16LE in its directory) that make it a Word
+# document or an Excel workbook.
+_OLE2_STREAMS = {
+    "doc": ("WordDocument".encode("utf-16-le"),),
+    "xls": ("Workbook".encode("utf-16-le"), "Book".encode("utf-16-le")),
+}
+_ODT_MIMETYPE = b"application/vnd.oasis.opendocument.text"
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def max_bytes() -> int:
+    """The largest upload accepted, from `UPLOAD_MAX_BYTES` (10 MB by default)."""
+    return int(current_app.config.get("UPLOAD_MAX_BYTES") or DEFAULT_MAX_BYTES)
+
+
+def _extension(filename: str) -> str:
+    return filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+
+
+def _zip_kind(data: bytes) -> str | None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = archive.namelist()
+            if names and names[0] == "mimetype" and archive.read("mimetype") == _ODT_MIMETYPE:
+                return "odt"
+            if "[Content_Types].xml" in names:
+                if any(n.startswith("word/") for n in names):
+                    return "docx"
+                if any(n.startswith("xl/") for n in names):
+                    return "xlsx"
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+        return None
+    return None
+
+
+def sniff(data: bytes) -> str | None:
+    """The document type the bytes are ("pdf", "doc", "xls", "docx", "xlsx", "odt"), or None."""
+    if data.startswith(b"%PDF-"):
+        return "pdf"
+    if data.startswith(_OLE2):
+        for kind, markers in _OLE2_STREAMS.items():
+            if any(marker in data for marker in markers):
+                return kind
+        return None
+    if data.startswith(b"PK\x03\x04"):
+        return _zip_kind(data)
+    return None
+
+
+def clean_filename(filename: str) -> str:
+    """The last part of a client's file name (no folders), NFC, without control characters."""
+    name = unicodedata.normalize("NFC", filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = _UNSAFE.sub("", name).strip().lstrip(".")
+    if len(name) > 200:
+        stem, dot, ext = name.rpartition(".")
+        name = f"{stem[: 190 - len(ext)]}{dot}{ext}" if dot else name[:200]
+    return name
+
+
+def read_limited(stream: BinaryIO, limit: int) -> bytes | None:
+    """Read at most `limit` bytes; None when the stream holds more."""
+    data = stream.read(limit + 1)
+    return None if len(data) > limit else data
+
+
+def store_upload(stream: BinaryIO, filename: str, user: User | None) -> Attachment:
+    """Check and keep one uploaded form template.
+
+    Arguments: the file's bytes as a stream, the name the client gave, the uploader. Returns
+    the new Attachment. Raises ValidationError (key "file") for an empty or oversized file,
+    an extension not allowed, or content that is not what the extension says.
+    """
+    original = clean_filename(filename)
+    extension = _extension(original)
+    if extension not in MIME_TYPES:
+        raise ValidationError({"file": _("Chỉ nhận tệp .doc, .docx, .pdf, .xls, .xlsx hoặc .odt.")})
+    limit = max_bytes()
+    data = read_limited(stream, limit)
+    if data is None:
+        raise ValidationError(
+            {"file": _("Tệp quá lớn: tối đa %(mb)s MB.", mb=round(limit / 1024 / 1024, 1))}
+        )
+    if not data:
+        raise ValidationError({"file": _("Tệp rỗng.")})
+    if sniff(data) != extension:
+        raise ValidationError(
+            {"file": _("Nội dung tệp không phải là tệp .%(ext)s thật.", ext=extension)}
+        )
+    folder = Path(current_app.config["UPLOAD_DIR"])
+    folder.mkdir(parents=True, exist_ok=True)
+    stored_name = f"{secrets.token_hex(16)}.{extension}"
+    path = folder / stored_name
+    with path.open("xb") as out:
+        out.write(data)
+    attachment = Attachment(
+        stored_name=stored_name,
+        original_name=original,
+        content_type=MIME_TYPES[extension],
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        uploaded_by_id=user.id if user is not None else None,
+    )
+    db.session.add(attachment)
+    try:
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        path.unlink(missing_ok=True)
+        raise
+    return attachment
+
+
+def get_attachment(stored_name: str) -> tuple[Attachment, Path]:
+    """An uploaded file's record and its path in the uploads folder. Raises NotFound."""
+    if not FILE_PATTERN.match(stored_name or ""):
+        raise NotFound(_("Không có tệp này."))
+    attachment = db.session.execute(
+        select(Attachment).where(Attachment.stored_name == stored_name)
+    ).scalar_one_or_none()
+    path = Path(current_app.config["UPLOAD_DIR"]) / stored_name
+    if attachment is None or not path.is_file():
+        raise NotFound(_("Không có tệp này."))
+    return attachment, path
+
+
+def attachments_named(names: list[str]) -> dict[str, Attachment]:
+    """The attachments among `names`, by stored name (to show their original names)."""
+    names = [n for n in names if n]
+    if not names:
+        return {}
+    rows = db.session.execute(select(Attachment).where(Attachment.stored_name.in_(names)))
+    return {a.stored_name: a for a in rows.scalars()}

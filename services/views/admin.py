@@ -1,0 +1,268 @@
+"""Admin pages under /staff/admin/: accounts, agencies (with history), lĩnh vực, site settings.
+
+Only admins get past `require_admin`; the services check again.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from .. import accounts
+from ..errors import PermissionDenied, ValidationError
+from ..forms import AgencyForm, FieldForm, FingerprintForm, SettingsForm, UserForm, options
+from ..models import StaffRole
+from ..staff import admin, history
+from ..staff.procedures import EditConflict, editor_choices
+
+bp = Blueprint("admin", __name__, url_prefix="/staff/admin")
+
+
+@bp.before_request
+def require_admin():
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()
+    if not current_user.has_role(StaffRole.ADMIN):
+        raise PermissionDenied(_("Chỉ quản trị viên được vào trang này."))
+    return None
+
+
+@bp.after_request
+def no_store(response):
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _put_errors(form, error: ValidationError, default: str) -> None:
+    for key, message in error.errors.items():
+        field = getattr(form, key, None) or getattr(form, default)
+        field.errors = [*field.errors, message]
+
+
+def _render(template: str, form, **context):
+    status = 400 if request.method == "POST" else 200
+    return render_template(template, form=form, **context), status
+
+
+# --- accounts -----------------------------------------------------------------------------------
+
+
+@bp.get("/users")
+def users():
+    return render_template("staff/admin/users.html", users=accounts.list_users(current_user))
+
+
+def _user_form(form: UserForm) -> UserForm:
+    form.agencies.choices = [(a.slug, a.name) for a in editor_choices(current_user).agencies]
+    return form
+
+
+def _account(form: UserForm) -> accounts.Account:
+    return accounts.Account(
+        username=form.username.data or "",
+        role=form.role.data,
+        agencies=form.agencies.data or [],
+        full_name=form.full_name.data or "",
+        email=form.email.data or "",
+        active=form.active.data,
+    )
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def new_user():
+    form = _user_form(UserForm())
+    if form.validate_on_submit():
+        try:
+            user = accounts.create_user(_account(form), form.new_password.data or "", current_user)
+        except ValidationError as error:
+            _put_errors(form, error, "username")
+        else:
+            flash(_("Đã tạo tài khoản %(u)s.", u=user.username), "success")
+            return redirect(url_for("admin.users"))
+    return _render("staff/admin/user.html", form, user=None)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def user(user_id: int):
+    found = accounts.get_user(user_id, current_user)
+    if request.method == "GET":
+        form = _user_form(
+            UserForm(obj=found, agencies=[a.slug for a in found.agencies], formdata=None)
+        )
+    else:
+        form = _user_form(UserForm())
+        form.username.data = found.username
+    if form.validate_on_submit():
+        try:
+            accounts.update_user(
+                user_id, _account(form), current_user, form.new_password.data or None
+            )
+        except ValidationError as error:
+            _put_errors(form, error, "role")
+        else:
+            flash(_("Đã lưu tài khoản %(u)s.", u=found.username), "success")
+            return redirect(url_for("admin.users"))
+    return _render("staff/admin/user.html", form, user=found)
+
+
+# --- agencies -----------------------------------------------------------------------------------
+
+
+def _agency_form(form: AgencyForm) -> AgencyForm:
+    others = [("", _("(không có)"))] + [
+        (a.slug, a.name) for a in editor_choices(current_user).agencies
+    ]
+    form.parent.choices = options(others)
+    form.successor.choices = options(others)
+    return form
+
+
+def _agency_raw(form: AgencyForm) -> dict:
+    raw = {key: value for key, value in form.data.items() if key not in ("csrf_token", "note")}
+    raw.pop("fingerprint")
+    return raw
+
+
+@bp.get("/agencies")
+def agencies():
+    return render_template("staff/admin/agencies.html", nodes=admin.list_agencies(current_user))
+
+
+@bp.route("/agencies/new", methods=["GET", "POST"])
+@bp.route("/agencies/<slug>", methods=["GET", "POST"])
+def agency(slug: str | None = None):
+    found, record = admin.get_agency(slug, current_user) if slug else (None, None)
+    if request.method == "GET" and record is not None:
+        form = _agency_form(
+            AgencyForm(
+                formdata=None, data=_agency_data(record), fingerprint=history.fingerprint(record)
+            )
+        )
+    else:
+        form = _agency_form(AgencyForm())
+    conflict = None
+    if form.validate_on_submit():
+        try:
+            saved = admin.save_agency(
+                slug, _agency_raw(form), form.fingerprint.data or "", current_user,
+                form.note.data or "",
+            )  # fmt: skip
+        except ValidationError as error:
+            _put_errors(form, error, "name")
+        except EditConflict as error:
+            conflict = error
+            form.fingerprint.data = error.token
+        else:
+            flash(_("Đã lưu cơ quan %(n)s.", n=saved.name), "success")
+            return redirect(url_for("admin.agencies"))
+    changes = None
+    if conflict is not None:
+        changes = history.diff_records(conflict.record, {**conflict.record, **_agency_raw(form)})
+    return _render(
+        "staff/admin/agency.html", form, agency=found, conflict=conflict, changes=changes
+    )
+
+
+def _agency_data(record: dict) -> dict:
+    return {
+        **record,
+        "parent": record["parent"] or "",
+        "successor": record["successor"] or "",
+        "valid_from": date.fromisoformat(record["valid_from"]) if record["valid_from"] else None,
+        "valid_to": date.fromisoformat(record["valid_to"]) if record["valid_to"] else None,
+    }
+
+
+@bp.get("/agencies/<slug>/history")
+def agency_history(slug: str):
+    found, revisions = admin.agency_history(slug, current_user)
+    _agency, record = admin.get_agency(slug, current_user)
+    return render_template(
+        "staff/admin/agency_history.html",
+        agency=found,
+        revisions=revisions,
+        form=FingerprintForm(formdata=None, fingerprint=history.fingerprint(record)),
+    )
+
+
+@bp.get("/agencies/<slug>/diff")
+def agency_diff(slug: str):
+    old = request.args.get("a", type=int)
+    new = request.args.get("b", type=int)
+    if old is None or new is None:
+        abort(400, description=_("Cần chọn hai phiên bản để so sánh."))
+    return render_template(
+        "staff/diff.html",
+        code=slug,
+        changes=admin.compare_agency(slug, old, new, current_user),
+        numbers=(old, new),
+        back=url_for("admin.agency_history", slug=slug),
+    )
+
+
+@bp.post("/agencies/<slug>/history/<int:number>/restore")
+def agency_restore(slug: str, number: int):
+    form = FingerprintForm()
+    if not form.validate():
+        abort(400)
+    try:
+        admin.restore_agency(slug, number, form.fingerprint.data or "", current_user)
+    except (ValidationError, EditConflict) as error:
+        flash(str(error), "error")
+    else:
+        flash(_("Đã khôi phục phiên bản số %(n)s.", n=number), "success")
+    return redirect(url_for("admin.agency_history", slug=slug))
+
+
+# --- lĩnh vực -----------------------------------------------------------------------------------
+
+
+@bp.get("/fields")
+def fields():
+    return render_template("staff/admin/fields.html", fields=admin.list_fields(current_user))
+
+
+@bp.route("/fields/new", methods=["GET", "POST"])
+@bp.route("/fields/<slug>", methods=["GET", "POST"])
+def field(slug: str | None = None):
+    found = admin.get_field(slug, current_user) if slug else None
+    form = FieldForm(obj=found) if request.method == "GET" else FieldForm()
+    if form.validate_on_submit():
+        raw = {"slug": form.slug.data, "code": form.code.data, "name": form.name.data}
+        try:
+            saved = admin.save_field(slug, raw, current_user)
+        except ValidationError as error:
+            _put_errors(form, error, "name")
+        else:
+            flash(_("Đã lưu lĩnh vực %(n)s.", n=saved.name), "success")
+            return redirect(url_for("admin.fields"))
+    return _render("staff/admin/field.html", form, field=found)
+
+
+# --- site settings ------------------------------------------------------------------------------
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+def settings():
+    _settings, record = admin.get_settings(current_user)
+    if request.method == "GET":
+        form = SettingsForm(formdata=None, data=record, fingerprint=history.fingerprint(record))
+    else:
+        form = SettingsForm()
+    conflict = None
+    if form.validate_on_submit():
+        raw = {k: v for k, v in form.data.items() if k not in ("csrf_token", "fingerprint")}
+        try:
+            admin.save_settings(raw, form.fingerprint.data or "", current_user)
+        except ValidationError as error:
+            _put_errors(form, error, "portal_name")
+        except EditConflict as error:
+            conflict = error
+            form.fingerprint.data = error.token
+        else:
+            flash(_("Đã lưu thông tin cổng."), "success")
+            return redirect(url_for("admin.settings"))
+    return _render("staff/admin/settings.html", form, conflict=conflict)

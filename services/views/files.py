@@ -1,0 +1,31 @@
+"""Downloads of uploaded form templates, for everyone: /tep-mau/<stored name>.
+
+Files are sent as attachments under the name they were uploaded with (RFC 6266 `filename*` for
+Vietnamese names), never rendered in the browser, with `nosniff`.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, send_file
+
+from .. import uploads
+from ..errors import NotFound
+
+bp = Blueprint("files", __name__)
+
+
+@bp.get("/tep-mau/<name>")
+def template(name: str):
+    try:
+        attachment, path = uploads.get_attachment(name)
+    except NotFound as error:
+        abort(404, description=str(error))
+    response = send_file(
+        path,
+        mimetype=attachment.content_type,
+        as_attachment=True,
+        download_name=attachment.original_name or name,
+        max_age=86400,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -1,0 +1,154 @@
+"""Form templates uploaded in the editor: checked by content and size, stored under generated
+names inside the uploads folder, served with their original name, kept when replaced."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from services import uploads
+from services.errors import ValidationError
+from tests.conftest import submit
+
+P = "/staff/procedures/1.000001"
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+@pytest.fixture
+def app(staff_app):
+    return staff_app
+
+
+def _zip(entries: dict[str, bytes]) -> bytes:
+    """A ZIP archive with `entries` in order (ODF needs "mimetype" first)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
+def _docx() -> bytes:
+    return _zip({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w:document/>"})
+
+
+def _odt() -> bytes:
+    return _zip({"mimetype": b"application/vnd.oasis.opendocument.text", "content.xml": b"<x/>"})
+
+
+def _ole(stream: str) -> bytes:
+    return b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 500 + stream.encode("utf-16-le")
+
+
+def _files_in(folder: Path) -> set[Path]:
+    """Files under `folder`, less the database's own (SQLite keeps a journal beside it)."""
+    return {p for p in folder.rglob("*") if p.is_file() and ".sqlite3" not in p.name}
+
+
+def _upload(client, data: bytes, filename: str, **changes):
+    page = client.get(f"{P}/edit")
+    files = {"dossier-0-template_upload": (io.BytesIO(data), filename)}
+    return submit(client, page, "", files=files, **changes)
+
+
+@pytest.mark.parametrize(
+    ("data", "filename"),
+    [
+        (PDF, "mau.pdf"),
+        (_docx(), "Tờ khai.docx"),
+        (_zip({"[Content_Types].xml": b"<T/>", "xl/workbook.xml": b"<w/>"}), "bang.xlsx"),
+        (_odt(), "to-khai.odt"),
+        (_ole("WordDocument"), "cu.doc"),
+        (_ole("Workbook"), "cu.xls"),
+    ],
+)
+def test_each_allowed_type_is_recognised_by_its_content(staff_app, data, filename):
+    with staff_app.test_request_context():
+        attachment = uploads.store_upload(io.BytesIO(data), filename, None)
+        stored = Path(staff_app.config["UPLOAD_DIR"]) / attachment.stored_name
+        assert stored.read_bytes() == data
+        assert attachment.original_name == filename
+
+
+def test_an_uploaded_form_is_offered_on_the_public_page_under_its_name(staff_app, login_as):
+    editor, publisher = login_as("editor"), login_as("publisher")
+    docx = _docx()
+    response = _upload(editor, docx, "Tờ khai đăng ký.docx", dossier__0__template_name="")
+    assert response.status_code == 302, response.text
+    submit(publisher, publisher.get(P), f"{P}/publish")
+    page = staff_app.test_client().get("/thu-tuc/1.000001").text
+    name = page.split('href="/tep-mau/')[1].split('"')[0]
+    assert "Tờ khai đăng ký" in page  # the template's name defaults to the file's
+    download = staff_app.test_client().get(f"/tep-mau/{name}")
+    assert download.status_code == 200
+    assert download.data == docx
+    assert download.headers["X-Content-Type-Options"] == "nosniff"
+    disposition = download.headers["Content-Disposition"]
+    assert disposition.startswith("attachment;")
+    assert "filename*=UTF-8''T%E1%BB%9D%20khai%20%C4%91%C4%83ng%20k%C3%BD.docx" in disposition
+
+
+def test_a_replaced_file_stays_reachable_from_history(staff_app, login_as):
+    editor = login_as("editor")
+    _upload(editor, PDF, "ban-cu.pdf")
+    _upload(editor, _docx(), "ban-moi.docx")
+    old = editor.get(f"{P}/history/1").text
+    new = editor.get(f"{P}/history/2").text
+    old_name = old.split('href="/tep-mau/')[1].split('"')[0]
+    new_name = new.split('href="/tep-mau/')[1].split('"')[0]
+    assert old_name != new_name
+    assert staff_app.test_client().get(f"/tep-mau/{old_name}").data == PDF
+    assert "Tệp mẫu" in editor.get(f"{P}/diff?a=1&b=2").text
+
+
+@pytest.mark.parametrize(
+    ("data", "filename", "message"),
+    [
+        (b"MZ\x90\x00 not a pdf", "mau.pdf", "Nội dung tệp không phải là tệp .pdf thật."),
+        (PDF, "mau.docx", "Nội dung tệp không phải là tệp .docx thật."),
+        (_zip({"payload.exe": b"MZ"}), "mau.docx", "Nội dung tệp không phải là tệp .docx thật."),
+        (b"<?php echo 1;", "mau.odt", "Nội dung tệp không phải là tệp .odt thật."),
+        (b"print('x')", "../../app.py", "Chỉ nhận tệp .doc, .docx, .pdf, .xls, .xlsx hoặc .odt."),
+        (b"<html>", "mau.html", "Chỉ nhận tệp .doc, .docx, .pdf, .xls, .xlsx hoặc .odt."),
+        (b"", "rong.pdf", "Tệp rỗng."),
+    ],
+)
+def test_bad_files_are_refused_and_nothing_is_written(
+    staff_app, login_as, tmp_path, data, filename, message
+):
+    editor = login_as("editor")
+    before = _files_in(tmp_path)
+    response = _upload(editor, data, filename, name="Tên giữ lại")
+    assert response.status_code == 400
+    assert message in response.text
+    assert "Tên giữ lại" in response.text
+    assert _files_in(tmp_path) == before
+    assert "Tên giữ lại" not in editor.get(f"{P}/preview").text
+
+
+def test_an_oversized_file_is_refused(staff_app, login_as, tmp_path):
+    staff_app.config["UPLOAD_MAX_BYTES"] = 1000
+    editor = login_as("editor")
+    before = _files_in(tmp_path)
+    response = _upload(editor, PDF + b"0" * 1000, "lon.pdf")
+    assert response.status_code == 400
+    assert "Tệp quá lớn: tối đa" in response.text
+    assert _files_in(tmp_path) == before
+
+
+def test_a_traversal_name_is_stored_inside_the_uploads_folder(staff_app, tmp_path):
+    outside = _files_in(tmp_path) - _files_in(Path(staff_app.config["UPLOAD_DIR"]))
+    with staff_app.test_request_context():
+        attachment = uploads.store_upload(io.BytesIO(PDF), "../../../etc/evil.pdf", None)
+        original, stored = attachment.original_name, attachment.stored_name
+        with pytest.raises(ValidationError):
+            uploads.store_upload(io.BytesIO(b"x = 1"), "../../app.py", None)
+    assert original == "evil.pdf"
+    folder = Path(staff_app.config["UPLOAD_DIR"])
+    assert (folder / stored).is_file()
+    assert _files_in(tmp_path) - _files_in(folder) == outside
+    assert staff_app.test_client().get("/tep-mau/..%2F..%2Fapp.py").status_code == 404
+    assert staff_app.test_client().get("/tep-mau/" + "0" * 32 + ".pdf").status_code == 404
