@@ -65,6 +65,18 @@ def unified_i(term: str) -> bool:
     return term.endswith("i") and bool(_FINAL_Y.match(term[:-1] + "y"))
 
 
+_FINAL_Y_MARKS = str.maketrans("yýỳỷỹỵ", "iíìỉĩị")
+
+
+def accent_key(word: str) -> str:
+    """A lowercase word with its diacritics, the two spellings of a final i/y made one ("kỹ" and
+    "kĩ" → "kĩ"), to compare words as typed."""
+    word = word.lower()
+    if word and unified_i(fold_word(word)):
+        return word[:-1] + word[-1].translate(_FINAL_Y_MARKS)
+    return word
+
+
 def fold_word(word: str) -> str:
     """Fold one token: lowercase, no diacritics (đ → d), final i/y unified."""
     folded = word.lower().translate(_FOLD)

@@ -34,14 +34,26 @@ FACETS = ("agency", "field", "level", "subject", "online")
 SORTS = ("relevance", "name", "code", "updated")
 
 
+# How much a match of each kind of alternative counts: the words as typed; the equivalents of
+# an abbreviation; the words typed for a one-way rule (everyday words, English: folded, "sổ
+# đỏ" is also "sơ đồ") and the formal words that rule names.
+TYPED = 1.0
+EQUIVALENT = 0.95
+EVERYDAY_TYPED = 0.95
+EVERYDAY_TARGET = 1.0
+
+
 @dataclass(frozen=True)
 class Alternative:
     """One way a concept may appear: folded syllables; `typed` when the user wrote them (not
-    the dictionary); `whole` for a compound token kept whole."""
+    the dictionary); `whole` for a compound token kept whole; `exact`, for typed words, the
+    spelling with diacritics when the user gave one (None where not)."""
 
     syllables: tuple[str, ...]
     typed: bool = True
     whole: str | None = None
+    weight: float = TYPED
+    exact: tuple[str | None, ...] = ()
 
 
 @dataclass
@@ -106,14 +118,19 @@ def parse(text: str, dictionary: Dictionary) -> Plan:
         syllables = [w.folded for w in words[i:j]]
         k = 0
         while k < len(syllables):
-            length, others, optional = dictionary.match(syllables, k)
-            length = length or 1
-            phrase = tuple(syllables[k : k + length])
-            alternatives = [Alternative(phrase)]
-            alternatives += [Alternative(other, typed=False) for other in others]
+            rule = dictionary.match(syllables, k)
+            length = rule.length or 1
             span = words[i + k : i + k + length]
+            exact = tuple(w.exact if w.exact != w.folded else None for w in span)
+            typed = Alternative(
+                tuple(syllables[k : k + length]),
+                weight=EVERYDAY_TYPED if rule.one_way else TYPED,
+                exact=exact,
+            )
+            weight = EVERYDAY_TARGET if rule.one_way else EQUIVALENT
+            others = [Alternative(other, False, weight=weight) for other in rule.alternatives]
             concepts.append(
-                Concept(alternatives, optional, _accented(span), (i + k, i + k + length))
+                Concept([typed, *others], rule.optional, _accented(span), (i + k, i + k + length))
             )
             k += length
         i = j
@@ -267,17 +284,22 @@ def run(view: View, request: Request, dictionary: Dictionary) -> Outcome:
 
     matched = match(view, plan) & public
     plans = [(plan, matched)]
-    suggestion = None
+    suggestion, corrected = None, False
     if matched.bit_count() < FEW:
         suggestion = spelling.correct(view, plan)
-        if suggestion:
-            fixed = parse(suggestion, dictionary)
-            fixed_matched = match(view, fixed) & public
-            if fixed_matched & ~matched:
-                plans.append((fixed, fixed_matched & ~matched))
-                matched |= fixed_matched
+        fixed = parse(suggestion, dictionary) if suggestion else None
+        fixed_matched = match(view, fixed) & public if fixed else 0
+        if fixed and fixed_matched & ~matched:
+            if ranking.named(view, fixed, fixed_matched) and not ranking.named(view, plan, matched):
+                # The words as typed occur only in body text, the corrected ones in names:
+                # show what the user most likely meant first.
+                plans = [(fixed, fixed_matched), (plan, matched & ~fixed_matched)]
+                corrected = True
             else:
-                suggestion = None
+                plans.append((fixed, fixed_matched & ~matched))
+            matched |= fixed_matched
+        else:
+            suggestion = None
     relaxed = False
     if not matched:
         loose = match_all_but_one(view, plan) & public
@@ -292,7 +314,7 @@ def run(view: View, request: Request, dictionary: Dictionary) -> Outcome:
         facets=facet_counts(view, matched, request.filters),
         terms=set().union(*(p.terms() for p, _ in plans)),
         suggestion=suggestion,
-        corrected=bool(suggestion) and len(plans) > 1 and not (plans[0][1] & filters),
+        corrected=corrected,
         relaxed=relaxed,
         truncated=plan.truncated,
     )

@@ -34,9 +34,12 @@ KEYWORD_SCATTERED = 0.5
 CONTEXT_PHRASE = 0.35
 CONTEXT_SCATTERED = 0.2
 BODY = 0.1
-DICTIONARY = 0.95  # a dictionary equivalent counts a little less than the words typed
+ACCENTS_DIFFER = 0.6
+SPECIFIC = 0.1  # per syllable an alternative has beyond the concept's shortest one
 OPTIONAL = 0.5
 ADJACENT = 0.3
+PHRASE = 0.3  # of the query's total weight, when the name holds the whole query as typed
+EARLY = 0.3  # of a concept's gain when it starts the name, less further in
 ACCENTS = 0.1
 
 
@@ -68,7 +71,7 @@ def _doc_text(view: View, docnum: int) -> DocText:
             name,
             frozenset(name),
             frozenset(analysis.pairs(analysis.syllables(title))),
-            frozenset(analysis.exact_terms(title)),
+            frozenset(analysis.accent_key(t) for t in analysis.exact_terms(title)),
             keywords,
             frozenset(t for line in keywords for t in line),
             context,
@@ -88,33 +91,57 @@ def _contains(sequence: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
     )
 
 
-def _place(doc: DocText, alt: query.Alternative) -> float:
-    """Where one alternative was found, as a share of its concept's weight."""
+def _place(doc: DocText, alt: query.Alternative) -> tuple[float, bool]:
+    """Where one alternative was found, as a share of its concept's weight, and whether in
+    the name."""
     syllables = alt.syllables
-    if _contains(doc.name, syllables):
-        found = NAME_PHRASE
+    in_name = True
+    if alt.whole:
+        found = NAME_PHRASE if alt.whole in doc.name_set else BODY * 3
+        in_name = found == NAME_PHRASE
+    elif _contains(doc.name, syllables):
+        found = NAME_PHRASE * _accents_agree(doc, alt)
     elif all(s in doc.name_set for s in syllables):
-        found = NAME_SCATTERED
-    elif any(_contains(line, syllables) for line in doc.keywords):
-        found = KEYWORD_PHRASE
-    elif all(s in doc.keyword_set for s in syllables):
-        found = KEYWORD_SCATTERED
-    elif any(_contains(line, syllables) for line in doc.context):
-        found = CONTEXT_PHRASE
-    elif all(s in doc.context_set for s in syllables):
-        found = CONTEXT_SCATTERED
+        found = NAME_SCATTERED * _accents_agree(doc, alt)
     else:
-        share = sum(s in doc.name_set for s in syllables) / len(syllables)
-        found = max(BODY, NAME_SCATTERED * share * 0.7)
-    return found if alt.typed else found * DICTIONARY
+        in_name = False
+        if any(_contains(line, syllables) for line in doc.keywords):
+            found = KEYWORD_PHRASE
+        elif all(s in doc.keyword_set for s in syllables):
+            found = KEYWORD_SCATTERED
+        elif any(_contains(line, syllables) for line in doc.context):
+            found = CONTEXT_PHRASE
+        elif all(s in doc.context_set for s in syllables):
+            found = CONTEXT_SCATTERED
+        else:
+            share = sum(s in doc.name_set for s in syllables) / len(syllables)
+            found = max(BODY, NAME_SCATTERED * share * 0.7)
+    return found * alt.weight, in_name
+
+
+def _accents_agree(doc: DocText, alt: query.Alternative) -> float:
+    """1, or less when a word typed with diacritics is in the name only with others ("sổ" typed,
+    "sơ" in the name): the same letters, another word."""
+    for word in alt.exact:
+        if word is not None and analysis.accent_key(word) not in doc.exact:
+            return ACCENTS_DIFFER
+    return 1.0
 
 
 @dataclass
 class _Weights:
     concepts: list[float]
-    # Pairs of typed syllables across consecutive concepts that have no dictionary alternative
-    # ("cấp" + "lại"), with a weight: the bonus for words typed next to each other.
+    # The weight of each alternative of each concept (see _alternative_weights).
+    alternatives: list[list[float]]
+    # Pairs of typed syllables across consecutive concepts ("cấp" + "lại"), with a weight: the
+    # bonus for words typed next to each other; `required` are those the first tier needs
+    # (between concepts without dictionary alternatives).
     across: list[tuple[str, float]]
+    required: list[str]
+    # Every typed syllable of the required concepts in order, and their total weight: a name
+    # holding the whole query as a phrase gets a bonus.
+    phrase: tuple[str, ...]
+    total: float
 
 
 def _concept_weight(view: View, concept: query.Concept) -> float:
@@ -124,20 +151,46 @@ def _concept_weight(view: View, concept: query.Concept) -> float:
     return query.idf(view, bits or query.concept_bits(view, concept))
 
 
-def _plain(concept: query.Concept) -> bool:
-    return not concept.optional and len(concept.alternatives) == 1 and not concept.typed.whole
+def _alternative_weights(concept: query.Concept, weight: float) -> list[float]:
+    """Among the targets of a one-way rule, a longer one found as a phrase says more than a
+    shorter one ("mở cửa hàng": "thành lập hộ kinh doanh" over "hộ kinh doanh"). Equivalents
+    (an abbreviation and its long form) are the same thing and weigh the same."""
+    if concept.typed.weight != query.EVERYDAY_TYPED:
+        return [weight] * len(concept.alternatives)
+    shortest = min(len(alt.syllables) for alt in concept.alternatives)
+    return [
+        weight * (1 + min(SPECIFIC * (len(alt.syllables) - shortest), 0.5))
+        for alt in concept.alternatives
+    ]
 
 
 def _weights(view: View, plan: query.Plan) -> _Weights:
     def build() -> _Weights:
         concepts = [_concept_weight(view, c) for c in plan.concepts]
+        alternatives = [
+            _alternative_weights(concept, weight)
+            for concept, weight in zip(plan.concepts, concepts, strict=True)
+        ]
         across: list[tuple[str, float]] = []
-        pairs = list(zip(plan.concepts, concepts, strict=True))
-        for (a, weight_a), (b, weight_b) in pairwise(pairs):
-            if _plain(a) and _plain(b):
-                term = analysis.pair(a.typed.syllables[-1], b.typed.syllables[0])
-                across.append((term, min(weight_a, weight_b)))
-        return _Weights(concepts, across)
+        required: list[str] = []
+        words = [(c, w) for c, w in zip(plan.concepts, concepts, strict=True) if not c.typed.whole]
+        for (a, weight_a), (b, weight_b) in pairwise(words):
+            if a.optional or b.optional:
+                continue
+            term = analysis.pair(a.typed.syllables[-1], b.typed.syllables[0])
+            across.append((term, min(weight_a, weight_b)))
+            if len(a.alternatives) == len(b.alternatives) == 1:
+                required.append(term)
+        phrase = tuple(
+            s
+            for c, _ in words
+            if not c.optional and c.typed.weight == query.TYPED
+            for s in c.typed.syllables
+        )
+        total = sum(w for c, w in zip(plan.concepts, concepts, strict=True) if not c.optional)
+        return _Weights(
+            concepts, alternatives, across, required, phrase if len(phrase) > 1 else (), total
+        )
 
     return view.memo(("weights", _plan_key(plan)), build)
 
@@ -164,27 +217,36 @@ def score(view: View, plan: query.Plan, docnum: int) -> float:
     weights = _weights(view, plan)
     total = 0.0
     covered: set[str] = set()
-    for concept, weight in zip(plan.concepts, weights.concepts, strict=True):
-        best = 0.0
-        for alt in concept.alternatives:
-            if alt.whole:
-                found = NAME_PHRASE if alt.whole in doc.name_set else BODY * 3
-            else:
-                found = _place(doc, alt)
-            if found > best:
-                best = found
-            if found >= NAME_SCATTERED:
-                covered.update(alt.syllables)
+    for concept, weight, alt_weights in zip(
+        plan.concepts, weights.concepts, weights.alternatives, strict=True
+    ):
+        gain, best, best_alt, in_name = 0.0, 0.0, None, False
+        for alt, alt_weight in zip(concept.alternatives, alt_weights, strict=True):
+            found, name = _place(doc, alt)
+            if found * alt_weight > gain:
+                gain, best, best_alt, in_name = found * alt_weight, found, alt, name
         if concept.optional and best <= BODY:
-            best = 0.0
-        total += weight * best * (OPTIONAL if concept.optional else 1.0)
-        total += ACCENTS * weight * sum(word in doc.exact for word in concept.exact)
+            continue
+        gain *= OPTIONAL if concept.optional else 1.0
+        total += gain
+        if best_alt is not None and in_name:
+            first = best_alt.whole or best_alt.syllables[0]
+            covered.update(best_alt.syllables)
+            if first in doc.name_set:
+                # The object of a procedure comes right after its verb ("Cấp hộ chiếu"):
+                # a match early in the name is what the procedure is about.
+                total += EARLY * gain / (1 + doc.name.index(first) / 2)
+        total += (
+            ACCENTS * weight * sum(analysis.accent_key(word) in doc.exact for word in concept.exact)
+        )
     for term, weight in weights.across:
         if term in doc.name_pairs:
             total += ADJACENT * weight
+    if weights.phrase and _contains(doc.name, weights.phrase):
+        total += PHRASE * weights.total
     if doc.name:
-        focus = sum(s in covered for s in doc.name) / len(doc.name)
-        total *= 0.8 + 0.2 * focus
+        distinct = doc.name_set
+        total *= 0.8 + 0.2 * len(covered & distinct) / len(distinct)
     return total
 
 
@@ -203,11 +265,17 @@ def _tiers(view: View, plan: query.Plan, bits: int) -> list[int]:
             break
     adjacent = named
     for concept in plan.required:
-        if (adjacent and len(concept.typed.syllables) > 1) or len(concept.alternatives) > 1:
+        if len(concept.typed.syllables) > 1 or len(concept.alternatives) > 1:
             adjacent &= _phrase_bits(view, concept)
-    for term, _ in _weights(view, plan).across:
+    for term in _weights(view, plan).required:
         adjacent &= view.bits("pairs", term)
     return [code, adjacent, named & ~adjacent, rest & ~named]
+
+
+def named(view: View, plan: query.Plan, bits: int) -> int:
+    """The documents of `bits` whose code, name or keywords hold what the plan asks for."""
+    code, adjacent, scattered, _ = _tiers(view, plan, bits)
+    return code | adjacent | scattered
 
 
 def _length_buckets(view: View) -> list[int]:

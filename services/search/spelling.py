@@ -92,13 +92,12 @@ def without_input_method(word: str) -> str:
     """A word typed in Telex or VNI without the input method, read back as its letters
     ("giaays" → "giay", "dduwowngf" → "duong", "gia6y1" → "giay")."""
     folded = _VNI.sub("", word)
-    if folded != word:
-        return folded
-    if len(folded) > 2 and folded[-1] in "sfrxj":
-        folded = folded[:-1]
-    for marked, plain in _TELEX_MARKS:
-        folded = folded.replace(marked, plain)
-    return folded
+    if folded == word:
+        if len(folded) > 2 and folded[-1] in "sfrxj":
+            folded = folded[:-1]
+        for marked, plain in _TELEX_MARKS:
+            folded = folded.replace(marked, plain)
+    return analysis.fold_word(folded)
 
 
 def _best(vocabulary: _Vocabulary, word: str, before: str | None, after: str | None) -> str | None:

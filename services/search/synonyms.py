@@ -34,9 +34,12 @@ Phrase = tuple[str, ...]
 
 @dataclass
 class Dictionary:
-    """Parsed rules: phrase → other phrases it also finds; optional phrases."""
+    """Parsed rules: phrase → the other phrases it also finds; the phrases that are the left
+    side of a one-way rule (everyday words, English: their own words, once folded, may well
+    mean something else); optional phrases."""
 
     alternatives: dict[Phrase, list[Phrase]] = field(default_factory=dict)
+    one_way: set[Phrase] = field(default_factory=set)
     optional: set[Phrase] = field(default_factory=set)
     longest: int = 1
 
@@ -47,14 +50,44 @@ class Dictionary:
                 known.append(target)
         self.longest = max(self.longest, len(source))
 
-    def match(self, syllables: list[str], start: int) -> tuple[int, list[Phrase], bool]:
-        """The longest rule starting at `start`: (length, alternatives, optional); length 0
-        when no rule applies."""
+    def match(self, syllables: list[str], start: int) -> Match:
+        """The longest rule starting at `start` (length 0 when none applies)."""
         for length in range(min(self.longest, len(syllables) - start), 0, -1):
             phrase = tuple(syllables[start : start + length])
             if phrase in self.alternatives or phrase in self.optional:
-                return length, self.alternatives.get(phrase, []), phrase in self.optional
-        return 0, [], False
+                return Match(
+                    length,
+                    self.alternatives.get(phrase, []),
+                    phrase in self.optional,
+                    phrase in self.one_way,
+                )
+        return Match(0, [], False, False)
+
+
+@dataclass(frozen=True)
+class Match:
+    """What the dictionary says about the phrase at one place in a query."""
+
+    length: int
+    alternatives: list[Phrase]
+    optional: bool
+    one_way: bool
+
+
+MAX_VARIANTS = 12
+
+
+def _variants(phrase: Phrase, equivalents: dict[Phrase, list[Phrase]]) -> list[Phrase]:
+    """`phrase` with one part replaced by an equivalent ("hoàn thuế giá trị gia tăng" →
+    "hoàn thuế GTGT"), so a rule's target is found however the name writes it."""
+    out: list[Phrase] = []
+    for start in range(len(phrase)):
+        for end in range(len(phrase), start, -1):
+            for other in equivalents.get(phrase[start:end], ()):
+                variant = phrase[:start] + other + phrase[end:]
+                if variant != phrase and variant not in out:
+                    out.append(variant)
+    return out[:MAX_VARIANTS]
 
 
 def _phrase(text: str) -> Phrase:
@@ -82,8 +115,8 @@ def parse(text: str) -> Dictionary:
         if not line:
             continue
         if line.startswith("?"):
-            dictionary.optional.update(_phrases(line[1:], number))
-            for phrase in dictionary.optional:
+            for phrase in _phrases(line[1:], number):
+                dictionary.optional.add(phrase)
                 dictionary.longest = max(dictionary.longest, len(phrase))
         elif "=>" in line:
             left, right = line.split("=>", 1)
@@ -98,13 +131,21 @@ def parse(text: str) -> Dictionary:
     for group in groups:
         for phrase in group:
             dictionary._add(phrase, group)
-    # A one-way rule also reaches the equivalents of its targets ("sổ đỏ" finds what
-    # "giấy chứng nhận quyền sử dụng đất" finds, its abbreviations included).
+    # Equivalents reach into longer phrases ("GTGT" in "hoàn thuế GTGT"), and a one-way rule
+    # reaches its targets' equivalents ("sổ đỏ" finds what "giấy chứng nhận quyền sử dụng đất"
+    # finds, its abbreviations included).
     equivalents = {phrase: list(targets) for phrase, targets in dictionary.alternatives.items()}
+    for phrase, targets in equivalents.items():
+        dictionary._add(phrase, [v for t in [phrase, *targets] for v in _variants(t, equivalents)])
     for sources, targets in one_way:
-        reach = [t for target in targets for t in [target, *equivalents.get(target, [])]]
+        reach = [
+            t
+            for target in targets
+            for t in [target, *equivalents.get(target, []), *_variants(target, equivalents)]
+        ]
         for source in sources:
             dictionary._add(source, reach)
+            dictionary.one_way.add(source)
     return dictionary
 
 
