@@ -248,6 +248,12 @@ def find(params: Params, *, strict: bool = False, record: bool = True) -> Search
         query.Request(params.q, params.filters(), params.sort, params.page, params.per_page),
         synonyms.current(),
     )
+    text = " ".join(params.q.split())
+    if record and text:
+        # Logged before the rows are loaded: the commit would expire them.
+        took = (time.perf_counter() - started) * 1000
+        db.session.add(SearchLog(query=text[:500], results=outcome.total, took_ms=round(took, 2)))
+        db.session.commit()
     results = []
     for docnum, procedure in _load(outcome.docnums, view):
         summary = view.value("summary", docnum).decode()
@@ -259,7 +265,7 @@ def find(params: Params, *, strict: bool = False, record: bool = True) -> Search
                 highlight.snippet(summary, outcome.terms),
             )
         )
-    page = SearchPage(
+    return SearchPage(
         params=params,
         total=outcome.total,
         results=results,
@@ -271,12 +277,6 @@ def find(params: Params, *, strict: bool = False, record: bool = True) -> Search
         ignored=ignored,
         nearby=_facet_names(view, outcome.nearby, params) if outcome.nearby else {},
     )
-    text = " ".join(params.q.split())
-    if record and text:
-        took = (time.perf_counter() - started) * 1000
-        db.session.add(SearchLog(query=text[:500], results=outcome.total, took_ms=round(took, 2)))
-        db.session.commit()
-    return page
 
 
 @dataclass

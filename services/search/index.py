@@ -17,6 +17,7 @@ keep working during a rebuild; the generation before stays for processes that ha
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import hashlib
 import json
@@ -75,6 +76,8 @@ SUMMARY_LENGTH = 700
 BACKGROUND_LOCK_WAIT = 120.0
 INLINE_LOCK_WAIT = 10.0
 REBUILD_LOCK_WAIT = 3600.0
+EXIT_WAIT = 60.0
+RETRIES = 5
 _PENDING = "search_pending_ids"
 _BULK = "search_bulk"
 
@@ -316,11 +319,14 @@ def _drain_locked(ix: index.Index) -> int:
             .order_by(SearchPending.id)
             .limit(BATCH * 2)
         ).all()
+        # Each step in a transaction of its own: on SQLite a read transaction that later writes
+        # fails at once ("database is locked") when another process committed in between.
+        db.session.rollback()
         if not rows:
-            db.session.rollback()
             return written
         ids = sorted({procedure_id for _, procedure_id in rows})
         _write(ix, ids)
+        db.session.rollback()
         db.session.execute(delete(SearchPending).where(SearchPending.id.in_([r for r, _ in rows])))
         db.session.commit()
         written += len(ids)
@@ -356,10 +362,14 @@ def rebuild() -> int:
             raise TimeoutError("search index lock stayed busy")
         previous = current_generation(folder)
         name, ix = _new_generation(folder)
+        tables = _has_tables()
+        # Changes committed before the rebuild reads the database are in what it reads.
+        done = list(db.session.execute(select(SearchPending.id)).scalars()) if tables else []
+        db.session.rollback()
         count = 0
         writer = ix.writer(limitmb=512)
         try:
-            if _has_tables():
+            if tables:
                 for batch in _procedure_batches():
                     for procedure in batch:
                         writer.add_document(**document(procedure))
@@ -370,7 +380,11 @@ def rebuild() -> int:
             raise
         writer.commit()
         _point_to(folder, name)
-        if _has_tables():
+        if tables:
+            for start in range(0, len(done), BATCH * 4):
+                chunk = done[start : start + BATCH * 4]
+                db.session.execute(delete(SearchPending).where(SearchPending.id.in_(chunk)))
+            db.session.commit()
             _drain_locked(ix)
         _remove_old_generations(folder, {name, previous or name})
     return count
@@ -527,16 +541,18 @@ def _after_rollback(session: Session) -> None:
 
 
 @contextlib.contextmanager
-def bulk() -> Iterator[None]:
+def bulk(update: bool = True) -> Iterator[None]:
     """Within this block commits do not write the index one by one; at its end the index is
-    rebuilt once (or, after only a few changes, updated). For imports."""
+    rebuilt once (or, after only a few changes, updated), unless `update` is False (the caller
+    rebuilds). For imports."""
     session = db.session()
     session.info[_BULK] = True
     try:
         yield
     finally:
         session.info.pop(_BULK, None)
-        catch_up()
+        if update:
+            catch_up()
 
 
 def catch_up() -> None:
@@ -577,23 +593,35 @@ class Syncer:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._loop, name="search-sync", daemon=True)
                 self._thread.start()
+                # A command that exits right after its commit still writes its changes.
+                atexit.register(self.wait, EXIT_WAIT)
 
     def _loop(self) -> None:
+        failures = 0
         while True:
             with self._lock:
                 if not self._wanted:
                     self._thread = None
                     return
                 self._wanted = False
-            self._run_once(BACKGROUND_LOCK_WAIT)
+            if self._run_once(BACKGROUND_LOCK_WAIT):
+                failures = 0
+            elif failures < RETRIES:
+                # A passing failure (the database busy, a disk hiccup): try again shortly.
+                failures += 1
+                time.sleep(failures)
+                with self._lock:
+                    self._wanted = True
 
-    def _run_once(self, timeout: float) -> None:
+    def _run_once(self, timeout: float) -> bool:
         try:
             with self.app.app_context():
                 drain(timeout)
         except Exception:
-            # The rows stay pending: the next commit, start or reindex writes them.
+            # The rows stay pending: a retry, the next commit, start or reindex writes them.
             log.exception("search index update failed; it will be retried")
+            return False
+        return True
 
     def wait(self, timeout: float = 30.0) -> bool:
         """Wait until no write is running or wanted (for tests and orderly shutdown)."""
@@ -613,7 +641,9 @@ _syncers_lock = threading.Lock()
 def syncer(app: Flask) -> Syncer:
     """The one syncer of this app in this process."""
     with _syncers_lock:
-        return app.extensions.setdefault("search_syncer", Syncer(app))
+        if "search_syncer" not in app.extensions:
+            app.extensions["search_syncer"] = Syncer(app)
+        return app.extensions["search_syncer"]
 
 
 _listening = False

@@ -121,7 +121,9 @@ def parse(text: str, dictionary: Dictionary) -> Plan:
             rule = dictionary.match(syllables, k)
             length = rule.length or 1
             span = words[i + k : i + k + length]
-            exact = tuple(w.exact if w.exact != w.folded else None for w in span)
+            exact = tuple(
+                analysis.accent_key(w.exact) if w.exact != w.folded else None for w in span
+            )
             typed = Alternative(
                 tuple(syllables[k : k + length]),
                 weight=EVERYDAY_TYPED if rule.one_way else TYPED,
@@ -141,7 +143,7 @@ def parse(text: str, dictionary: Dictionary) -> Plan:
 
 
 def _accented(words: list[analysis.Word]) -> tuple[str, ...]:
-    return tuple(w.exact for w in words if w.exact != w.folded)
+    return tuple(analysis.accent_key(w.exact) for w in words if w.exact != w.folded)
 
 
 # --- matching -----------------------------------------------------------------------------------
@@ -247,6 +249,13 @@ def _filter_bits(view: View, filters: dict[str, str], skip: str | None = None) -
     return bits
 
 
+def facet_values(view: View, name: str) -> list[tuple[str, int]]:
+    """Each value of a facet with its documents, once per state of the index."""
+    return view.memo(
+        ("facet", name), lambda: [(value, view.bits(name, value)) for value in view.lexicon(name)]
+    )
+
+
 def facet_counts(view: View, matched: int, filters: dict[str, str]) -> dict:
     """For each facet, the count of each value among the matches, with the other facets'
     filters applied (so one can switch between values of a facet)."""
@@ -255,8 +264,8 @@ def facet_counts(view: View, matched: int, filters: dict[str, str]) -> dict:
         base = matched & _filter_bits(view, filters, skip=name)
         counts = []
         if base:
-            for value in view.lexicon(name):
-                n = (base & view.bits(name, value)).bit_count()
+            for value, bits in facet_values(view, name):
+                n = (base & bits).bit_count()
                 if n:
                     counts.append((value, n))
         counts.sort(key=lambda item: -item[1])

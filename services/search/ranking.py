@@ -99,11 +99,20 @@ def _place(doc: DocText, alt: query.Alternative) -> tuple[float, bool]:
     if alt.whole:
         found = NAME_PHRASE if alt.whole in doc.name_set else BODY * 3
         in_name = found == NAME_PHRASE
-    elif _contains(doc.name, syllables):
-        found = NAME_PHRASE * _accents_agree(doc, alt)
-    elif all(s in doc.name_set for s in syllables):
-        found = NAME_SCATTERED * _accents_agree(doc, alt)
-    else:
+    elif len(syllables) == 1:
+        # One syllable (most concepts): set lookups only.
+        word = syllables[0]
+        if word in doc.name_set:
+            found = NAME_PHRASE * _accents_agree(doc, alt)
+        else:
+            in_name = False
+            if word in doc.keyword_set:
+                found = KEYWORD_PHRASE
+            elif word in doc.context_set:
+                found = CONTEXT_PHRASE
+            else:
+                found = BODY
+    elif not all(s in doc.name_set for s in syllables):
         in_name = False
         if any(_contains(line, syllables) for line in doc.keywords):
             found = KEYWORD_PHRASE
@@ -116,6 +125,10 @@ def _place(doc: DocText, alt: query.Alternative) -> tuple[float, bool]:
         else:
             share = sum(s in doc.name_set for s in syllables) / len(syllables)
             found = max(BODY, NAME_SCATTERED * share * 0.7)
+    elif _contains(doc.name, syllables):
+        found = NAME_PHRASE * _accents_agree(doc, alt)
+    else:
+        found = NAME_SCATTERED * _accents_agree(doc, alt)
     return found * alt.weight, in_name
 
 
@@ -123,7 +136,7 @@ def _accents_agree(doc: DocText, alt: query.Alternative) -> float:
     """1, or less when a word typed with diacritics is in the name only with others ("sổ" typed,
     "sơ" in the name): the same letters, another word."""
     for word in alt.exact:
-        if word is not None and analysis.accent_key(word) not in doc.exact:
+        if word is not None and word not in doc.exact:
             return ACCENTS_DIFFER
     return 1.0
 
@@ -211,10 +224,8 @@ def _plan_key(plan: query.Plan) -> tuple:
     return tuple((tuple(a for a in c.alternatives), c.optional, c.exact) for c in plan.concepts)
 
 
-def score(view: View, plan: query.Plan, docnum: int) -> float:
+def score(doc: DocText, plan: query.Plan, weights: _Weights) -> float:
     """The fine score of one document for a plan."""
-    doc = _doc_text(view, docnum)
-    weights = _weights(view, plan)
     total = 0.0
     covered: set[str] = set()
     for concept, weight, alt_weights in zip(
@@ -236,9 +247,7 @@ def score(view: View, plan: query.Plan, docnum: int) -> float:
                 # The object of a procedure comes right after its verb ("Cấp hộ chiếu"):
                 # a match early in the name is what the procedure is about.
                 total += EARLY * gain / (1 + doc.name.index(first) / 2)
-        total += (
-            ACCENTS * weight * sum(analysis.accent_key(word) in doc.exact for word in concept.exact)
-        )
+        total += ACCENTS * weight * sum(word in doc.exact for word in concept.exact)
     for term, weight in weights.across:
         if term in doc.name_pairs:
             total += ADJACENT * weight
@@ -296,6 +305,13 @@ def _length_buckets(view: View) -> list[int]:
     return view.memo(("lengths",), build)
 
 
+def _bits(docs: list[int]) -> int:
+    bits = 0
+    for d in docs:
+        bits |= 1 << d
+    return bits
+
+
 def _static_order(view: View, docs: list[int]) -> list[int]:
     lengths, names = view.column("name_length"), view.column("sort_name")
     return sorted(docs, key=lambda d: (lengths[d], names[d], d))
@@ -311,7 +327,12 @@ def _rank_tier(view: View, plan: query.Plan, tier: int, need: int) -> list[tuple
             if candidates.bit_count() >= LIMIT:
                 break
     names = view.column("sort_name")
-    scored = [(d, score(view, plan, d)) for d in members(candidates)]
+    docs = members(candidates)
+    if len(docs) > 2 * LIMIT:
+        docs = _static_order(view, docs)[: 2 * LIMIT]
+        candidates = _bits(docs)
+    weights = _weights(view, plan)
+    scored = [(d, score(_doc_text(view, d), plan, weights)) for d in docs]
     scored.sort(key=lambda item: (-item[1], names[item[0]], item[0]))
     if need > len(scored) and candidates != tier:
         rest = _static_order(view, members(tier & ~candidates))[: need - len(scored)]

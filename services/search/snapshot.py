@@ -124,7 +124,11 @@ class View:
         self.generation = generation
         self.searcher = searcher
         reader = searcher.reader()
-        self.segments = [_Segment(generation, r, offset) for r, offset in reader.leaf_readers()]
+        self.segments = [
+            _Segment(generation, r, offset)
+            for r, offset in reader.leaf_readers()
+            if r.segment() is not None  # an index without documents has none
+        ]
         self._offsets = [s.offset for s in self.segments]
         self.size = sum(s.size for s in self.segments)
         self.live = self._combine(lambda s: s.live)
@@ -225,13 +229,13 @@ def current(folder: Path) -> View:
     generation = index.current_generation(folder)
     if generation is None:
         raise FileNotFoundError(f"no search index in {folder}")
-    if view is not None and view.generation == generation:
-        if view.searcher.up_to_date():
-            return view
-        view = View(generation, view.searcher.refresh())
-    else:
-        if view is not None:
-            view.searcher.close()
-        view = View(generation, index.open_generation(folder, generation).searcher())
+    if view is not None and view.generation == generation and view.searcher.up_to_date():
+        return view
+    if view is not None:
+        view.searcher.close()
+    # A new searcher, not Searcher.refresh(): whoosh-reloaded 2.7.5's refresh keeps the
+    # segments of the old reader (merged-away segments and old deletions come back).
+    # The caches are per segment, so a new searcher costs little more.
+    view = View(generation, index.open_generation(folder, generation).searcher())
     views[key] = view
     return view
