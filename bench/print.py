@@ -18,38 +18,41 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pypdf import PdfReader
+from sqlalchemy import update
 
 from app import create_app
-from services import catalogue, printing, records, setup
-from services.models import db
+from services import catalogue, importers, printing, records, setup
+from services.models import ProcedureAgency, Role, db
 from tests import tthc_real
 
 BASE = "https://tthc.example.vn/"
 
 
 def load(app, count: int) -> list[tuple[str, int]]:
-    """Store `count` real procedures under one agency; return (code, text length) of each."""
+    """Import `count` real procedures with the importer; return (code, text length) of each."""
     folder = tthc_real.pages_folder()
     if folder is None:
         sys.exit(f"{tthc_real.PAGES} not found beside the checkout")
-    stored = []
+    # Every 26th page: a spread over the ministries and over short and long procedures.
+    pages = list(tthc_real.read_pages(folder))[::26][:count]
     with app.app_context():
         setup.create_schema()
         catalogue.store_settings(
             records.normalize_settings({"portal_name": "Cổng thủ tục (bench)", "base_url": BASE})
         )
-        catalogue.store_agency(records.normalize_agency({"slug": "bench", "name": "Cơ quan thử"}))
-        # Every 26th page: a spread over the ministries and over short and long procedures.
-        pages = list(tthc_real.read_pages(folder))[::26][:count]
-        for page in pages:
-            try:
-                record = records.normalize_procedure(tthc_real.portal_record(page, "bench"))
-            except records.ValidationError:
-                continue
-            catalogue.store_procedure(record)
-            stored.append((record["code"], len(page.get("raw_text") or "")))
+        bench, _ = catalogue.store_agency(
+            records.normalize_agency({"slug": "bench", "name": "Cơ quan thử"})
+        )
         db.session.commit()
-    return stored
+        importers.run_import([path for path, _ in pages])
+        # One agency carries them all, so that its booklet holds every procedure.
+        db.session.execute(
+            update(ProcedureAgency)
+            .where(ProcedureAgency.role == Role.IMPLEMENTING)
+            .values(agency_id=bench.id)
+        )
+        db.session.commit()
+    return [(page["ma_thu_tuc"], len(page.get("raw_text") or "")) for _, page in pages]
 
 
 def timed(action) -> tuple[float, object]:

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from . import records
-from .errors import NotFound, ValidationError
+from .errors import Conflict, NotFound, ValidationError
 from .models import (
     Agency,
     Field,
@@ -363,22 +363,48 @@ class Lookups:
             raise ValidationError({"replaced_by": _("Không có thủ tục mã “%(code)s”.", code=code)})
         return procedure
 
+    def existing(self, code: str) -> Procedure | None:
+        """The stored procedure with this code, loaded with everything a record holds."""
+        if (Procedure, code) not in self._cache:
+            self.preload([code])
+        return self._cache[(Procedure, code)]
+
+    def preload(self, codes: list[str]) -> None:
+        """Load the procedures with these codes (and all their parts) in a few queries, so that
+        storing many records does not query once per record."""
+        missing = list(dict.fromkeys(c for c in codes if (Procedure, c) not in self._cache))
+        for start in range(0, len(missing), 500):
+            chunk = missing[start : start + 500]
+            found = {
+                p.code: p
+                for p in db.session.execute(
+                    select(Procedure).where(Procedure.code.in_(chunk)).options(*FULL_PROCEDURE)
+                ).scalars()
+            }
+            for code in chunk:
+                self._cache[(Procedure, code)] = found.get(code)
+
+    def remember(self, procedure: Procedure) -> None:
+        """Note a procedure just added, so later records with its code find it."""
+        self._cache[(Procedure, procedure.code)] = procedure
+
 
 def store_procedure(record: Record, lookups: Lookups | None = None) -> tuple[Procedure, str]:
     """Insert or update the procedure a canonical record describes (flush only).
 
     Returns the procedure and what happened: "created", "updated" or "unchanged". Timestamps
-    come from the record when it has them, otherwise from the clock.
+    come from the record when it has them, otherwise from the clock. Raises Conflict when the
+    procedure was edited in the portal (local_edit_at) and the record, which differs, is not
+    newer than that edit; raises ValidationError for names the lookups cannot resolve.
     """
     lookups = lookups or Lookups()
-    procedure = db.session.execute(
-        select(Procedure).where(Procedure.code == record["code"]).options(*FULL_PROCEDURE)
-    ).scalar_one_or_none()
+    procedure = lookups.existing(record["code"])
     created_at, updated_at = records.record_timestamps(record)
     now = utcnow()
     if procedure is None:
         procedure = Procedure(code=record["code"], created_at=created_at or now)
         db.session.add(procedure)
+        lookups.remember(procedure)
         outcome = "created"
     else:
         current = records.procedure_record(procedure)
@@ -387,6 +413,16 @@ def store_procedure(record: Record, lookups: Lookups | None = None) -> tuple[Pro
             incoming["updated_at"] = current["updated_at"]
         if incoming == current:
             return procedure, "unchanged"
+        edited = procedure.local_edit_at
+        if edited is not None and (updated_at is None or updated_at <= edited):
+            raise Conflict(
+                _(
+                    "Thủ tục %(code)s đã được sửa trên cổng lúc %(when)s (UTC); bản nhập "
+                    "không mới hơn nên không ghi đè.",
+                    code=record["code"],
+                    when=edited.strftime("%Y-%m-%d %H:%M"),
+                )
+            )
         outcome = "updated"
     apply_record(procedure, record, lookups, updated_at=updated_at or now)
     return procedure, outcome
@@ -435,19 +471,22 @@ def store_agency(record: Record) -> tuple[Agency, str]:
         return agency, "unchanged"
     outcome = "created" if agency is None else "updated"
     lookups = Lookups()
+    # No autoflush: walking up the parents loads rows, which must not flush a half-made agency.
     with db.session.no_autoflush:
         parent = lookups.agency(record["parent"]) if record["parent"] else None
         successor = lookups.agency(record["successor"]) if record["successor"] else None
-    if agency is None:
-        agency = Agency(slug=record["slug"])
-        db.session.add(agency)
-    if agency is successor or _is_under(parent, agency):
-        raise ValidationError({"parent": _("Cơ quan không thể trực thuộc hay kế thừa chính nó.")})
-    agency.parent, agency.successor = parent, successor
-    for key in _AGENCY_COLUMNS:
-        setattr(agency, key, record[key])
-    agency.valid_from, agency.valid_to = records.agency_dates(record)
-    agency.sort_name = sort_key(record["name"])
+        if agency is None:
+            agency = Agency(slug=record["slug"])
+            db.session.add(agency)
+        if agency is successor or _is_under(parent, agency):
+            raise ValidationError(
+                {"parent": _("Cơ quan không thể trực thuộc hay kế thừa chính nó.")}
+            )
+        agency.parent, agency.successor = parent, successor
+        for key in _AGENCY_COLUMNS:
+            setattr(agency, key, record[key])
+        agency.valid_from, agency.valid_to = records.agency_dates(record)
+        agency.sort_name = sort_key(record["name"])
     db.session.flush()
     return agency, outcome
 

@@ -11,7 +11,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
 
-from . import accounts, exchange, printing, search, setup
+from . import accounts, exchange, importers, printing, search, setup
 from .errors import NotFound, ValidationError
 from .models import StaffRole
 
@@ -65,17 +65,40 @@ def export_csv_command(path: Path, everything: bool) -> None:
 @with_appcontext
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Report what would change; change nothing.")
-def import_command(paths: tuple[Path, ...], dry_run: bool) -> None:
-    """Import catalogue files (upserting procedures by code)."""
-    # The search index is brought up to date once at the end, not procedure by procedure.
-    with search.bulk():
-        for path in paths:
-            try:
-                report = exchange.import_catalogue(exchange.read_document(path), dry_run=dry_run)
-            except ValidationError as error:
-                raise click.ClickException(str(error)) from None
-            click.echo(f"{path}:")
-            _echo_report(report)
+@click.option(
+    "--agency-map",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="TOML file mapping generic agencies to this locality's own "
+    "(default: agency-map.toml in the instance folder, when present).",
+)
+def import_command(paths: tuple[Path, ...], dry_run: bool, agency_map: Path | None) -> None:
+    """Import procedures from catalogue files and the national portal's exports (files or
+    folders, read recursively), upserting by code."""
+    default_map = Path(current_app.instance_path) / "agency-map.toml"
+    agency_map = agency_map or (default_map if default_map.is_file() else None)
+    files = importers.files_in(paths)
+    try:
+        mapping = importers.read_mapping(agency_map) if agency_map else None
+        if _on_terminal():
+            with click.progressbar(length=len(files), label="Importing") as bar:
+                report = importers.run_import(
+                    files, dry_run=dry_run, mapping=mapping, progress=lambda _: bar.update(1)
+                )
+        else:
+            report = importers.run_import(files, dry_run=dry_run, mapping=mapping)
+    except ValidationError as error:
+        raise click.ClickException(str(error)) from None
+    for path, reason in report.unread:
+        click.echo(f"  not read {path}: {reason}")
+    click.echo(f"Files read: {report.files} of {len(files)}")
+    _echo_report(report)
+    click.echo(f"  Time: {report.seconds:.1f} s")
+    if report.files == 0:
+        raise click.ClickException("No file could be read.")
+
+
+def _on_terminal() -> bool:
+    return sys.stdout.isatty()
 
 
 @click.command("search-reindex")
@@ -190,9 +213,11 @@ def _echo_report(report: exchange.ImportReport) -> None:
         ("Fields", report.fields),
     ):
         parts = ", ".join(f"{k} {counts[k]}" for k in ("created", "updated", "unchanged"))
+        if label == "Procedures":
+            parts += f", skipped {len(report.skipped)}"
         click.echo(f"  {prefix}{label}: {parts}")
-    for label, reason in report.skipped:
-        click.echo(f"  skipped {label}: {reason}")
+    for skip in report.skipped:
+        click.echo(f"  skipped {skip.file} {skip.label}: {skip.reason}")
 
 
 def init_app(app: Flask) -> None:

@@ -1,5 +1,5 @@
 """Errors the services raise; views map them to HTTP (NotFound → 404, PermissionDenied → 403,
-ValidationError → form errors or 400)."""
+ValidationError → form errors or 400, Conflict → 409)."""
 
 
 class ServiceError(Exception):
@@ -22,3 +22,7 @@ class ValidationError(ServiceError):
             errors = {"": errors}
         self.errors = errors
         super().__init__("; ".join(f"{k}: {v}" if k else v for k, v in errors.items()))
+
+
+class Conflict(ServiceError):
+    """A change that would silently overwrite newer work (a staff edit made in the portal)."""

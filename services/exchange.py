@@ -10,15 +10,17 @@ import csv
 import io
 import json
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from . import catalogue, records
-from .errors import ValidationError
+from .errors import Conflict, ValidationError
 from .models import Agency, Field, Procedure, Role, db
 
 
@@ -61,15 +63,42 @@ def write_export(path: Path) -> int:
     return len(document["procedures"])
 
 
+class Skip(NamedTuple):
+    """A procedure an import left out: the file it came from, its code (or position), why."""
+
+    file: str
+    label: str
+    reason: str
+
+
 @dataclass
 class ImportReport:
-    """What an import did (or, in a dry run, would do)."""
+    """What an import did (or, in a dry run, would do).
+
+    `procedures`, `agencies` and `fields` count "created", "updated" and "unchanged";
+    `skipped` lists the procedures left out; `files` counts the files read and `unread` lists
+    the files that were not (path, reason); `changed` holds the codes created or updated.
+    """
 
     procedures: Counter[str] = field(default_factory=Counter)
     agencies: Counter[str] = field(default_factory=Counter)
     fields: Counter[str] = field(default_factory=Counter)
-    skipped: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[Skip] = field(default_factory=list)
+    files: int = 0
+    unread: list[tuple[str, str]] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    seconds: float = 0.0
     dry_run: bool = False
+
+    def add(self, other: ImportReport) -> None:
+        """Count what another (partial) report holds into this one."""
+        self.procedures.update(other.procedures)
+        self.agencies.update(other.agencies)
+        self.fields.update(other.fields)
+        self.skipped.extend(other.skipped)
+        self.unread.extend(other.unread)
+        self.changed.extend(other.changed)
+        self.files += other.files
 
 
 def is_catalogue_document(document: Any) -> bool:
@@ -77,14 +106,26 @@ def is_catalogue_document(document: Any) -> bool:
     return isinstance(document, dict) and document.get("format") == records.FORMAT
 
 
-def read_document(path: Path) -> dict[str, Any]:
-    """Parse a catalogue file. Raises ValidationError when it is not one this version reads."""
+def read_json(path: Path) -> Any:
+    """Parse a JSON file. Raises ValidationError naming the file when it cannot be read."""
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ValidationError(_("Không đọc được tệp %(p)s: %(e)s", p=path, e=error)) from None
+
+
+def read_document(path: Path) -> dict[str, Any]:
+    """Parse a catalogue file. Raises ValidationError when it is not one this version reads."""
+    document = read_json(path)
     if not is_catalogue_document(document):
         raise ValidationError(_("%(p)s không phải tệp danh mục thủ tục.", p=path))
+    check_version(document, path)
+    return document
+
+
+def check_version(document: dict[str, Any], path: Path) -> None:
+    """Raise ValidationError when a catalogue document has a format version this one cannot
+    read."""
     if document.get("version") != records.VERSION:
         raise ValidationError(
             _(
@@ -105,27 +146,42 @@ def import_catalogue(document: dict[str, Any], *, dry_run: bool = False) -> Impo
     With `dry_run`, the report is computed and nothing is kept.
     """
     report = ImportReport(dry_run=dry_run)
+    with one_transaction(dry_run=dry_run):
+        load_document(document, report)
+    return report
+
+
+@contextmanager
+def one_transaction(*, dry_run: bool) -> Iterator[None]:
+    """Run an import's writes as one transaction: rolled back when anything raises (and the
+    error re-raised) or at the end of a dry run, committed otherwise."""
     try:
-        settings = records.normalize_settings(document.get("settings"))
-        if any(settings.values()):
-            catalogue.store_settings(settings)
-        agencies = [
-            records.normalize_agency(raw, f"agencies.{i}")
-            for i, raw in enumerate(document.get("agencies") or [])
-        ]
-        _store_agencies(agencies, report)
-        for i, raw in enumerate(document.get("fields") or []):
-            _, outcome = catalogue.store_field(records.normalize_field(raw, f"fields.{i}"))
-            report.fields[outcome] += 1
-        _store_procedures(document.get("procedures") or [], report)
-    except Exception:
+        yield
+    except BaseException:
         db.session.rollback()
         raise
     if dry_run:
         db.session.rollback()
     else:
         db.session.commit()
-    return report
+
+
+def load_document(document: dict[str, Any], report: ImportReport, source: str = "") -> None:
+    """Store everything in a catalogue document (flush only; the caller commits), counting in
+    `report`; skipped procedures are reported with `source` as their file. Raises
+    ValidationError for a bad agency or lĩnh vực, which must abort the whole import."""
+    settings = records.normalize_settings(document.get("settings"))
+    if any(settings.values()):
+        catalogue.store_settings(settings)
+    agencies = [
+        records.normalize_agency(raw, f"agencies.{i}")
+        for i, raw in enumerate(document.get("agencies") or [])
+    ]
+    _store_agencies(agencies, report)
+    for i, raw in enumerate(document.get("fields") or []):
+        _, outcome = catalogue.store_field(records.normalize_field(raw, f"fields.{i}"))
+        report.fields[outcome] += 1
+    _store_procedures(document.get("procedures") or [], report, source)
 
 
 def _store_agencies(agencies: list[records.Record], report: ImportReport) -> None:
@@ -140,7 +196,7 @@ def _store_agencies(agencies: list[records.Record], report: ImportReport) -> Non
         report.agencies["created" if record["slug"] not in existing else outcome] += 1
 
 
-def _store_procedures(raws: list[Any], report: ImportReport) -> None:
+def _store_procedures(raws: list[Any], report: ImportReport, source: str) -> None:
     lookups = catalogue.Lookups()
     known = set(db.session.execute(select(Procedure.code)).scalars())
     deferred: list[records.Record] = []
@@ -154,12 +210,14 @@ def _store_procedures(raws: list[Any], report: ImportReport) -> None:
                 _, outcome = catalogue.store_procedure(
                     {**record, "replaced_by": None} if forward else record, lookups
                 )
-        except ValidationError as error:
-            report.skipped.append((str(label), str(error)))
+        except (ValidationError, Conflict) as error:
+            report.skipped.append(Skip(source, str(label), str(error)))
             lookups = catalogue.Lookups()
             continue
         known.add(record["code"])
         report.procedures[outcome] += 1
+        if outcome != "unchanged":
+            report.changed.append(record["code"])
         if forward:
             deferred.append(record)
     for record in deferred:

@@ -1,5 +1,6 @@
 """Fixtures: an app per test on its own instance folder, the client and CLI runner, factory
-fixtures for agencies and procedures, and the demo catalogue loaded once and copied per test."""
+fixtures for agencies and procedures, the demo catalogue loaded once and copied per test, and
+the real national data (../shared/data/tthc-real) with set (a) imported once per session."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from werkzeug.datastructures import MultiDict
 from app import create_app
 from services import accounts, catalogue, records, setup
 from services.models import Agency, Procedure, db
+from tests.tthc_real import data_folder
 
 # TTHC_TEST_DATABASE_URL runs the suite on another server (PostgreSQL in CI): each app then
 # gets a database of its own, created empty on that server, instead of a fresh SQLite file.
@@ -191,6 +193,53 @@ def make_procedure(app: Flask) -> Callable[..., Procedure]:
             return catalogue.get_procedure(code, public=False)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def real_data() -> Path:
+    """The real published TTHC data, read in place. CI has it; elsewhere the tests that need it
+    are skipped when it is missing."""
+    folder = data_folder()
+    if folder is None:
+        if os.environ.get("CI"):
+            pytest.fail("The real TTHC data (../shared/data/tthc-real) is missing in CI.")
+        pytest.skip("The real TTHC data (../shared/data/tthc-real) is not here.")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def portal_pages(real_data: Path) -> Path:
+    """Set (a): the portal's 2,642 scraped pages, one JSON per procedure."""
+    return real_data / "chatbot_tthc" / "data" / "raw"
+
+
+def _sqlite_app(instance: Path) -> Flask:
+    # The full import is measured and copied as a SQLite file, whatever the test database.
+    return _make_app(instance, SQLALCHEMY_DATABASE_URI=f"sqlite:///{instance / 'tthc.sqlite3'}")
+
+
+@pytest.fixture(scope="session")
+def portal_import(tmp_path_factory: pytest.TempPathFactory, portal_pages: Path):
+    """An instance with all of set (a) imported through `flask import`, once per session;
+    returns the instance folder and the command's output. Copy it before changing it."""
+    instance = tmp_path_factory.mktemp("portal") / "instance"
+    application = _sqlite_app(instance)
+    with application.app_context():
+        setup.create_schema()
+    result = application.test_cli_runner().invoke(args=["import", str(portal_pages)])
+    _close(application)
+    assert result.exit_code == 0, result.output
+    return instance, result.output
+
+
+@pytest.fixture
+def portal_app(portal_import, tmp_path: Path) -> Iterator[Flask]:
+    """An app on a private copy of the SQLite instance with set (a) imported."""
+    instance = tmp_path / "instance"
+    shutil.copytree(portal_import[0], instance)
+    application = _sqlite_app(instance)
+    yield application
+    _close(application)
 
 
 # --- the staff area -----------------------------------------------------------------------------

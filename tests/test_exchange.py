@@ -72,8 +72,8 @@ def test_invalid_procedure_is_skipped_and_reported(app):
     with app.app_context():
         report = exchange.import_catalogue(_document(procedure_raw(code="1.000001"), bad))
     assert report.procedures["created"] == 1
-    assert report.skipped[0][0] == "1.000009"
-    assert "channels.0.kind" in report.skipped[0][1]
+    assert report.skipped[0].label == "1.000009"
+    assert "channels.0.kind" in report.skipped[0].reason
 
 
 def test_unknown_agency_is_skipped_not_fatal(app):

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from services import catalogue, printing, records
+from services import catalogue, importers, printing, records
 from services.models import db
 from tests import tthc_real
 from tests.conftest import procedure_raw
@@ -187,18 +187,22 @@ def test_print_view_is_paper_without_navigation(client, desk):
 
 
 @pytest.fixture(scope="module")
-def longest_page() -> dict:
-    """The longest scraped page of the real data (by its whole text)."""
+def longest_page() -> tuple[Path, dict]:
+    """The file and content of the longest scraped page of the real data (by its whole text)."""
     folder = tthc_real.pages_folder()
     if folder is None:
         message = f"{tthc_real.PAGES} is not beside the checkout"
         pytest.fail(message) if os.environ.get("CI") else pytest.skip(message)
-    return max(tthc_real.read_pages(folder), key=lambda page: len(page.get("raw_text") or ""))
+    return max(tthc_real.read_pages(folder), key=lambda item: len(item[1].get("raw_text") or ""))
 
 
 def test_longest_real_procedure_paginates_cleanly(app, client, longest_page, tmp_path):
     _settings(app, base_url=BASE)
-    code = _store(app, tthc_real.portal_record(longest_page))
+    path, page = longest_page
+    with app.app_context():
+        report = importers.run_import([path])
+    assert report.procedures["created"] == 1
+    code = page["ma_thu_tuc"]
     response = client.get(f"/thu-tuc/{code}.pdf")
     assert response.status_code == 200
     pages = _pages(response.data)
@@ -207,10 +211,10 @@ def test_longest_real_procedure_paginates_cleanly(app, client, longest_page, tmp
     for number, text in enumerate(pages, 1):
         assert f"Trang {number}/{total}" in text
         assert len(_flat(text)) > 400 or number == total  # no page left nearly empty mid-way
-    assert _flat(longest_page["co_quan_thuc_hien"]) in _flat(pages[0])  # in the header
     body = _squeezed(" ".join(_without_furniture(text) for text in pages))
     with app.app_context():
         procedure = catalogue.get_procedure(code)
+        assert _flat(procedure.main_agency.name) in _flat(pages[0])  # in the header
         items = [item.name for item in procedure.dossier]
         assert len(items) > 10
         for item in items:

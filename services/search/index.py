@@ -556,20 +556,23 @@ def bulk(update: bool = True) -> Iterator[None]:
 
 
 def catch_up() -> None:
-    """Bring the index up to date now: rebuild when much changed, else write what is pending."""
-    pending = db.session.execute(select(func.count(SearchPending.id))).scalar_one()
-    if not pending:
-        return
-    folder = root()
-    name = current_generation(folder)
-    size = 0
-    if name is not None:
-        with open_generation(folder, name).searcher() as searcher:
-            size = searcher.doc_count()
-    if name is None or pending > max(200, size // 10):
-        rebuild()
-    else:
-        with current_app.app_context():
+    """Bring the index up to date now: rebuild when much changed, else write what is pending.
+    Works in a session of its own: the caller's stays as it was (on SQLite, a read left open
+    there would make its next write fail once this one commits)."""
+    with current_app.app_context():
+        pending = db.session.execute(select(func.count(SearchPending.id))).scalar_one()
+        db.session.rollback()
+        if not pending:
+            return
+        folder = root()
+        name = current_generation(folder)
+        size = 0
+        if name is not None:
+            with open_generation(folder, name).searcher() as searcher:
+                size = searcher.doc_count()
+        if name is None or pending > max(200, size // 10):
+            rebuild()
+        else:
             drain(timeout=REBUILD_LOCK_WAIT)
 
 
