@@ -7,8 +7,9 @@ latency of 200 mixed queries (words with and without diacritics, abbreviations, 
 typos, codes, decision numbers; 40 % filtered by agency or lĩnh vực) through the JSON API
 (/api/v1/procedures, facets and highlights on, rows loaded from the database), the same for the
 engine alone (services.search.query.run), and for FTS5 (top 20 by bm25 with the name
-highlighted, the total and two facets); and the ratio API / FTS5. The machine's load average is
-printed with each figure: other work on the machine inflates them.
+highlighted, the total and two facets); the ratio API / FTS5; and how long after its commit
+an edited procedure is found. The machine's load average is printed with each figure: other
+work on the machine inflates them.
 
 Run from the repository root:
     .venv/bin/python bench/search.py [--sizes real,10000,50000] [--queries 200] [--data PATH]
@@ -30,11 +31,11 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from services.importers import run_import
 from sqlalchemy import select
 
 from app import create_app
 from services import catalogue, records, search, setup
+from services.importers import run_import
 from services.models import Agency, Field, Procedure, ProcedureAgency, Role, db
 from services.search import analysis, index, query, snapshot, synonyms
 from tests import relevance
@@ -202,6 +203,26 @@ def measure_engine(app, queries: list[dict[str, str]]) -> list[float]:
     return times
 
 
+def measure_follow(instance: Path, edits: int = 5) -> list[float]:
+    """Milliseconds from the commit of an edited procedure until a search finds it, with the
+    index written in the background as in production."""
+    app = create_app({"INSTANCE_PATH": instance, "SECRET_KEY": "bench"})
+    times = []
+    with app.app_context():
+        codes = db.session.execute(select(Procedure.code).limit(edits)).scalars().all()
+        for n, code in enumerate(codes):
+            record = records.procedure_record(catalogue.get_procedure(code, public=False))
+            marker = f"benchmark{n}x"
+            record["name"] = f"{record['name']} {marker}"
+            started = time.perf_counter()
+            catalogue.store_procedure(records.normalize_procedure(record))
+            db.session.commit()
+            while not search.find(search.Params(q=marker), record=False).total:
+                time.sleep(0.002)
+            times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
 # --- SQLite FTS5 on the same documents ----------------------------------------------------------
 
 
@@ -209,6 +230,7 @@ def build_fts(app, path: Path) -> float:
     """An FTS5 table of the same texts, folded the same way (FTS5's unicode61 tokenizer does
     not fold đ), with the agency and lĩnh vực of each procedure beside it."""
     started = time.perf_counter()
+    path.unlink(missing_ok=True)
     connection = sqlite3.connect(path)
     connection.executescript(
         """
@@ -306,6 +328,11 @@ def run_size(label: str, app, instance: Path, count: int, rng: random.Random) ->
     print(row("SQLite FTS5", fts))
     ratios = [a / b for a, b in zip(percentiles(api), percentiles(fts), strict=True)]
     print("  API / FTS5:            " + "   ".join(f"{r:.1f}×" for r in ratios))
+    follow = measure_follow(instance)
+    print(
+        f"  an edit is searchable: median {statistics.median(follow):.0f} ms, "
+        f"slowest {max(follow):.0f} ms after its commit ({load()})"
+    )
 
 
 def main() -> None:

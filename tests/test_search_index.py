@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, select, update
 
 from services import catalogue, exchange, records, search
 from services.models import Field, Procedure, SearchPending, db
-from services.search import index
+from services.search import index, sync
 from tests.conftest import _make_app, procedure_raw
 
 
@@ -31,6 +31,13 @@ def _found(app, text: str) -> list[str]:
 def _pending(app) -> int:
     with app.app_context():
         return db.session.execute(select(func.count(SearchPending.id))).scalar_one()
+
+
+def _restart(app):
+    """The same instance and database opened again, as after a server restart."""
+    return _make_app(
+        Path(app.instance_path), SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"]
+    )
 
 
 def _store(app, **fields) -> str:
@@ -87,7 +94,7 @@ def test_a_rollback_leaves_nothing_to_write(app):
         db.session.flush()
         assert db.session.execute(select(func.count(SearchPending.id))).scalar_one() == 1
         db.session.rollback()
-        assert not db.session.info.get(index._PENDING)
+        assert not db.session.info.get(sync._PENDING)
     assert _pending(app) == 0
     assert _found(app, "bi huy bo") == []
 
@@ -137,7 +144,7 @@ def test_a_failed_index_write_is_logged_and_repaired(app, monkeypatch, caplog):
     assert _pending(app) == 1
     assert _found(app, "xa thai") == []
     monkeypatch.undo()
-    _make_app(Path(app.instance_path))  # the next start writes what is pending
+    _restart(app)  # the next start writes what is pending
     assert _found(app, "xa thai") == [code]
     assert _pending(app) == 0
 
@@ -150,10 +157,10 @@ def test_a_busy_lock_delays_the_index_but_never_the_request(tmp_path):
             assert held
             started = time.monotonic()
             code = _store(app, name="Cấp phép hoạt động bến thủy nội địa")
-            assert time.monotonic() - started < index.BACKGROUND_LOCK_WAIT / 10
+            assert time.monotonic() - started < sync.BACKGROUND_LOCK_WAIT / 10
             assert _pending(app) == 1
             assert _found(app, "ben thuy noi dia") == []
-        assert index.syncer(app).wait(30)
+        assert sync.syncer(app).wait(30)
     assert _found(app, "ben thuy noi dia") == [code]
     assert _pending(app) == 0
 
@@ -171,7 +178,7 @@ WRITER = textwrap.dedent(
     from services.models import db
     from tests.conftest import _make_app, procedure_raw
 
-    app = _make_app(Path({instance!r}), SEARCH_BACKGROUND=True)
+    app = _make_app(Path({instance!r}), SQLALCHEMY_DATABASE_URI={url!r}, SEARCH_BACKGROUND=True)
     with app.app_context():
         for n in range(15):
             code = f"7.{{sys.argv[1]}}{{n:05d}}"
@@ -191,7 +198,8 @@ WRITER = textwrap.dedent(
 def test_two_processes_writing_lose_no_update(app):
     instance = Path(app.instance_path)
     root = str(Path(__file__).resolve().parent.parent)
-    script = WRITER.format(root=root, instance=str(instance))
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    script = WRITER.format(root=root, instance=str(instance), url=url)
     workers = [subprocess.Popen([sys.executable, "-c", script, str(n)], cwd=root) for n in (1, 2)]
     assert [w.wait(timeout=300) for w in workers] == [0, 0]
     with app.app_context():
@@ -251,7 +259,7 @@ def test_a_broken_index_is_rebuilt_at_start(demo_app, damage):
         with demo_app.app_context():
             name, _ = index._new_generation(folder)
         (folder / index.POINTER).write_text(name)
-    restarted = _make_app(Path(demo_app.instance_path))
+    restarted = _restart(demo_app)
     assert _found(restarted, "đăng ký khai sinh") == expected
     assert index.current_generation(folder).startswith(f"v{index.SCHEMA_VERSION}-")
 
@@ -284,3 +292,19 @@ def test_search_check_and_reindex_commands(demo_app):
     assert "Search index rebuilt:" in result.output
     assert runner.invoke(args=["search-check"]).exit_code == 0
     assert _found(demo_app, "tên mới")[0] == first.code
+
+
+def test_an_index_damaged_under_a_running_server_is_repaired(demo_app, demo_client):
+    folder = Path(demo_app.config["SEARCH_INDEX_DIR"])
+    assert demo_client.get("/api/v1/procedures?q=khai+sinh").status_code == 200
+    shutil.rmtree(folder / index.current_generation(folder))
+    api = demo_client.get("/api/v1/procedures?q=khai+sinh")
+    assert api.status_code == 503
+    assert "Tìm kiếm đang được khôi phục" in api.get_json()["error"]
+    deadline = time.monotonic() + 60
+    while (response := demo_client.get("/tim-kiem?q=khai+sinh")).status_code == 503:
+        assert "Tìm kiếm đang được khôi phục" in response.get_data(as_text=True)
+        assert time.monotonic() < deadline, "the index was not rebuilt"
+        time.sleep(0.05)
+    assert response.status_code == 200
+    assert "1.001193" in response.get_data(as_text=True)

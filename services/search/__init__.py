@@ -2,9 +2,9 @@
 
 Views and commands use only what is defined here: `find` (the search page and the JSON API),
 `suggest` (completions as you type), `rebuild`, `check` and `bulk` (index maintenance), and
-`init_app`. Whoosh itself stays behind this package (analysis.py, index.py, snapshot.py,
-query.py, ranking.py, spelling.py, highlight.py), so the engine can be replaced without
-touching a view.
+`init_app`. Whoosh itself stays behind this package (analysis.py, index.py, sync.py,
+snapshot.py, query.py, ranking.py, spelling.py, highlight.py), so the engine can be replaced
+without touching a view.
 
 The index returns document numbers and highlights; what is shown is loaded from the database,
 so it is never stale.
@@ -12,9 +12,11 @@ so it is never stale.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from flask import Flask, current_app
@@ -26,8 +28,9 @@ from .. import labels
 from ..catalogue import LIST_PROCEDURE
 from ..errors import ServiceError, ValidationError
 from ..models import Agency, Field, Level, OnlineLevel, Procedure, SearchLog, Status, Subject, db
-from . import highlight, index, query, snapshot, spelling, synonyms
-from .index import bulk, check, rebuild
+from . import highlight, index, query, snapshot, spelling, sync, synonyms
+from .index import check, rebuild
+from .sync import bulk
 
 __all__ = [
     "FacetValue",
@@ -57,10 +60,20 @@ class SearchUnavailable(ServiceError):
 
 def init_app(app: Flask) -> None:
     """Follow the database and make sure a usable index exists (rebuilt when missing,
-    unreadable or of an older schema)."""
-    index.listen()
+    unreadable or of an older schema); with background work allowed, warm the caches."""
+    sync.listen()
     with app.app_context():
         index.ensure()
+    if app.config.get("SEARCH_BACKGROUND", True):
+        threading.Thread(target=_warm, args=(app,), name="search-warm", daemon=True).start()
+
+
+def _warm(app: Flask) -> None:
+    try:
+        with app.app_context():
+            snapshot.warm(index.root(), query.FACETS, query.ALL_FIELDS)
+    except Exception:
+        log.exception("search cache warm-up failed (searches still work)")
 
 
 @dataclass
@@ -121,9 +134,13 @@ class SearchPage:
         return max(1, -(-min(self.total, query.MAX_RESULTS) // self.params.per_page))
 
 
-def _view() -> snapshot.View:
+@contextlib.contextmanager
+def _reading() -> Iterator[snapshot.View]:
+    """The index as this thread sees it. An index that cannot be read (its files gone or
+    damaged under a running server) is rebuilt in the background; the caller gets
+    SearchUnavailable, never an error page."""
     try:
-        return snapshot.current(index.root())
+        yield snapshot.current(index.root())
     except Exception as error:
         _repair(error)
         raise SearchUnavailable(
@@ -216,20 +233,13 @@ def _online_label(value: str) -> str:
     return _("Chưa có dịch vụ công trực tuyến") if value == NO_ONLINE else labels.label(value)
 
 
-def _load(docnums: list[int], view: snapshot.View) -> list[tuple[int, Procedure]]:
-    ids = [int(view.stored(d)["id"]) for d in docnums]
-    rows = {
-        p.id: p
-        for p in db.session.execute(
-            select(Procedure).where(Procedure.id.in_(ids)).options(*LIST_PROCEDURE)
-        ).scalars()
-    }
-    # A procedure changed a moment ago may still be indexed as it was: show only what is public.
-    return [
-        (d, rows[i])
-        for d, i in zip(docnums, ids, strict=True)
-        if i in rows and rows[i].status == Status.PUBLISHED
-    ]
+def _rows(ids: list[int]) -> dict[int, Procedure]:
+    """The procedures found, as stored now. One changed a moment ago may still be indexed as
+    it was: only what is published is shown."""
+    rows = db.session.execute(
+        select(Procedure).where(Procedure.id.in_(ids)).options(*LIST_PROCEDURE)
+    ).scalars()
+    return {p.id: p for p in rows if p.status == Status.PUBLISHED}
 
 
 def find(params: Params, *, strict: bool = False, record: bool = True) -> SearchPage:
@@ -242,29 +252,30 @@ def find(params: Params, *, strict: bool = False, record: bool = True) -> Search
     """
     started = time.perf_counter()
     ignored = _check_params(params, strict)
-    view = _view()
-    outcome = query.run(
-        view,
-        query.Request(params.q, params.filters(), params.sort, params.page, params.per_page),
-        synonyms.current(),
-    )
+    request = query.Request(params.q, params.filters(), params.sort, params.page, params.per_page)
+    with _reading() as view:
+        outcome = query.run(view, request, synonyms.current())
+        hits = [
+            (int(view.stored(d)["id"]), view.value("summary", d).decode(), outcome.scores.get(d))
+            for d in outcome.docnums
+        ]
     text = " ".join(params.q.split())
     if record and text:
         # Logged before the rows are loaded: the commit would expire them.
         took = (time.perf_counter() - started) * 1000
         db.session.add(SearchLog(query=text[:500], results=outcome.total, took_ms=round(took, 2)))
         db.session.commit()
-    results = []
-    for docnum, procedure in _load(outcome.docnums, view):
-        summary = view.value("summary", docnum).decode()
-        results.append(
-            Result(
-                procedure,
-                round(outcome.scores.get(docnum, 0.0), 4),
-                highlight.mark(procedure.name, outcome.terms),
-                highlight.snippet(summary, outcome.terms),
-            )
+    rows = _rows([procedure_id for procedure_id, _, _ in hits])
+    results = [
+        Result(
+            rows[procedure_id],
+            round(score or 0.0, 4),
+            highlight.mark(rows[procedure_id].name, outcome.terms),
+            highlight.snippet(summary, outcome.terms),
         )
+        for procedure_id, summary, score in hits
+        if procedure_id in rows
+    ]
     return SearchPage(
         params=params,
         total=outcome.total,
@@ -292,11 +303,14 @@ def suggest(text: str, limit: int = 8) -> list[Suggestion]:
     """Published procedures whose names start to match what has been typed so far."""
     if not text.strip():
         return []
-    view = _view()
-    public = view.bits("status", "published")
-    plan, ranked = spelling.complete(view, text, synonyms.current(), limit, public)
+    with _reading() as view:
+        public = view.bits("status", "published")
+        plan, ranked = spelling.complete(view, text, synonyms.current(), limit, public)
+        ids = [int(view.stored(d)["id"]) for d, _ in ranked]
+    rows = _rows(ids)
     terms = plan.terms()
     return [
-        Suggestion(procedure.code, procedure.name, highlight.mark(procedure.name, terms))
-        for _, procedure in _load([d for d, _ in ranked], view)
+        Suggestion(rows[i].code, rows[i].name, highlight.mark(rows[i].name, terms))
+        for i in ids
+        if i in rows
     ]
