@@ -236,6 +236,13 @@ def test_bad_queries_never_break_the_page_or_the_api(demo_client, text):
     assert demo_client.get("/api/v1/suggest", query_string={"q": text}).status_code == 200
 
 
+def test_control_characters_are_not_recorded(demo_app, demo_client):
+    demo_client.get("/tim-kiem", query_string={"q": "khai\x00sinh\x07\x1b[31m"})
+    with demo_app.app_context():
+        logged = db.session.execute(select(SearchLog.query)).scalars().all()
+    assert logged == ["khai sinh [31m"]
+
+
 def test_invalid_utf8_in_the_query_string(demo_client):
     for raw in ("q=%ff%fe%fd", "q=gi%E1%BA", "q=%c3%28&agency=%80"):
         page = demo_client.get(f"/tim-kiem?{raw}")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -50,6 +51,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 MAX_PER_PAGE = 100
+# Control characters (a NUL cannot even be stored by PostgreSQL) are not part of a query.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 NO_ONLINE = "none"
 _FACET_MODELS = {"agency": Agency, "field": Field, "level": Level, "subject": Subject}
 
@@ -259,7 +262,7 @@ def find(params: Params, *, strict: bool = False, record: bool = True) -> Search
             (int(view.stored(d)["id"]), view.value("summary", d).decode(), outcome.scores.get(d))
             for d in outcome.docnums
         ]
-    text = " ".join(params.q.split())
+    text = " ".join(_CONTROL.sub(" ", params.q).split())
     if record and text:
         # Logged before the rows are loaded: the commit would expire them.
         took = (time.perf_counter() - started) * 1000
