@@ -37,7 +37,7 @@ from app import create_app
 from services import catalogue, records, search, setup
 from services.importers import run_import
 from services.models import Agency, Field, Procedure, ProcedureAgency, Role, db
-from services.search import analysis, index, query, snapshot, synonyms
+from services.search import analysis, index, query, snapshot, sync, synonyms
 from tests import relevance
 from tests.tthc_real import data_folder
 
@@ -210,16 +210,23 @@ def measure_follow(instance: Path, edits: int = 5) -> list[float]:
     times = []
     with app.app_context():
         codes = db.session.execute(select(Procedure.code).limit(edits)).scalars().all()
-        for n, code in enumerate(codes):
+    for n, code in enumerate(codes):
+        # One app context (one session) per edit and per search, as requests have.
+        with app.app_context():
             record = records.procedure_record(catalogue.get_procedure(code, public=False))
             marker = f"benchmark{n}x"
             record["name"] = f"{record['name']} {marker}"
             started = time.perf_counter()
             catalogue.store_procedure(records.normalize_procedure(record))
             db.session.commit()
-            while not search.find(search.Params(q=marker), record=False).total:
-                time.sleep(0.002)
-            times.append((time.perf_counter() - started) * 1000)
+        while True:
+            with app.app_context():
+                if search.find(search.Params(q=marker), record=False).total:
+                    break
+            time.sleep(0.002)
+        times.append((time.perf_counter() - started) * 1000)
+        with app.app_context():
+            sync.syncer(app).wait()
     return times
 
 
