@@ -302,3 +302,17 @@ def test_unknown_facet_values(demo_client):
     assert page.status_code == 200
     assert "Bộ lọc này đã được bỏ qua." in html
     assert "1.001193" in _codes(html)
+
+
+def test_large_result_sets_are_sorted_through_the_column_order(demo_app, demo_client, monkeypatch):
+    expected = {
+        sort: _codes(demo_client.get(f"/tim-kiem?sort={sort}").get_data(as_text=True))
+        for sort in ("name", "code", "updated")
+    }
+    # Past SORT_IN_PLACE the whole index is put in order once; keys that agree on their first
+    # KEY_PREFIX bytes are ordered by their whole value.
+    monkeypatch.setattr("services.search.query.SORT_IN_PLACE", 0)
+    monkeypatch.setattr("services.search.snapshot.KEY_PREFIX", 4)
+    for sort, codes in expected.items():
+        html = demo_client.get(f"/tim-kiem?sort={sort}").get_data(as_text=True)
+        assert _codes(html) == codes, sort

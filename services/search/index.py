@@ -44,6 +44,9 @@ POINTER = "CURRENT"
 LOCK_FILE = "write.lock"
 BATCH = 250
 SUMMARY_LENGTH = 700
+# Segments as separate files, not one compound file: Whoosh copies each part of a compound
+# file into memory when it opens it (70 MB per searcher for 50,000 procedures).
+COMPOUND = False
 # How long an inline writer may wait for the lock (a rebuild holds it longer, then writes
 # whatever is pending itself), and a rebuild.
 INLINE_LOCK_WAIT = 10.0
@@ -264,7 +267,7 @@ def _load(ids: list[int]) -> list[Procedure]:
 
 def _write(ix: index.Index, ids: list[int]) -> None:
     procedures = {p.id: p for p in _load(ids)}
-    writer = ix.writer(timeout=INLINE_LOCK_WAIT)
+    writer = ix.writer(timeout=INLINE_LOCK_WAIT, compound=COMPOUND)
     try:
         for procedure_id in ids:
             if procedure_id in procedures:
@@ -335,7 +338,7 @@ def rebuild() -> int:
         done = list(db.session.execute(select(SearchPending.id)).scalars()) if tables else []
         db.session.rollback()
         count = 0
-        writer = ix.writer(limitmb=512)
+        writer = ix.writer(limitmb=512, compound=COMPOUND)
         try:
             if tables:
                 for batch in _procedure_batches():

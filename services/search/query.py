@@ -26,6 +26,7 @@ MAX_CHARS = 300
 MAX_WORDS = 12
 FEW = 3
 MAX_RESULTS = 10_000
+SORT_IN_PLACE = 2000  # fewer matches than this are sorted by reading their keys one by one
 
 ALL_FIELDS = ("name", "keywords", "context", "body")
 SHORT_FIELDS = ("name", "keywords", "context")
@@ -346,16 +347,15 @@ def run(view: View, request: Request, dictionary: Dictionary) -> Outcome:
 def _sorted(view: View, bits: int, sort: str, need: int) -> list[int]:
     """The first `need` documents of `bits` in name, code or update order (newest first)."""
     column = {"name": "sort_name", "code": "code_key", "updated": "updated"}[sort]
-    keys = view.column(column)
-    reverse = sort == "updated"
-    count = bits.bit_count()
-    if count <= 5000 or need >= count:
+    descending = sort == "updated"
+    if bits.bit_count() <= SORT_IN_PLACE:
         docs = members(bits)
-        docs.sort(key=lambda d: (keys[d], d), reverse=reverse)
+        if descending:
+            docs.sort(key=lambda d: (-view.value(column, d), d))
+        else:
+            docs.sort(key=lambda d: (view.value(column, d), d))
         return docs[:need]
-    order = view.memo(
-        ("order", sort), lambda: sorted(range(len(keys)), key=lambda d: keys[d], reverse=reverse)
-    )
+    order = view.order(column, descending)
     data = bits.to_bytes((bits.bit_length() + 7) // 8, "little")
     out = []
     for d in order:

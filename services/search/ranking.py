@@ -24,6 +24,7 @@ from . import analysis, query
 from .snapshot import View, members
 
 LIMIT = 100
+_DOC_TEXT_BYTES = 4096  # what a DocText takes in memory, about (its tuples, sets, strings)
 LENGTHS = (2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 14, 17, 20, 25, 30, 40, 60, 65535)
 
 # Where a concept was found, as a share of its weight.
@@ -78,7 +79,7 @@ def _doc_text(view: View, docnum: int) -> DocText:
             frozenset(t for line in context for t in line),
         )
 
-    return view.derived("text", docnum, build)
+    return view.derived("text", docnum, build, _DOC_TEXT_BYTES)
 
 
 def _contains(sequence: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
@@ -313,8 +314,8 @@ def _bits(docs: list[int]) -> int:
 
 
 def _static_order(view: View, docs: list[int]) -> list[int]:
-    lengths, names = view.column("name_length"), view.column("sort_name")
-    return sorted(docs, key=lambda d: (lengths[d], names[d], d))
+    lengths = view.column("name_length")
+    return sorted(docs, key=lambda d: (lengths[d], d))
 
 
 def _rank_tier(view: View, plan: query.Plan, tier: int, need: int) -> list[tuple[int, float]]:
@@ -326,14 +327,14 @@ def _rank_tier(view: View, plan: query.Plan, tier: int, need: int) -> list[tuple
             candidates = tier & bucket
             if candidates.bit_count() >= LIMIT:
                 break
-    names = view.column("sort_name")
     docs = members(candidates)
     if len(docs) > 2 * LIMIT:
         docs = _static_order(view, docs)[: 2 * LIMIT]
         candidates = _bits(docs)
     weights = _weights(view, plan)
     scored = [(d, score(_doc_text(view, d), plan, weights)) for d in docs]
-    scored.sort(key=lambda item: (-item[1], names[item[0]], item[0]))
+    lengths = view.column("name_length")
+    scored.sort(key=lambda item: (-item[1], lengths[item[0]], item[0]))
     if need > len(scored) and candidates != tier:
         rest = _static_order(view, members(tier & ~candidates))[: need - len(scored)]
         scored.extend((d, 0.0) for d in rest)

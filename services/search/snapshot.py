@@ -18,6 +18,7 @@ import bisect
 import os
 import re
 import threading
+from array import array
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
@@ -29,6 +30,8 @@ from whoosh.reading import TermNotFound
 from . import index
 
 CACHE_BYTES = 64 * 1024 * 1024
+# Sort keys (Vietnamese collation keys are long) are compared on this many bytes first.
+KEY_PREFIX = 48
 
 _NONZERO = re.compile(rb"[^\x00]")
 _BIT_OFFSETS = [tuple(i for i in range(8) if byte >> i & 1) for byte in range(256)]
@@ -164,6 +167,38 @@ class View:
 
     def _segment_of(self, docnum: int) -> _Segment:
         return self.segments[bisect.bisect_right(self._offsets, docnum) - 1]
+
+    def order(self, name: str, descending: bool = False) -> array:
+        """Every document number, sorted by a column's value (ties by number), once per state
+        of the index. Only a prefix of each key is held while sorting, and 4 bytes per
+        document afterwards: the name keys of 50,000 procedures would take 130 MB."""
+
+        def build() -> array:
+            keyed = []
+            for segment in self.segments:
+                reader = segment.reader.column_reader(name)
+                for local in range(segment.size):
+                    value = reader[local]
+                    if isinstance(value, bytes):
+                        value = value[:KEY_PREFIX]
+                    keyed.append((-value if descending else value, segment.offset + local))
+            keyed.sort()
+            docs = [d for _, d in keyed]
+            # Keys cut at the prefix and equal there are put in order by their whole value.
+            start = 0
+            while start < len(keyed):
+                end = start + 1
+                while end < len(keyed) and keyed[end][0] == keyed[start][0]:
+                    end += 1
+                key = keyed[start][0]
+                if end - start > 1 and isinstance(key, bytes) and len(key) == KEY_PREFIX:
+                    docs[start:end] = sorted(
+                        docs[start:end], key=lambda d: (self.value(name, d), d)
+                    )
+                start = end
+            return array("I", docs)
+
+        return self.memo(("order", name, descending), build)
 
     def value(self, name: str, docnum: int):
         """One column value of one document."""
