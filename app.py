@@ -21,7 +21,8 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from services import accounts, cli, models
-from services.views import admin, files, printing, public, search, staff
+from services import search as search_service
+from services.views import admin, api, files, printing, public, search, staff
 
 babel = Babel()
 csrf = CSRFProtect()
@@ -112,6 +113,7 @@ def register_extensions(app: Flask) -> None:
     login.login_message = _l("Hãy đăng nhập để vào khu vực cán bộ.")
     login.login_message_category = "info"
     login.user_loader(accounts.load_user)
+    search_service.init_app(app)
 
 
 def select_locale() -> str:
@@ -126,6 +128,7 @@ def select_locale() -> str:
 def register_blueprints(app: Flask) -> None:
     app.register_blueprint(public.bp)
     app.register_blueprint(search.bp)
+    app.register_blueprint(api.bp)
     app.register_blueprint(printing.bp)
     app.register_blueprint(files.bp)
     app.register_blueprint(staff.bp)

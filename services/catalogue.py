@@ -34,7 +34,7 @@ from .models import (
     utcnow,
 )
 from .records import Record
-from .text import fold, level_sort_key, slugify, sort_key
+from .text import level_sort_key, slugify, sort_key
 
 PUBLIC_STATUSES = (Status.PUBLISHED, Status.ABOLISHED)
 
@@ -269,47 +269,6 @@ def recent_procedures(limit: int = 8) -> list[Procedure]:
             .options(*LIST_PROCEDURE)
         ).scalars()
     )
-
-
-@dataclass
-class Filters:
-    """Values a list of procedures is narrowed by: slugs of agency, lĩnh vực, level, subject."""
-
-    agency: str | None = None
-    field: str | None = None
-    level: str | None = None
-    subject: str | None = None
-
-
-def filter_procedures(filters: Filters):
-    """A select() of published procedures narrowed by `filters` (unknown slugs match nothing)."""
-    query = select(Procedure).where(Procedure.status == Status.PUBLISHED)
-    if filters.agency:
-        query = query.where(
-            Procedure.agency_links.any(
-                (ProcedureAgency.role == Role.IMPLEMENTING)
-                & ProcedureAgency.agency.has(Agency.slug == filters.agency)
-            )
-        )
-    if filters.field:
-        query = query.where(Procedure.fields.any(Field.slug == filters.field))
-    if filters.level:
-        query = query.where(Procedure.levels.any(Level.slug == filters.level))
-    if filters.subject:
-        query = query.where(Procedure.subjects.any(Subject.slug == filters.subject))
-    return query
-
-
-def find_by_name(text: str, filters: Filters) -> list[Procedure]:
-    """Published procedures whose name or code contains every word of `text`, ignoring
-    diacritics, in Vietnamese order."""
-    words = fold(text).split()
-    procedures = db.session.execute(
-        filter_procedures(filters).order_by(Procedure.sort_name).options(*LIST_PROCEDURE)
-    ).scalars()
-    return [
-        p for p in procedures if all(word in f" {fold(p.name)} {p.code.lower()} " for word in words)
-    ]
 
 
 # --- procedures ---------------------------------------------------------------------------------

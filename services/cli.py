@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -10,7 +11,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
 
-from . import accounts, exchange, importers, printing, setup
+from . import accounts, exchange, importers, printing, search, setup
 from .errors import NotFound, ValidationError
 from .models import StaffRole
 
@@ -98,6 +99,38 @@ def import_command(paths: tuple[Path, ...], dry_run: bool, agency_map: Path | No
 
 def _on_terminal() -> bool:
     return sys.stdout.isatty()
+
+
+@click.command("search-reindex")
+@with_appcontext
+def search_reindex_command() -> None:
+    """Rebuild the search index from the database; searches keep working meanwhile."""
+    started = time.perf_counter()
+    count = search.rebuild()
+    click.echo(
+        f"Search index rebuilt: {count} procedures in {time.perf_counter() - started:.1f} s."
+    )
+
+
+@click.command("search-check")
+@with_appcontext
+@click.option("--limit", default=20, show_default=True, help="Codes listed per kind of problem.")
+def search_check_command(limit: int) -> None:
+    """List procedures missing from the search index or indexed from older data."""
+    report = search.check()
+    click.echo(f"Indexed: {report.indexed} procedures; changes waiting: {report.pending}.")
+    for label, codes in (
+        ("Missing from the index", report.missing),
+        ("Indexed from older data", report.stale),
+        ("Indexed but no longer in the database", report.extra),
+    ):
+        if codes:
+            more = f" … and {len(codes) - limit} more" if len(codes) > limit else ""
+            click.echo(f"{label} ({len(codes)}): {', '.join(codes[:limit])}{more}")
+    if not report.ok:
+        click.echo("Run `flask search-reindex` to rebuild the index.")
+        sys.exit(1)
+    click.echo("The search index matches the database.")
 
 
 @click.command("create-user")
@@ -195,6 +228,8 @@ def init_app(app: Flask) -> None:
         export_command,
         export_csv_command,
         import_command,
+        search_reindex_command,
+        search_check_command,
         create_user_command,
         print_booklet_command,
     ):

@@ -39,21 +39,54 @@ from .labels import LABELS
 from .models import AgencyKind, ChannelKind, OnlineLevel, Role, StaffRole, TimeUnit
 from .records import CODE_PATTERN
 
+SORTS = [
+    SelectChoice("relevance", _l("Phù hợp nhất")),
+    SelectChoice("name", _l("Tên (A–Z)")),
+    SelectChoice("code", _l("Mã thủ tục")),
+    SelectChoice("updated", _l("Mới cập nhật")),
+]
+_PAGE = _l("Trang không hợp lệ.")
+_QUERY_LENGTH = Length(max=500, message=_l("Từ khóa quá dài (tối đa %(max)d ký tự)."))
+_FILTER_LENGTH = Length(max=200, message=_l("Giá trị bộ lọc quá dài."))
+
 
 class SearchForm(FlaskForm):
-    """The public search box and its filters, read from the query string (no CSRF on GET)."""
+    """The public search box, its filters and order, read from the query string (no CSRF on
+    GET). Facet values and the order are checked by the search service."""
 
     class Meta:
         csrf = False
 
-    q = SearchField(_l("Tìm thủ tục"), validators=[Optional(), Length(max=500)])
-    agency = StringField(validators=[Optional(), Length(max=120)])
-    field = StringField(validators=[Optional(), Length(max=200)])
-    level = StringField(validators=[Optional(), Length(max=100)])
-    subject = StringField(validators=[Optional(), Length(max=200)])
+        def get_translations(self, form):
+            return _TRANSLATIONS
+
+    q = SearchField(
+        _l("Tìm thủ tục"),
+        validators=[
+            Optional(),
+            Length(max=500, message=_l("Từ khóa quá dài (tối đa %(max)d ký tự).")),
+        ],
+    )
+    agency = StringField(validators=[Optional(), _FILTER_LENGTH])
+    field = StringField(validators=[Optional(), _FILTER_LENGTH])
+    level = StringField(validators=[Optional(), _FILTER_LENGTH])
+    subject = StringField(validators=[Optional(), _FILTER_LENGTH])
+    online = StringField(validators=[Optional(), _FILTER_LENGTH])
+    sort = SelectField(_l("Sắp xếp"), choices=SORTS, default="relevance", validate_choice=False)
     page = IntegerField(
-        default=1,
-        validators=[Optional(), NumberRange(min=1, max=10_000, message=_l("Trang không hợp lệ."))],
+        default=1, validators=[Optional(), NumberRange(min=1, max=10_000, message=_PAGE)]
+    )
+
+
+class ApiSearchForm(SearchForm):
+    """The JSON API's search parameters: the page's, plus the page size."""
+
+    per_page = IntegerField(
+        default=20,
+        validators=[
+            Optional(),
+            NumberRange(min=1, max=100, message=_l("per_page phải từ 1 đến %(max)s.")),
+        ],
     )
 
 

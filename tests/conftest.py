@@ -51,6 +51,8 @@ def _make_app(instance: Path, **config: Any) -> Flask:
             "SQLALCHEMY_DATABASE_URI": _database_url(instance),
             "SEARCH_INDEX_DIR": str(instance / "search-index"),
             "UPLOAD_DIR": str(instance / "uploads"),
+            # Index writes happen inline, so a test sees its change in the index at once.
+            "SEARCH_BACKGROUND": False,
             **config,
         }
     )

@@ -78,16 +78,6 @@ def test_store_procedure_refuses_unknown_agency(app):
             catalogue.store_procedure(record)
 
 
-def test_find_by_name_ignores_diacritics_and_filters(app, make_agency, make_procedure):
-    make_agency(slug="p")
-    wanted = make_procedure(name="Cấp giấy phép xây dựng nhà ở", agencies=_implementing("p"))
-    make_procedure(name="Cấp giấy phép xây dựng công trình")
-    with app.app_context():
-        found = catalogue.find_by_name("giay phep xay dung", catalogue.Filters(agency="p"))
-        assert [p.code for p in found] == [wanted.code]
-        assert catalogue.find_by_name("xay dung", catalogue.Filters(agency="khong-co")) == []
-
-
 def test_browse_counts_published_procedures(app, make_agency, make_procedure):
     make_agency(slug="p", name="Phòng P")
     make_agency(slug="cu", name="Phòng cũ", valid_to="2020-01-01")

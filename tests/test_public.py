@@ -152,21 +152,6 @@ def test_content_is_escaped(app, client, make_agency, make_procedure):
     assert "<script>alert(1)</script>" not in client.get("/co-quan/p").get_data(as_text=True)
 
 
-def test_search_page_matches_without_diacritics(app, client, make_procedure):
-    wanted = make_procedure(name="Cấp giấy phép xây dựng nhà ở riêng lẻ")
-    make_procedure(name="Đăng ký khai sinh")
-    html = client.get("/tim-kiem?q=giay+phep+xay+dung").get_data(as_text=True)
-    assert wanted.name in html
-    assert "Đăng ký khai sinh" not in html
-    assert "Tìm thấy 1 thủ tục" in html
-
-
-def test_search_page_bad_page_number_is_a_400_with_a_message(client):
-    response = client.get("/tim-kiem?page=-1")
-    assert response.status_code == 400
-    assert "Trang không hợp lệ" in response.get_data(as_text=True)
-
-
 def test_csv_download(demo_client):
     response = demo_client.get("/thu-tuc.csv")
     assert response.mimetype == "text/csv"

@@ -20,7 +20,7 @@ from pathlib import Path
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from .. import catalogue, exchange, records
+from .. import catalogue, exchange, records, search
 from ..errors import Conflict, ValidationError
 from ..exchange import ImportReport, Skip
 from ..models import Agency, Field, db
@@ -71,7 +71,9 @@ def run_import(
     started = time.perf_counter()
     run = _Run(ImportReport(dry_run=dry_run), Resolver(mapping))
     fields_before = _count_fields()
-    with exchange.one_transaction(dry_run=dry_run):
+    # The search index is brought up to date once, after the commit (rebuilt when much
+    # changed), not procedure by procedure.
+    with search.bulk(), exchange.one_transaction(dry_run=dry_run):
         for path in files_in(paths):
             run.read(path)
             if progress:

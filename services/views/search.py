@@ -1,42 +1,62 @@
-"""The search page: the query box and filters, results by page."""
+"""The search page: the query box, facets, sorting and pages of results."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
 
-from .. import catalogue
-from ..forms import SearchForm
+from .. import search as search_service
+from ..errors import ValidationError
+from ..forms import SORTS, SearchForm
 
 bp = Blueprint("search", __name__)
+
+FACET_TITLES = {
+    "agency": _l("Cơ quan thực hiện"),
+    "field": _l("Lĩnh vực"),
+    "level": _l("Cấp thực hiện"),
+    "subject": _l("Đối tượng thực hiện"),
+    "online": _l("Dịch vụ công trực tuyến"),
+}
+PARAMS = ("q", *FACET_TITLES, "sort")
+
+
+def params_from(form: SearchForm, per_page: int) -> search_service.Params:
+    """The service's parameters from a validated search form."""
+    return search_service.Params(
+        q=form.q.data or "",
+        agency=form.agency.data or "",
+        field=form.field.data or "",
+        level=form.level.data or "",
+        subject=form.subject.data or "",
+        online=form.online.data or "",
+        sort=form.sort.data or "relevance",
+        page=form.page.data or 1,
+        per_page=per_page,
+    )
+
+
+@bp.app_template_global()
+def search_url(params: search_service.Params | None = None, **changes) -> str:
+    """The address of a search like `params` with some parameters changed (None removes one);
+    the page number is dropped unless given."""
+    args = {name: getattr(params, name, "") for name in PARAMS} if params else {}
+    if args.get("sort") == "relevance":
+        args["sort"] = ""
+    args.update(changes)
+    return url_for("search.search", **{k: v for k, v in args.items() if v not in (None, "")})
 
 
 @bp.get("/tim-kiem")
 def search():
     form = SearchForm(request.args)
-    status = 200
+    context = {"form": form, "sorts": SORTS, "facet_titles": FACET_TITLES, "page": None}
     if not form.validate():
-        status = 400
-        results: list = []
-    else:
-        filters = catalogue.Filters(
-            agency=form.agency.data or None,
-            field=form.field.data or None,
-            level=form.level.data or None,
-            subject=form.subject.data or None,
-        )
-        results = catalogue.find_by_name(form.q.data or "", filters)
-    per_page = current_app.config["PER_PAGE"]
-    page = form.page.data or 1 if status == 200 else 1
-    pages = max(1, -(-len(results) // per_page))
-    shown = results[(page - 1) * per_page : page * per_page]
-    return (
-        render_template(
-            "search/results.html",
-            form=form,
-            total=len(results),
-            results=shown,
-            page=page,
-            pages=pages,
-        ),
-        status,
-    )
+        return render_template("search/results.html", **context), 400
+    try:
+        context["page"] = search_service.find(params_from(form, current_app.config["PER_PAGE"]))
+    except ValidationError as error:
+        return render_template("search/results.html", **context, errors=error.errors), 400
+    except search_service.SearchUnavailable as error:
+        abort(503, description=str(error))
+    return render_template("search/results.html", **context)

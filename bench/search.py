@@ -1,0 +1,374 @@
+"""Search speed on the real catalogue (2,642 procedures of ../shared/data/tthc-real) and on
+synthetic catalogues of 10,000 and 50,000 procedures built from the real records' vocabulary,
+beside SQLite FTS5 on the same documents and the same queries.
+
+For each size it prints: the time to build the index and its size on disk; the p50 / p95 / p99
+latency of 200 mixed queries (words with and without diacritics, abbreviations, English,
+typos, codes, decision numbers; 40 % filtered by agency or lĩnh vực) through the JSON API
+(/api/v1/procedures, facets and highlights on, rows loaded from the database), the same for the
+engine alone (services.search.query.run), and for FTS5 (top 20 by bm25 with the name
+highlighted, the total and two facets); the ratio API / FTS5; and how long after its commit
+an edited procedure is found. The machine's load average is printed with each figure: other
+work on the machine inflates them.
+
+Run from the repository root:
+    .venv/bin/python bench/search.py [--sizes real,10000,50000] [--queries 200] [--data PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import select
+
+from app import create_app
+from services import catalogue, records, search, setup
+from services.importers import run_import
+from services.models import Agency, Field, Procedure, ProcedureAgency, Role, db
+from services.search import analysis, index, query, snapshot, sync, synonyms
+from tests import relevance
+from tests.tthc_real import data_folder
+
+SEED = 20261125
+FILTERED = 0.4
+WARM_UP = 1  # FTS5: passes over the queries before measuring (SQLite's page cache fills)
+
+
+def load(load_average: tuple[float, ...] | None = None) -> str:
+    one, five, _ = load_average or os.getloadavg()
+    return f"load {one:.1f}/{five:.1f}"
+
+
+def folder_size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+# --- catalogues ---------------------------------------------------------------------------------
+
+
+def make_app(instance: Path):
+    return create_app(
+        {"INSTANCE_PATH": instance, "SECRET_KEY": "bench", "SEARCH_BACKGROUND": False}
+    )
+
+
+def import_real(instance: Path, data: Path):
+    """A fresh instance holding the real catalogue (imported without indexing)."""
+    app = make_app(instance)
+    with app.app_context():
+        setup.create_schema()
+        with search.bulk(update=False):
+            run_import([data / "chatbot_tthc" / "data" / "raw"])
+    return app
+
+
+def grow(app, size: int, rng: random.Random) -> None:
+    """Add synthetic procedures until the catalogue holds `size`: each takes the texts of a
+    real procedure (steps, dossier, legal bases, agencies, lĩnh vực) and a name made of the
+    beginning of one real name and the end of another."""
+    with app.app_context():
+        templates = [records.procedure_record(p) for p in catalogue.all_procedures()]
+        names = [analysis.normalize(t["name"]).split() for t in templates]
+        missing = size - len(templates)
+        lookups = catalogue.Lookups()
+        with search.bulk(update=False):
+            for n in range(missing):
+                record = dict(rng.choice(templates))
+                head, tail = rng.choice(names), rng.choice(names)
+                cut_a, cut_b = rng.randint(2, max(2, len(head))), rng.randint(0, len(tail) - 1)
+                record.update(
+                    code=f"9.{n:06d}",
+                    name=" ".join(head[:cut_a] + tail[cut_b:])[:400],
+                    related=[],
+                    replaced_by=None,
+                    created_at=None,
+                    updated_at=f"202{rng.randint(2, 6)}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}",
+                )
+                catalogue.store_procedure(records.normalize_procedure(record), lookups)
+                if n % 500 == 499:
+                    db.session.commit()
+                    db.session.expunge_all()
+                    lookups = catalogue.Lookups()
+            db.session.commit()
+
+
+def build_index(app) -> tuple[float, int]:
+    with app.app_context():
+        started = time.perf_counter()
+        search.rebuild()
+        seconds = time.perf_counter() - started
+        root = index.root()
+        size = folder_size(root / index.current_generation(root))
+    return seconds, size
+
+
+# --- queries ------------------------------------------------------------------------------------
+
+
+def mixed_queries(app, count: int, rng: random.Random) -> list[dict[str, str]]:
+    """`count` queries like people's: pieces of real names (with and without diacritics),
+    the relevance sets' abbreviations, English and typos, codes, decision numbers; 40 % with
+    an agency or lĩnh vực filter taken from the catalogue."""
+    with app.app_context():
+        rows = db.session.execute(
+            select(Procedure.code, Procedure.name, Procedure.decision_number)
+        ).all()
+        agencies = list(
+            db.session.execute(
+                select(Agency.slug)
+                .join(ProcedureAgency, ProcedureAgency.agency_id == Agency.id)
+                .where(ProcedureAgency.role == Role.IMPLEMENTING)
+                .distinct()
+            ).scalars()
+        )
+        fields = list(db.session.execute(select(Field.slug)).scalars())
+    typed = [
+        q["q"]
+        for q in relevance.load("real")
+        if q["kind"] in ("abbreviation", "english", "typo", "everyday")
+    ]
+    out: list[dict[str, str]] = []
+    while len(out) < count:
+        code, name, decision = rng.choice(rows)
+        words = analysis.normalize(name).split()
+        roll = rng.random()
+        if roll < 0.05:
+            text = code
+        elif roll < 0.08 and decision:
+            text = decision
+        elif roll < 0.25:
+            text = rng.choice(typed)
+        else:
+            length = rng.randint(1, 4)
+            start = rng.randint(0, max(0, len(words) - length))
+            text = " ".join(words[start : start + length])
+            if rng.random() < 0.5:
+                text = " ".join(analysis.fold_text(w) for w in text.split())
+        params = {"q": text}
+        if rng.random() < FILTERED:
+            if rng.random() < 0.5 and agencies:
+                params["agency"] = rng.choice(agencies)
+            else:
+                params["field"] = rng.choice(fields)
+        out.append(params)
+    return out
+
+
+def percentiles(samples: list[float]) -> tuple[float, float, float]:
+    cuts = statistics.quantiles(samples, n=100, method="inclusive")
+    return statistics.median(samples), cuts[94], cuts[98]
+
+
+def measure_api(app, queries: list[dict[str, str]]) -> tuple[list[float], list[float]]:
+    """Times of each query through the API: the first pass (a process that just started,
+    caches empty) and the next (caches filled, as in a server that has been running)."""
+    client = app.test_client()
+    urls = [f"/api/v1/procedures?{urlencode(q)}" for q in queries]
+    passes: list[list[float]] = []
+    for _ in range(2):
+        times = []
+        for url in urls:
+            started = time.perf_counter()
+            response = client.get(url)
+            times.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200, (url, response.status_code)
+        passes.append(times)
+    return passes[0], passes[1]
+
+
+def measure_engine(app, queries: list[dict[str, str]]) -> list[float]:
+    times = []
+    with app.app_context():
+        dictionary = synonyms.current()
+        for params in queries:
+            request = query.Request(
+                params["q"], {k: v for k, v in params.items() if k != "q"}, "relevance", 1, 20
+            )
+            view = snapshot.current(index.root())
+            started = time.perf_counter()
+            query.run(view, request, dictionary)
+            times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def measure_follow(instance: Path, edits: int = 5) -> list[float]:
+    """Milliseconds from the commit of an edited procedure until a search finds it, with the
+    index written in the background as in production."""
+    app = create_app({"INSTANCE_PATH": instance, "SECRET_KEY": "bench"})
+    times = []
+    with app.app_context():
+        codes = db.session.execute(select(Procedure.code).limit(edits)).scalars().all()
+    for n, code in enumerate(codes):
+        # One app context (one session) per edit and per search, as requests have.
+        with app.app_context():
+            record = records.procedure_record(catalogue.get_procedure(code, public=False))
+            marker = f"benchmark{n}x"
+            record["name"] = f"{record['name']} {marker}"
+            started = time.perf_counter()
+            catalogue.store_procedure(records.normalize_procedure(record))
+            db.session.commit()
+        while True:
+            with app.app_context():
+                if search.find(search.Params(q=marker), record=False).total:
+                    break
+            time.sleep(0.002)
+        times.append((time.perf_counter() - started) * 1000)
+        with app.app_context():
+            sync.syncer(app).wait()
+    return times
+
+
+# --- SQLite FTS5 on the same documents ----------------------------------------------------------
+
+
+def build_fts(app, path: Path) -> float:
+    """An FTS5 table of the same texts, folded the same way (FTS5's unicode61 tokenizer does
+    not fold đ), with the agency and lĩnh vực of each procedure beside it."""
+    started = time.perf_counter()
+    path.unlink(missing_ok=True)
+    connection = sqlite3.connect(path)
+    connection.executescript(
+        """
+        CREATE VIRTUAL TABLE fts USING fts5(name, body, tokenize = 'unicode61 remove_diacritics 2');
+        CREATE TABLE facet (id INTEGER PRIMARY KEY, agency TEXT, field TEXT);
+        CREATE INDEX facet_agency ON facet (agency);
+        CREATE INDEX facet_field ON facet (field);
+        """
+    )
+    with app.app_context():
+        ids = list(db.session.execute(select(Procedure.id).order_by(Procedure.id)).scalars())
+        for start in range(0, len(ids), 250):
+            batch = db.session.execute(
+                select(Procedure)
+                .where(Procedure.id.in_(ids[start : start + 250]))
+                .options(*catalogue.FULL_PROCEDURE)
+            ).scalars()
+            rows, facets = [], []
+            for procedure in batch:
+                document = index.document(procedure)
+                body = "\n".join((document["keywords"], document["context"], document["body"]))
+                rows.append((procedure.id, procedure.name, analysis.fold_text(body)))
+                main = next(iter(procedure.agencies(Role.IMPLEMENTING)), None)
+                agency = main.agency.slug if main is not None and main.agency else None
+                field = procedure.fields[0].slug if procedure.fields else None
+                facets.append((procedure.id, agency, field))
+            connection.executemany("INSERT INTO fts (rowid, name, body) VALUES (?, ?, ?)", rows)
+            connection.executemany("INSERT INTO facet VALUES (?, ?, ?)", facets)
+            db.session.expunge_all()
+    connection.commit()
+    connection.close()
+    return time.perf_counter() - started
+
+
+def fts_query(params: dict[str, str]) -> tuple[str, list[str]]:
+    words = [w.folded for w in analysis.words(params["q"])][: query.MAX_WORDS]
+    match = " ".join('"' + w.replace('"', "") + '"' for w in words) or '""'
+    where, args = "fts MATCH ?", [match]
+    for name in ("agency", "field"):
+        if name in params:
+            where += f" AND rowid IN (SELECT id FROM facet WHERE {name} = ?)"
+            args.append(params[name])
+    return where, args
+
+
+def measure_fts(path: Path, queries: list[dict[str, str]]) -> list[float]:
+    connection = sqlite3.connect(path)
+    times = []
+    for repeat in range(WARM_UP + 1):
+        for params in queries:
+            where, args = fts_query(params)
+            started = time.perf_counter()
+            connection.execute(
+                "SELECT rowid, highlight(fts, 0, '<mark>', '</mark>') FROM fts "
+                f"WHERE {where} ORDER BY bm25(fts, 10.0, 1.0) LIMIT 20",
+                args,
+            ).fetchall()
+            connection.execute(f"SELECT count(*) FROM fts WHERE {where}", args).fetchall()
+            for facet in ("agency", "field"):
+                connection.execute(
+                    f"SELECT {facet}, count(*) FROM facet WHERE id IN "
+                    f"(SELECT rowid FROM fts WHERE {where}) GROUP BY {facet}",
+                    args,
+                ).fetchall()
+            if repeat == WARM_UP:
+                times.append((time.perf_counter() - started) * 1000)
+    connection.close()
+    return times
+
+
+# --- the run ------------------------------------------------------------------------------------
+
+
+def row(label: str, samples: list[float]) -> str:
+    p50, p95, p99 = percentiles(samples)
+    return f"  {label:<22} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   p99 {p99:7.1f} ms   ({load()})"
+
+
+def run_size(label: str, app, instance: Path, count: int, rng: random.Random) -> None:
+    seconds, size = build_index(app)
+    with app.app_context():
+        procedures = len(db.session.execute(select(Procedure.id)).all())
+    print(f"{label}: {procedures} procedures ({load()})")
+    print(f"  Whoosh index: built in {seconds:.1f} s, {size / 1e6:.1f} MB")
+    fts_path = instance / "fts5.sqlite3"
+    fts_seconds = build_fts(app, fts_path)
+    print(f"  FTS5 index:   built in {fts_seconds:.1f} s, {fts_path.stat().st_size / 1e6:.1f} MB")
+    queries = mixed_queries(app, count, rng)
+    cold, api = measure_api(app, queries)
+    engine = measure_engine(app, queries)
+    fts = measure_fts(fts_path, queries)
+    print(row("JSON API, first pass", cold))
+    print(row("JSON API", api))
+    print(row("engine (query.run)", engine))
+    print(row("SQLite FTS5", fts))
+    ratios = [a / b for a, b in zip(percentiles(api), percentiles(fts), strict=True)]
+    print("  API / FTS5:            " + "   ".join(f"{r:.1f}×" for r in ratios))
+    follow = measure_follow(instance)
+    print(
+        f"  an edit is searchable: median {statistics.median(follow):.0f} ms, "
+        f"slowest {max(follow):.0f} ms after its commit ({load()})"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="real,10000,50000")
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--data", type=Path, default=None, help="the tthc-real folder")
+    args = parser.parse_args()
+    data = args.data or data_folder()
+    if data is None:
+        sys.exit("Real data not found: pass --data PATH-TO/tthc-real.")
+    rng = random.Random(SEED)
+    work = Path(tempfile.mkdtemp(prefix="bench-search-"))
+    try:
+        base = work / "real"
+        app = import_real(base, data)
+        for label in args.sizes.split(","):
+            if label == "real":
+                run_size("Real catalogue", app, base, args.queries, random.Random(SEED))
+                continue
+            size = int(label)
+            instance = work / label
+            shutil.copytree(base, instance)
+            grown = make_app(instance)
+            grow(grown, size, rng)
+            run_size(f"Synthetic {size:,}", grown, instance, args.queries, random.Random(SEED))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,319 @@
+"""Search: the portal's own small interface to its Whoosh index.
+
+Views and commands use only what is defined here: `find` (the search page and the JSON API),
+`suggest` (completions as you type), `rebuild`, `check` and `bulk` (index maintenance), and
+`init_app`. Whoosh itself stays behind this package (analysis.py, index.py, sync.py,
+snapshot.py, query.py, ranking.py, spelling.py, highlight.py), so the engine can be replaced
+without touching a view.
+
+The index returns document numbers and highlights; what is shown is loaded from the database,
+so it is never stale.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from flask import Flask, current_app
+from flask_babel import gettext as _
+from markupsafe import Markup
+from sqlalchemy import select
+
+from .. import labels
+from ..catalogue import LIST_PROCEDURE
+from ..errors import ServiceError, ValidationError
+from ..models import Agency, Field, Level, OnlineLevel, Procedure, SearchLog, Status, Subject, db
+from . import highlight, index, query, snapshot, spelling, sync, synonyms
+from .index import check, rebuild
+from .sync import bulk
+
+__all__ = [
+    "FacetValue",
+    "Params",
+    "Result",
+    "SearchPage",
+    "SearchUnavailable",
+    "Suggestion",
+    "bulk",
+    "check",
+    "find",
+    "init_app",
+    "rebuild",
+    "suggest",
+]
+
+log = logging.getLogger(__name__)
+
+MAX_PER_PAGE = 100
+# Control characters (a NUL cannot even be stored by PostgreSQL) are not part of a query.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+NO_ONLINE = "none"
+_FACET_MODELS = {"agency": Agency, "field": Field, "level": Level, "subject": Subject}
+
+
+class SearchUnavailable(ServiceError):
+    """The index cannot be read right now (it is being repaired)."""
+
+
+def init_app(app: Flask) -> None:
+    """Follow the database and make sure a usable index exists (rebuilt when missing,
+    unreadable or of an older schema); with background work allowed, warm the caches."""
+    sync.listen()
+    with app.app_context():
+        index.ensure()
+    if app.config.get("SEARCH_BACKGROUND", True):
+        threading.Thread(target=_warm, args=(app,), name="search-warm", daemon=True).start()
+
+
+def _warm(app: Flask) -> None:
+    try:
+        with app.app_context():
+            snapshot.warm(index.root(), query.FACETS, query.ALL_FIELDS)
+    except Exception:
+        log.exception("search cache warm-up failed (searches still work)")
+
+
+@dataclass
+class Params:
+    """A search as the views receive it; facet values are slugs ("" for none)."""
+
+    q: str = ""
+    agency: str = ""
+    field: str = ""
+    level: str = ""
+    subject: str = ""
+    online: str = ""
+    sort: str = "relevance"
+    page: int = 1
+    per_page: int = 20
+
+    def filters(self) -> dict[str, str]:
+        return {name: getattr(self, name) for name in query.FACETS if getattr(self, name)}
+
+
+@dataclass
+class FacetValue:
+    """One value of a facet with the number of results that have it."""
+
+    slug: str
+    name: str
+    count: int
+    selected: bool = False
+
+
+@dataclass
+class Result:
+    """One result: the procedure as stored now, with the words that matched marked."""
+
+    procedure: Procedure
+    score: float
+    name: Markup
+    snippet: Markup
+
+
+@dataclass
+class SearchPage:
+    """A page of results and everything the page around them shows."""
+
+    params: Params
+    total: int
+    results: list[Result]
+    facets: dict[str, list[FacetValue]]
+    suggestion: str | None = None
+    corrected: bool = False
+    relaxed: bool = False
+    truncated: bool = False
+    ignored: list[str] = field(default_factory=list)
+    nearby: dict[str, list[FacetValue]] = field(default_factory=dict)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-min(self.total, query.MAX_RESULTS) // self.params.per_page))
+
+
+@contextlib.contextmanager
+def _reading() -> Iterator[snapshot.View]:
+    """The index as this thread sees it. An index that cannot be read (its files gone or
+    damaged under a running server) is rebuilt in the background; the caller gets
+    SearchUnavailable, never an error page."""
+    try:
+        yield snapshot.current(index.root())
+    except Exception as error:
+        _repair(error)
+        raise SearchUnavailable(
+            _("Tìm kiếm đang được khôi phục, xin thử lại sau ít phút.")
+        ) from None
+
+
+_repairing = threading.Lock()
+
+
+def _repair(error: Exception) -> None:
+    """Rebuild an unreadable index in the background (one repair at a time per process)."""
+    log.error("search index unusable (%s): rebuilding", error)
+    if not _repairing.acquire(blocking=False):
+        return
+    app = current_app._get_current_object()
+
+    def work() -> None:
+        try:
+            with app.app_context():
+                index.rebuild()
+        except Exception:
+            log.exception("search index rebuild failed")
+        finally:
+            _repairing.release()
+
+    threading.Thread(target=work, name="search-repair", daemon=True).start()
+
+
+def _check_params(params: Params, strict: bool) -> list[str]:
+    """Unknown facet values: a ValidationError when `strict`, else dropped and returned."""
+    errors: dict[str, str] = {}
+    for name, model in _FACET_MODELS.items():
+        value = getattr(params, name)
+        if (
+            value
+            and db.session.execute(select(model.id).where(model.slug == value)).first() is None
+        ):
+            errors[name] = _("Không có giá trị “%(v)s” cho bộ lọc này.", v=value)
+    if params.online and params.online not in (*OnlineLevel, NO_ONLINE):
+        errors["online"] = _("Mức dịch vụ trực tuyến không hợp lệ.")
+    if params.sort not in query.SORTS:
+        errors["sort"] = _("Cách sắp xếp không hợp lệ.")
+    if not 1 <= params.per_page <= MAX_PER_PAGE:
+        errors["per_page"] = _("Số kết quả mỗi trang phải từ 1 đến %(n)s.", n=MAX_PER_PAGE)
+    if params.page < 1 or (params.page - 1) * params.per_page >= query.MAX_RESULTS:
+        errors["page"] = _("Trang không hợp lệ.")
+    if strict and errors:
+        raise ValidationError(errors)
+    for name in errors:
+        if name in query.FACETS:
+            setattr(params, name, "")
+        elif name == "sort":
+            params.sort = "relevance"
+        elif name in ("page", "per_page"):
+            raise ValidationError({name: errors[name]})
+    return list(errors.values())
+
+
+def _names(view: snapshot.View, facet: str) -> dict[str, str]:
+    """Display names of a facet's values. Renaming an agency or lĩnh vực rewrites the
+    documents that show it, so names loaded once per index state are never stale."""
+
+    def load() -> dict[str, str]:
+        if facet not in _FACET_MODELS:
+            return {value: _online_label(value) for value in (*OnlineLevel, NO_ONLINE)}
+        model = _FACET_MODELS[facet]
+        short = model.short_name if model is Agency else model.name
+        rows = db.session.execute(select(model.slug, short, model.name)).all()
+        return {slug: short_name or name for slug, short_name, name in rows}
+
+    return view.memo(("names", facet), load)
+
+
+def _facet_names(
+    view: snapshot.View, counts: dict[str, list[tuple[str, int]]], params: Params
+) -> dict[str, list[FacetValue]]:
+    out: dict[str, list[FacetValue]] = {}
+    for name, values in counts.items():
+        names = _names(view, name)
+        out[name] = [
+            FacetValue(slug, names.get(slug, slug), count, getattr(params, name, "") == slug)
+            for slug, count in values
+            if slug in names
+        ]
+    return out
+
+
+def _online_label(value: str) -> str:
+    return _("Chưa có dịch vụ công trực tuyến") if value == NO_ONLINE else labels.label(value)
+
+
+def _rows(ids: list[int]) -> dict[int, Procedure]:
+    """The procedures found, as stored now. One changed a moment ago may still be indexed as
+    it was: only what is published is shown."""
+    rows = db.session.execute(
+        select(Procedure).where(Procedure.id.in_(ids)).options(*LIST_PROCEDURE)
+    ).scalars()
+    return {p.id: p for p in rows if p.status == Status.PUBLISHED}
+
+
+def find(params: Params, *, strict: bool = False, record: bool = True) -> SearchPage:
+    """Search the catalogue: the requested page of results, facets, help for few results.
+
+    Unknown facet values raise ValidationError when `strict` (the API), else they are ignored
+    and listed in `ignored` (the page). A bad page number or size always raises
+    ValidationError. With `record`, a query with words is logged for the staff report (the
+    one commit of this use case). Raises SearchUnavailable while the index is repaired.
+    """
+    started = time.perf_counter()
+    ignored = _check_params(params, strict)
+    request = query.Request(params.q, params.filters(), params.sort, params.page, params.per_page)
+    with _reading() as view:
+        outcome = query.run(view, request, synonyms.current())
+        hits = [
+            (int(view.stored(d)["id"]), view.value("summary", d).decode(), outcome.scores.get(d))
+            for d in outcome.docnums
+        ]
+    text = " ".join(_CONTROL.sub(" ", params.q).split())
+    if record and text:
+        # Logged before the rows are loaded: the commit would expire them.
+        took = (time.perf_counter() - started) * 1000
+        db.session.add(SearchLog(query=text[:500], results=outcome.total, took_ms=round(took, 2)))
+        db.session.commit()
+    rows = _rows([procedure_id for procedure_id, _, _ in hits])
+    results = [
+        Result(
+            rows[procedure_id],
+            round(score or 0.0, 4),
+            highlight.mark(rows[procedure_id].name, outcome.terms),
+            highlight.snippet(summary, outcome.terms),
+        )
+        for procedure_id, summary, score in hits
+        if procedure_id in rows
+    ]
+    return SearchPage(
+        params=params,
+        total=outcome.total,
+        results=results,
+        facets=_facet_names(view, outcome.facets, params),
+        suggestion=outcome.suggestion,
+        corrected=outcome.corrected,
+        relaxed=outcome.relaxed,
+        truncated=outcome.truncated,
+        ignored=ignored,
+        nearby=_facet_names(view, outcome.nearby, params) if outcome.nearby else {},
+    )
+
+
+@dataclass
+class Suggestion:
+    """A procedure proposed while the user types."""
+
+    code: str
+    name: str
+    marked: Markup
+
+
+def suggest(text: str, limit: int = 8) -> list[Suggestion]:
+    """Published procedures whose names start to match what has been typed so far."""
+    if not text.strip():
+        return []
+    with _reading() as view:
+        public = view.bits("status", "published")
+        plan, ranked = spelling.complete(view, text, synonyms.current(), limit, public)
+        ids = [int(view.stored(d)["id"]) for d, _ in ranked]
+    rows = _rows(ids)
+    terms = plan.terms()
+    return [
+        Suggestion(rows[i].code, rows[i].name, highlight.mark(rows[i].name, terms))
+        for i in ids
+        if i in rows
+    ]

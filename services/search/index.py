@@ -1,0 +1,453 @@
+"""The search index: its schema, the document of a procedure, writing what is pending (one
+writer at a time, under a lock file shared by every process), rebuilding, checking, and the
+repair of a missing or broken index at start. sync.py decides when to write.
+
+Whoever holds the lock writes every pending id (the `search_pending` table), its own and other
+processes', so a busy lock delays an update by the length of one write and loses none.
+
+The index lives in `SEARCH_INDEX_DIR` as generations: `CURRENT` names the directory in use.
+A rebuild writes a new generation beside it, then replaces `CURRENT` atomically, so searches
+keep working during a rebuild; the generation before stays for processes that have it open.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import secrets
+import shutil
+import tempfile
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import chain
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import delete, func, inspect, select
+from whoosh import columns, formats, index
+from whoosh.fields import COLUMN, ID, KEYWORD, STORED, FieldType, Schema
+from whoosh.util.filelock import FileLock, try_for
+
+from ..catalogue import FULL_PROCEDURE
+from ..models import Procedure, Role, SearchPending, db
+from .analysis import SyllablePairAnalyzer, VietnameseAnalyzer, fold_word, syllables
+
+log = logging.getLogger(__name__)
+
+# Bump when the schema or the analysis changes: an index of another version is rebuilt at start.
+SCHEMA_VERSION = 1
+POINTER = "CURRENT"
+LOCK_FILE = "write.lock"
+BATCH = 250
+SUMMARY_LENGTH = 700
+# Segments as separate files, not one compound file: Whoosh copies each part of a compound
+# file into memory when it opens it (70 MB per searcher for 50,000 procedures).
+COMPOUND = False
+# How long an inline writer may wait for the lock (a rebuild holds it longer, then writes
+# whatever is pending itself), and a rebuild.
+INLINE_LOCK_WAIT = 10.0
+REBUILD_LOCK_WAIT = 3600.0
+
+
+def _terms(analyzer) -> FieldType:
+    """An indexed set of terms: which documents hold a term, nothing more (ranking is done by
+    services.search.query, not by Whoosh's scorer)."""
+    # Scorable only so that Whoosh keeps a length column: without one its writer checks the
+    # disk for that column once per posting, which tripled the time of a rebuild.
+    return FieldType(formats.Existence(), analyzer, scorable=True)
+
+
+def schema() -> Schema:
+    """The fields of a procedure's search document."""
+    folded = VietnameseAnalyzer()
+    return Schema(
+        id=ID(stored=True, unique=True),
+        code=ID(),
+        digest=STORED(),
+        status=ID(),
+        name=_terms(folded),
+        name_exact=_terms(VietnameseAnalyzer(exact=True)),
+        keywords=_terms(folded),
+        context=_terms(folded),
+        body=_terms(folded),
+        pairs=_terms(SyllablePairAnalyzer()),
+        refs=_terms(VietnameseAnalyzer(whole=True)),
+        agency=KEYWORD(commas=True, scorable=True),
+        field=KEYWORD(commas=True, scorable=True),
+        level=KEYWORD(commas=True, scorable=True),
+        subject=KEYWORD(commas=True, scorable=True),
+        online=ID(),
+        stored_code=STORED(),
+        title=COLUMN(columns.VarBytesColumn()),
+        kw=COLUMN(columns.VarBytesColumn()),
+        ctx=COLUMN(columns.VarBytesColumn()),
+        summary=COLUMN(columns.CompressedBytesColumn()),
+        sort_name=COLUMN(columns.VarBytesColumn()),
+        code_key=COLUMN(columns.VarBytesColumn()),
+        updated=COLUMN(columns.NumericColumn("q")),
+        name_length=COLUMN(columns.NumericColumn("H")),
+    )
+
+
+# --- documents ----------------------------------------------------------------------------------
+
+
+def _lines(values: Iterable[str | None]) -> str:
+    return "\n".join(v for v in values if v)
+
+
+def document(procedure: Procedure) -> dict:
+    """The search document of a procedure (loaded with catalogue.FULL_PROCEDURE)."""
+    links = procedure.agency_links
+    agency_names = chain.from_iterable(
+        (link.display_name, link.name, link.agency.short_name if link.agency else "")
+        for link in links
+    )
+    context = _lines(
+        dict.fromkeys(
+            chain(
+                agency_names,
+                (f.name for f in procedure.fields),
+                (level.name for level in procedure.levels),
+                (s.name for s in procedure.subjects),
+            )
+        )
+    )
+    keywords = _lines(procedure.keywords or [])
+    body = _lines(
+        chain(
+            [procedure.description, procedure.requirements],
+            (step.text for step in procedure.steps),
+            chain.from_iterable(
+                (d.group, d.name, d.note, d.template_name) for d in procedure.dossier
+            ),
+            (r.name for r in procedure.results),
+            chain.from_iterable((b.number, b.title, b.issuer) for b in procedure.legal_bases),
+            chain.from_iterable(
+                (c.time_limit_text, c.fee_text, c.note) for c in procedure.channels
+            ),
+            [procedure.receiving_address, procedure.procedure_type, procedure.abolished_reason],
+        )
+    )
+    refs = _lines(
+        chain(
+            [procedure.code, procedure.decision_number],
+            (b.number for b in procedure.legal_bases),
+            (r.code for r in procedure.results),
+        )
+    )
+    summary = _lines(
+        chain(
+            [procedure.description],
+            (r.name for r in procedure.results),
+            [procedure.requirements],
+            (d.name for d in procedure.dossier),
+            (step.text for step in procedure.steps),
+        )
+    )[:SUMMARY_LENGTH]
+    implementing = [
+        link.agency.slug for link in procedure.agencies(Role.IMPLEMENTING) if link.agency
+    ]
+    text = {
+        "code": procedure.code,
+        "status": procedure.status,
+        "name": procedure.name,
+        "keywords": keywords,
+        "context": context,
+        "body": body,
+        "refs": refs,
+        "agency": ",".join(dict.fromkeys(implementing)),
+        "field": ",".join(f.slug for f in procedure.fields),
+        "level": ",".join(level.slug for level in procedure.levels),
+        "subject": ",".join(s.slug for s in procedure.subjects),
+        "online": procedure.online_level or "none",
+        "summary": summary,
+        "sort_name": procedure.sort_name,
+        "updated": int(procedure.updated_at.timestamp()) if procedure.updated_at else 0,
+    }
+    digest = hashlib.sha1(json.dumps(text, sort_keys=True).encode()).hexdigest()
+    return {
+        "id": str(procedure.id),
+        "code": fold_word(procedure.code),
+        "stored_code": procedure.code,
+        "digest": digest,
+        "status": procedure.status,
+        "name": procedure.name,
+        "name_exact": procedure.name,
+        "keywords": keywords,
+        "context": context,
+        "body": body,
+        "pairs": _lines([procedure.name, keywords, context]),
+        "refs": refs,
+        "agency": text["agency"],
+        "field": text["field"],
+        "level": text["level"],
+        "subject": text["subject"],
+        "online": text["online"],
+        "title": procedure.name.encode(),
+        "kw": keywords.encode(),
+        "ctx": context.encode(),
+        "summary": summary.encode(),
+        "sort_name": procedure.sort_name.encode(),
+        "code_key": procedure.code.encode(),
+        "updated": text["updated"],
+        "name_length": min(len(syllables(procedure.name)), 65535),
+    }
+
+
+# --- storage: generations, the pointer, the lock ------------------------------------------------
+
+
+def root() -> Path:
+    """The folder that holds the index generations (`SEARCH_INDEX_DIR`)."""
+    return Path(current_app.config["SEARCH_INDEX_DIR"])
+
+
+def current_generation(folder: Path) -> str | None:
+    """The name of the generation in use, or None when there is none."""
+    try:
+        name = (folder / POINTER).read_text().strip()
+    except FileNotFoundError:
+        return None
+    return name if name and (folder / name).is_dir() else None
+
+
+def open_generation(folder: Path, name: str) -> index.Index:
+    """Open one generation of the index."""
+    return index.open_dir(str(folder / name))
+
+
+def _point_to(folder: Path, name: str) -> None:
+    with tempfile.NamedTemporaryFile("w", dir=folder, prefix=".pointer-", delete=False) as f:
+        f.write(name)
+    os.replace(f.name, folder / POINTER)
+
+
+def _new_generation(folder: Path) -> tuple[str, index.Index]:
+    name = f"v{SCHEMA_VERSION}-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
+    (folder / name).mkdir(parents=True)
+    return name, index.create_in(str(folder / name), schema())
+
+
+def _remove_old_generations(folder: Path, keep: set[str]) -> None:
+    for path in folder.iterdir():
+        if path.is_dir() and path.name.startswith("v") and path.name not in keep:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def write_lock(timeout: float) -> Iterator[bool]:
+    """Hold the one lock every writer of the index takes (a file lock, so it works across
+    processes; keep the index on a local disk). Yields False when `timeout` ran out."""
+    folder = root()
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(folder / LOCK_FILE))
+    acquired = try_for(lambda: lock.acquire(blocking=False), timeout, 0.02)
+    try:
+        yield bool(acquired)
+    finally:
+        if acquired:
+            lock.release()
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+
+def _load(ids: list[int]) -> list[Procedure]:
+    return list(
+        db.session.execute(
+            select(Procedure).where(Procedure.id.in_(ids)).options(*FULL_PROCEDURE)
+        ).scalars()
+    )
+
+
+def _write(ix: index.Index, ids: list[int]) -> None:
+    procedures = {p.id: p for p in _load(ids)}
+    writer = ix.writer(timeout=INLINE_LOCK_WAIT, compound=COMPOUND)
+    try:
+        for procedure_id in ids:
+            if procedure_id in procedures:
+                writer.update_document(**document(procedures[procedure_id]))
+            else:
+                writer.delete_by_term("id", str(procedure_id))
+    except BaseException:
+        writer.cancel()
+        raise
+    writer.commit()
+    db.session.expunge_all()
+
+
+def _drain_locked(ix: index.Index) -> int:
+    """Write every pending id into `ix` (the caller holds the write lock); returns how many."""
+    written = 0
+    while True:
+        rows = db.session.execute(
+            select(SearchPending.id, SearchPending.procedure_id)
+            .order_by(SearchPending.id)
+            .limit(BATCH * 2)
+        ).all()
+        # Each step in a transaction of its own: on SQLite a read transaction that later writes
+        # fails at once ("database is locked") when another process committed in between.
+        db.session.rollback()
+        if not rows:
+            return written
+        ids = sorted({procedure_id for _, procedure_id in rows})
+        _write(ix, ids)
+        db.session.rollback()
+        db.session.execute(delete(SearchPending).where(SearchPending.id.in_([r for r, _ in rows])))
+        db.session.commit()
+        written += len(ids)
+
+
+def drain(timeout: float = INLINE_LOCK_WAIT) -> int | None:
+    """Write the pending changes into the index. Returns how many procedures were written, or
+    None when the lock stayed busy for `timeout` seconds (the holder writes them)."""
+    folder = root()
+    with write_lock(timeout) as acquired:
+        if not acquired:
+            return None
+        name = current_generation(folder)
+        if name is None:
+            return None  # no index yet: the rebuild at start writes everything
+        return _drain_locked(open_generation(folder, name))
+
+
+def _procedure_batches() -> Iterator[list[Procedure]]:
+    ids = list(db.session.execute(select(Procedure.id).order_by(Procedure.id)).scalars())
+    for start in range(0, len(ids), BATCH):
+        yield _load(ids[start : start + BATCH])
+        db.session.expunge_all()
+
+
+def rebuild() -> int:
+    """Build a new index generation from the database beside the one in use, switch to it
+    atomically and write what changed meanwhile. Returns the number of procedures indexed.
+    Searches keep using the old generation until the switch."""
+    folder = root()
+    with current_app.app_context(), write_lock(REBUILD_LOCK_WAIT) as acquired:
+        if not acquired:
+            raise TimeoutError("search index lock stayed busy")
+        previous = current_generation(folder)
+        name, ix = _new_generation(folder)
+        tables = _has_tables()
+        # Changes committed before the rebuild reads the database are in what it reads.
+        done = list(db.session.execute(select(SearchPending.id)).scalars()) if tables else []
+        db.session.rollback()
+        count = 0
+        writer = ix.writer(limitmb=512, compound=COMPOUND)
+        try:
+            if tables:
+                for batch in _procedure_batches():
+                    for procedure in batch:
+                        writer.add_document(**document(procedure))
+                    count += len(batch)
+        except BaseException:
+            writer.cancel()
+            shutil.rmtree(folder / name, ignore_errors=True)
+            raise
+        writer.commit()
+        _point_to(folder, name)
+        if tables:
+            for start in range(0, len(done), BATCH * 4):
+                chunk = done[start : start + BATCH * 4]
+                db.session.execute(delete(SearchPending).where(SearchPending.id.in_(chunk)))
+            db.session.commit()
+            _drain_locked(ix)
+        _remove_old_generations(folder, {name, previous or name})
+    return count
+
+
+def _has_tables() -> bool:
+    inspector = inspect(db.engine)
+    return inspector.has_table(Procedure.__tablename__) and inspector.has_table(
+        SearchPending.__tablename__
+    )
+
+
+def _looks_sound(folder: Path, name: str | None) -> bool:
+    if name is None or not name.startswith(f"v{SCHEMA_VERSION}-"):
+        return False
+    try:
+        with open_generation(folder, name).searcher() as searcher:
+            reader = searcher.reader()
+            list(reader.lexicon("status"))
+            if reader.doc_count():
+                searcher.stored_fields(next(iter(reader.all_doc_ids())))
+    except Exception:
+        log.exception("search index %s cannot be read", folder / name)
+        return False
+    return True
+
+
+def ensure() -> str:
+    """At start: rebuild a missing, unreadable or outdated index, and write pending changes.
+    Returns "rebuilt" or "ok"."""
+    folder = root()
+    with current_app.app_context():
+        name = current_generation(folder)
+        if name is None:
+            log.info("creating the search index in %s", folder)
+            rebuild()
+            return "rebuilt"
+        if not _looks_sound(folder, name) or _is_empty_but_catalogue_is_not(folder, name):
+            log.warning("search index %s unusable or empty: rebuilding", folder / name)
+            rebuild()
+            return "rebuilt"
+        if _has_tables():
+            drain(timeout=0)
+    return "ok"
+
+
+def _is_empty_but_catalogue_is_not(folder: Path, name: str | None) -> bool:
+    if name is None or not _has_tables():
+        return False
+    with open_generation(folder, name).searcher() as searcher:
+        if searcher.doc_count():
+            return False
+    return db.session.execute(select(func.count(Procedure.id))).scalar_one() > 0
+
+
+# --- checking -----------------------------------------------------------------------------------
+
+
+@dataclass
+class CheckReport:
+    """Differences between the database and the index."""
+
+    missing: list[str] = field(default_factory=list)  # codes in the database, not indexed
+    stale: list[str] = field(default_factory=list)  # codes indexed from older data
+    extra: list[str] = field(default_factory=list)  # codes indexed, no longer in the database
+    pending: int = 0  # changes waiting to be written
+    indexed: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not (self.missing or self.stale or self.extra)
+
+
+def check() -> CheckReport:
+    """Compare every procedure with its document in the index."""
+    folder = root()
+    report = CheckReport()
+    name = current_generation(folder)
+    indexed: dict[str, tuple[str, str]] = {}
+    if name is not None:
+        with open_generation(folder, name).searcher() as searcher:
+            for stored in searcher.all_stored_fields():
+                indexed[stored["id"]] = (stored["stored_code"], stored["digest"])
+    report.indexed = len(indexed)
+    with current_app.app_context():
+        report.pending = db.session.execute(select(func.count(SearchPending.id))).scalar_one()
+        for batch in _procedure_batches():
+            for procedure in batch:
+                entry = indexed.pop(str(procedure.id), None)
+                if entry is None:
+                    report.missing.append(procedure.code)
+                elif entry[1] != document(procedure)["digest"]:
+                    report.stale.append(procedure.code)
+    report.extra = sorted(code for code, _ in indexed.values())
+    return report

@@ -1,0 +1,235 @@
+"""How the search index follows the database (CONVENTIONS rules 5 and 6).
+
+The database is the truth. Every flush that touches a procedure (or an agency, lĩnh vực, level
+or subject it shows) adds its id to the `search_pending` table in the same transaction, and the
+session remembers it; after the commit, the pending ids are written to the index (index.drain)
+by a background thread of the same process, or inline with `SEARCH_BACKGROUND = False`; a
+rollback forgets them. A writer that finds the lock busy waits for it off the request. A failed
+write is logged and retried; its rows stay pending, so the next commit, the next start or
+`flask search-reindex` repairs it. Imports work in `bulk()`: one rebuild at the end.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from itertools import chain
+
+from flask import Flask, current_app
+from sqlalchemy import event, func, insert, select
+from sqlalchemy.orm import Session
+
+from ..models import (
+    Agency,
+    Channel,
+    DossierItem,
+    Field,
+    LegalBasis,
+    Level,
+    Procedure,
+    ProcedureAgency,
+    RelatedProcedure,
+    Result,
+    SearchPending,
+    Step,
+    Subject,
+    db,
+    procedure_field,
+    procedure_level,
+    procedure_subject,
+)
+from . import index
+
+log = logging.getLogger(__name__)
+
+# How long a background writer waits for the lock, how long a command that is exiting waits
+# for its writer, and how often a failed write is tried again.
+BACKGROUND_LOCK_WAIT = 120.0
+EXIT_WAIT = 60.0
+RETRIES = 5
+_PENDING = "search_pending_ids"
+_BULK = "search_bulk"
+
+_CHILDREN = (Step, Channel, DossierItem, Result, LegalBasis, RelatedProcedure, ProcedureAgency)
+_SHOWN = (
+    (Agency, ProcedureAgency.__table__.c.agency_id, ProcedureAgency.__table__.c.procedure_id),
+    (Field, procedure_field.c.field_id, procedure_field.c.procedure_id),
+    (Level, procedure_level.c.level_id, procedure_level.c.procedure_id),
+    (Subject, procedure_subject.c.subject_id, procedure_subject.c.procedure_id),
+)
+
+
+def _changed_procedures(session: Session) -> set[int]:
+    ids: set[int] = set()
+    shown: dict[type, set[int]] = {}
+    dirty = (obj for obj in session.dirty if session.is_modified(obj))
+    for obj in chain(session.new, dirty, session.deleted):
+        if isinstance(obj, Procedure):
+            ids.add(obj.id)
+        elif isinstance(obj, _CHILDREN):
+            if obj.procedure_id is not None:
+                ids.add(obj.procedure_id)
+        elif isinstance(obj, Agency | Field | Level | Subject) and obj not in session.new:
+            shown.setdefault(type(obj), set()).add(obj.id)
+    connection = session.connection()
+    for model, key, procedure_key in _SHOWN:
+        if shown.get(model):
+            ids.update(
+                connection.execute(select(procedure_key).where(key.in_(shown[model]))).scalars()
+            )
+    ids.discard(None)
+    return ids
+
+
+def _after_flush(session: Session, _context) -> None:
+    ids = _changed_procedures(session)
+    if ids:
+        session.connection().execute(
+            insert(SearchPending), [{"procedure_id": i} for i in sorted(ids)]
+        )
+        session.info.setdefault(_PENDING, set()).update(ids)
+
+
+def _after_commit(session: Session) -> None:
+    if session.get_nested_transaction() is not None:
+        return  # a savepoint was released: its changes are not committed yet
+    ids = session.info.pop(_PENDING, None)
+    if ids and not session.info.get(_BULK):
+        app = current_app._get_current_object()
+        syncer(app).kick()
+
+
+def _after_rollback(session: Session) -> None:
+    # Only a rollback of the whole transaction undoes every pending row; a savepoint's rollback
+    # leaves the outer transaction's changes (and rows) to be committed.
+    if session.get_nested_transaction() is None:
+        session.info.pop(_PENDING, None)
+
+
+@contextlib.contextmanager
+def bulk(update: bool = True) -> Iterator[None]:
+    """Within this block commits do not write the index one by one; at its end the index is
+    rebuilt once (or, after only a few changes, updated), unless `update` is False (the caller
+    rebuilds). For imports."""
+    session = db.session()
+    session.info[_BULK] = True
+    try:
+        yield
+    finally:
+        session.info.pop(_BULK, None)
+        if update:
+            catch_up()
+
+
+def catch_up() -> None:
+    """Bring the index up to date now: rebuild when much changed, else write what is pending.
+    Works in a session of its own: the caller's stays as it was (on SQLite, a read left open
+    there would make its next write fail once this one commits)."""
+    with current_app.app_context():
+        pending = db.session.execute(select(func.count(SearchPending.id))).scalar_one()
+        db.session.rollback()
+        if not pending:
+            return
+        folder = index.root()
+        name = index.current_generation(folder)
+        size = 0
+        if name is not None:
+            with index.open_generation(folder, name).searcher() as searcher:
+                size = searcher.doc_count()
+        if name is None or pending > max(200, size // 10):
+            index.rebuild()
+        else:
+            index.drain(timeout=index.REBUILD_LOCK_WAIT)
+
+
+class Syncer:
+    """Writes pending changes for one app, off the request: in a background thread that runs
+    while there is work, or inline when `SEARCH_BACKGROUND` is off (tests, scripts)."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self._lock = threading.Lock()
+        self._wanted = False
+        self._thread: threading.Thread | None = None
+        self._at_exit = False
+
+    def kick(self) -> None:
+        """Ask for the pending changes to be written soon."""
+        if not self.app.config.get("SEARCH_BACKGROUND", True):
+            self._run_once(index.INLINE_LOCK_WAIT)
+            return
+        with self._lock:
+            self._wanted = True
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name="search-sync", daemon=True)
+                self._thread.start()
+                if not self._at_exit:
+                    # A command that exits right after its commit still writes its changes.
+                    atexit.register(self.wait, EXIT_WAIT)
+                    self._at_exit = True
+
+    def _loop(self) -> None:
+        failures = 0
+        while True:
+            with self._lock:
+                if not self._wanted:
+                    self._thread = None
+                    return
+                self._wanted = False
+            if self._run_once(BACKGROUND_LOCK_WAIT):
+                failures = 0
+            elif failures < RETRIES:
+                # A passing failure (the database busy, a disk hiccup): try again shortly.
+                failures += 1
+                time.sleep(failures)
+                with self._lock:
+                    self._wanted = True
+
+    def _run_once(self, timeout: float) -> bool:
+        try:
+            with self.app.app_context():
+                index.drain(timeout)
+        except Exception:
+            # The rows stay pending: a retry, the next commit, start or reindex writes them.
+            log.exception("search index update failed; it will be retried")
+            return False
+        return True
+
+    def wait(self, timeout: float = 30.0) -> bool:
+        """Wait until no write is running or wanted (for tests and orderly shutdown)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                thread = self._thread
+            if thread is None:
+                return True
+            thread.join(max(0.0, deadline - time.monotonic()))
+        return False
+
+
+_syncers_lock = threading.Lock()
+
+
+def syncer(app: Flask) -> Syncer:
+    """The one syncer of this app in this process."""
+    with _syncers_lock:
+        if "search_syncer" not in app.extensions:
+            app.extensions["search_syncer"] = Syncer(app)
+        return app.extensions["search_syncer"]
+
+
+_listening = False
+
+
+def listen() -> None:
+    """Follow every session of the portal (once per process)."""
+    global _listening
+    if not _listening:
+        event.listen(db.session, "after_flush", _after_flush)
+        event.listen(db.session, "after_commit", _after_commit)
+        event.listen(db.session, "after_rollback", _after_rollback)
+        _listening = True

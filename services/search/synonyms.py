@@ -1,0 +1,202 @@
+"""The synonym dictionary: abbreviations, everyday words and English mapped to the words of the
+catalogue, applied to queries (never to the index, so an edit takes effect at once).
+
+The dictionary is a text file, one rule per line (`#` starts a comment):
+
+    giấy phép xây dựng = GPXD = construction permit      equivalent terms, each finds the others
+    sổ đỏ, bìa đỏ => giấy chứng nhận quyền sử dụng đất    one way: the left finds the right
+    ? thủ tục, cách, xin                                  words a query may hold but need not match
+
+The project ships `data/synonyms.txt`; `save_text` writes an edited copy to the instance folder,
+which then takes precedence (`reset` removes it). Terms are compared folded (no diacritics, no
+case), so "GPXD", "gpxd" and "ĐKKD"/"dkkd" are the same.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import gettext as _
+
+from ..errors import ValidationError
+from . import analysis
+
+SHIPPED = Path(__file__).resolve().parents[2] / "data" / "synonyms.txt"
+FILENAME = "synonyms.txt"
+MAX_TEXT = 200_000
+
+Phrase = tuple[str, ...]
+
+
+@dataclass
+class Dictionary:
+    """Parsed rules: phrase → the other phrases it also finds; the phrases that are the left
+    side of a one-way rule (everyday words, English: their own words, once folded, may well
+    mean something else); optional phrases."""
+
+    alternatives: dict[Phrase, list[Phrase]] = field(default_factory=dict)
+    one_way: set[Phrase] = field(default_factory=set)
+    optional: set[Phrase] = field(default_factory=set)
+    longest: int = 1
+
+    def _add(self, source: Phrase, targets: list[Phrase]) -> None:
+        known = self.alternatives.setdefault(source, [])
+        for target in targets:
+            if target != source and target not in known:
+                known.append(target)
+        self.longest = max(self.longest, len(source))
+
+    def match(self, syllables: list[str], start: int) -> Match:
+        """The longest rule starting at `start` (length 0 when none applies)."""
+        for length in range(min(self.longest, len(syllables) - start), 0, -1):
+            phrase = tuple(syllables[start : start + length])
+            if phrase in self.alternatives or phrase in self.optional:
+                return Match(
+                    length,
+                    self.alternatives.get(phrase, []),
+                    phrase in self.optional,
+                    phrase in self.one_way,
+                )
+        return Match(0, [], False, False)
+
+
+@dataclass(frozen=True)
+class Match:
+    """What the dictionary says about the phrase at one place in a query."""
+
+    length: int
+    alternatives: list[Phrase]
+    optional: bool
+    one_way: bool
+
+
+MAX_VARIANTS = 12
+
+
+def _variants(phrase: Phrase, equivalents: dict[Phrase, list[Phrase]]) -> list[Phrase]:
+    """`phrase` with one part replaced by an equivalent ("hoàn thuế giá trị gia tăng" →
+    "hoàn thuế GTGT"), so a rule's target is found however the name writes it."""
+    out: list[Phrase] = []
+    for start in range(len(phrase)):
+        for end in range(len(phrase), start, -1):
+            for other in equivalents.get(phrase[start:end], ()):
+                variant = phrase[:start] + other + phrase[end:]
+                if variant != phrase and variant not in out:
+                    out.append(variant)
+    return out[:MAX_VARIANTS]
+
+
+def _phrase(text: str) -> Phrase:
+    return tuple(analysis.syllables(text))
+
+
+def _phrases(text: str, line_number: int) -> list[Phrase]:
+    phrases = [_phrase(part) for part in text.split(",")]
+    if not phrases or any(not p for p in phrases):
+        raise ValidationError(
+            {"synonyms": _("Dòng %(n)s: có một vế trống.", n=line_number)},
+        )
+    return phrases
+
+
+def parse(text: str) -> Dictionary:
+    """Read dictionary text. Raises ValidationError naming the first bad line."""
+    if len(text) > MAX_TEXT:
+        raise ValidationError({"synonyms": _("Từ điển quá dài.")})
+    dictionary = Dictionary()
+    groups: list[list[Phrase]] = []
+    one_way: list[tuple[list[Phrase], list[Phrase]]] = []
+    for number, raw in enumerate(analysis.normalize(text).splitlines(), start=1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if line.startswith("?"):
+            for phrase in _phrases(line[1:], number):
+                dictionary.optional.add(phrase)
+                dictionary.longest = max(dictionary.longest, len(phrase))
+        elif "=>" in line:
+            left, right = line.split("=>", 1)
+            one_way.append((_phrases(left, number), _phrases(right, number)))
+        elif "=" in line:
+            group = [p for part in line.split("=") for p in _phrases(part, number)]
+            groups.append(group)
+        else:
+            raise ValidationError(
+                {"synonyms": _("Dòng %(n)s: cần dạng “A = B”, “A => B” hoặc “? từ phụ”.", n=number)}
+            )
+    for group in groups:
+        for phrase in group:
+            dictionary._add(phrase, group)
+    # Equivalents reach into longer phrases ("GTGT" in "hoàn thuế GTGT"), and a one-way rule
+    # reaches its targets' equivalents ("sổ đỏ" finds what "giấy chứng nhận quyền sử dụng đất"
+    # finds, its abbreviations included).
+    equivalents = {phrase: list(targets) for phrase, targets in dictionary.alternatives.items()}
+    for phrase, targets in equivalents.items():
+        dictionary._add(phrase, [v for t in [phrase, *targets] for v in _variants(t, equivalents)])
+    for sources, targets in one_way:
+        reach = [
+            t
+            for target in targets
+            for t in [target, *equivalents.get(target, []), *_variants(target, equivalents)]
+        ]
+        for source in sources:
+            dictionary._add(source, reach)
+            dictionary.one_way.add(source)
+    return dictionary
+
+
+def override_path() -> Path:
+    """Where the edited copy lives: the instance folder."""
+    return Path(current_app.instance_path) / FILENAME
+
+
+def _active_path() -> Path:
+    path = override_path()
+    return path if path.exists() else SHIPPED
+
+
+def load_text() -> str:
+    """The dictionary text in effect (the edited copy if there is one)."""
+    return _active_path().read_text(encoding="utf-8")
+
+
+def is_customized() -> bool:
+    """True when an edited copy overrides the shipped dictionary."""
+    return override_path().exists()
+
+
+def save_text(text: str) -> Dictionary:
+    """Check and store an edited dictionary in the instance folder; it applies to the next
+    query in every process. Raises ValidationError (nothing is written) when a line is bad."""
+    dictionary = parse(text)
+    path = override_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", dir=path.parent, prefix=".synonyms-", delete=False
+    ) as handle:
+        handle.write(analysis.normalize(text))
+    os.replace(handle.name, path)
+    return dictionary
+
+
+def reset() -> None:
+    """Go back to the shipped dictionary."""
+    override_path().unlink(missing_ok=True)
+
+
+_cache: dict[Path, tuple[float, Dictionary]] = {}
+
+
+def current() -> Dictionary:
+    """The dictionary in effect, parsed once per change of the file."""
+    path = _active_path()
+    mtime = path.stat().st_mtime_ns
+    cached = _cache.get(path)
+    if cached is None or cached[0] != mtime:
+        cached = (mtime, parse(path.read_text(encoding="utf-8")))
+        _cache[path] = cached
+    return cached[1]

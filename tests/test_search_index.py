@@ -1,0 +1,314 @@
+"""The search index follows the database: every committed change, agency and lĩnh vực renames,
+rollbacks, a busy lock, two processes, failed writes, rebuilds beside the index in use, and a
+missing, corrupt or outdated index at start."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import delete, func, select, update
+
+from services import catalogue, exchange, records, search
+from services.models import Field, Procedure, SearchPending, db
+from services.search import index, sync
+from tests.conftest import _make_app, procedure_raw
+
+
+def _found(app, text: str) -> list[str]:
+    with app.app_context():
+        page = search.find(search.Params(q=text, per_page=100), record=False)
+        return [r.procedure.code for r in page.results]
+
+
+def _pending(app) -> int:
+    with app.app_context():
+        return db.session.execute(select(func.count(SearchPending.id))).scalar_one()
+
+
+def _restart(app):
+    """The same instance and database opened again, as after a server restart."""
+    return _make_app(
+        Path(app.instance_path), SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"]
+    )
+
+
+def _store(app, **fields) -> str:
+    with app.app_context():
+        procedure, _ = catalogue.store_procedure(
+            records.normalize_procedure(procedure_raw(**fields))
+        )
+        db.session.commit()
+        return procedure.code
+
+
+def test_created_updated_abolished_and_deleted_procedures(app):
+    code = _store(app, name="Cấp phép khai thác cát lòng sông")
+    assert _found(app, "khai thac cat") == [code]
+    _store(app, code=code, name="Cấp phép nạo vét luồng lạch")
+    assert _found(app, "khai thac cat") == []
+    assert _found(app, "nạo vét") == [code]
+    _store(app, code=code, name="Cấp phép nạo vét luồng lạch", status="abolished")
+    assert _found(app, "nạo vét") == []
+    with app.app_context():
+        db.session.delete(catalogue.get_procedure(code, public=False))
+        db.session.commit()
+        report = search.check()
+    assert report.ok
+    assert report.indexed == 0
+    assert _pending(app) == 0
+
+
+def test_agency_and_field_renames_reach_their_procedures(app, make_agency, make_procedure):
+    make_agency(slug="van-hoa", name="Phòng Văn hóa và Thông tin")
+    procedure = make_procedure(
+        name="Cấp phép biểu diễn",
+        fields=["Nghệ thuật biểu diễn"],
+        agencies=[{"role": "implementing", "agency": "van-hoa", "name": ""}],
+    )
+    assert _found(app, "phong van hoa") == [procedure.code]
+    make_agency(slug="van-hoa", name="Phòng Thể thao và Du lịch")
+    assert _found(app, "the thao du lich") == [procedure.code]
+    assert _found(app, "phong van hoa") == []
+    with app.app_context():
+        page = search.find(search.Params(q="biểu diễn"), record=False)
+        assert [v.name for v in page.facets["agency"]] == ["Phòng Thể thao và Du lịch"]
+        field = db.session.execute(select(Field)).scalar_one()
+        catalogue.store_field({"slug": field.slug, "code": None, "name": "Sân khấu kịch nói"})
+        db.session.commit()
+    assert _found(app, "san khau kich noi") == [procedure.code]
+
+
+def test_a_rollback_leaves_nothing_to_write(app):
+    with app.app_context():
+        catalogue.store_procedure(
+            records.normalize_procedure(procedure_raw(name="Thủ tục bị hủy bỏ"))
+        )
+        db.session.flush()
+        assert db.session.execute(select(func.count(SearchPending.id))).scalar_one() == 1
+        db.session.rollback()
+        assert not db.session.info.get(sync._PENDING)
+    assert _pending(app) == 0
+    assert _found(app, "bi huy bo") == []
+
+
+def test_an_import_that_skips_a_bad_record_indexes_the_rest(app):
+    document = {
+        "format": "tthc-catalogue",
+        "version": 1,
+        "procedures": [
+            procedure_raw(code="8.000001", name="Đăng ký nuôi ong mật"),
+            procedure_raw(code="8.000002", name="Thủ tục hỏng", status="không-có"),
+            procedure_raw(code="8.000003", name="Đăng ký nuôi tằm"),
+        ],
+    }
+    with app.app_context():
+        report = exchange.import_catalogue(document)
+    assert len(report.skipped) == 1
+    assert sorted(_found(app, "dang ky nuoi")) == ["8.000001", "8.000003"]
+    assert _pending(app) == 0
+
+
+def test_bulk_writes_the_index_once_at_the_end(app, monkeypatch):
+    calls: list[list[int]] = []
+    write = index._write
+    monkeypatch.setattr(index, "_write", lambda ix, ids: (calls.append(ids), write(ix, ids)))
+    with app.app_context(), search.bulk():
+        for n in range(3):
+            catalogue.store_procedure(
+                records.normalize_procedure(procedure_raw(name=f"Đăng ký chăn nuôi số {n}"))
+            )
+            db.session.commit()
+        assert calls == []
+        assert _found(app, "chan nuoi") == []
+    assert len(calls) == 1
+    assert len(calls[0]) == 3
+    assert len(_found(app, "chan nuoi")) == 3
+
+
+def test_a_failed_index_write_is_logged_and_repaired(app, monkeypatch, caplog):
+    def broken(ix, ids):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(index, "_write", broken)
+    with caplog.at_level(logging.ERROR, logger="services.search.index"):
+        code = _store(app, name="Cấp phép xả thải vào nguồn nước")  # the request succeeds
+    assert "search index update failed" in caplog.text
+    assert _pending(app) == 1
+    assert _found(app, "xa thai") == []
+    monkeypatch.undo()
+    _restart(app)  # the next start writes what is pending
+    assert _found(app, "xa thai") == [code]
+    assert _pending(app) == 0
+
+
+def test_a_busy_lock_delays_the_index_but_never_the_request(tmp_path):
+    app = _make_app(tmp_path / "instance", SEARCH_BACKGROUND=True)
+    with app.app_context():
+        db.create_all()
+        with index.write_lock(0) as held:  # another writer holds the lock
+            assert held
+            started = time.monotonic()
+            code = _store(app, name="Cấp phép hoạt động bến thủy nội địa")
+            assert time.monotonic() - started < sync.BACKGROUND_LOCK_WAIT / 10
+            assert _pending(app) == 1
+            assert _found(app, "ben thuy noi dia") == []
+        assert sync.syncer(app).wait(30)
+    assert _found(app, "ben thuy noi dia") == [code]
+    assert _pending(app) == 0
+
+
+# A worker process saving 15 procedures, as a gunicorn worker would. SQLite may refuse a
+# transaction that reads then writes while another process commits ("database is locked"):
+# that is the database's business, so the worker tries again, as a user would.
+WRITER = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    sys.path.insert(0, {root!r})
+    from sqlalchemy.exc import OperationalError
+    from services import catalogue, records
+    from services.models import db
+    from tests.conftest import _make_app, procedure_raw
+
+    app = _make_app(Path({instance!r}), SQLALCHEMY_DATABASE_URI={url!r}, SEARCH_BACKGROUND=True)
+    with app.app_context():
+        for n in range(15):
+            code = f"7.{{sys.argv[1]}}{{n:05d}}"
+            raw = procedure_raw(code=code, name=f"Thủ tục tiến trình {{n}}")
+            for attempt in range(20):
+                try:
+                    catalogue.store_procedure(records.normalize_procedure(raw))
+                    db.session.commit()
+                    break
+                except OperationalError:
+                    db.session.rollback()
+                    time.sleep(0.05 * attempt)
+    """
+)
+
+
+def test_two_processes_writing_lose_no_update(app):
+    # The level, lĩnh vực and subject the workers' procedures share exist already, as they
+    # would in a running portal (two workers creating the same new level at once is a clash
+    # of the database's unique keys, not of the index).
+    _store(app, code="7.000000", name="Thủ tục tiến trình mẫu")
+    instance = Path(app.instance_path)
+    root = str(Path(__file__).resolve().parent.parent)
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    script = WRITER.format(root=root, instance=str(instance), url=url)
+    workers = [subprocess.Popen([sys.executable, "-c", script, str(n)], cwd=root) for n in (1, 2)]
+    assert [w.wait(timeout=300) for w in workers] == [0, 0]
+    with app.app_context():
+        report = search.check()
+    assert report.ok, report
+    assert report.indexed == 31
+    assert report.pending == 0
+    assert len(_found(app, "tien trinh")) == 31
+
+
+def test_rebuild_switches_generations_while_searches_go_on(demo_app):
+    folder = Path(demo_app.config["SEARCH_INDEX_DIR"])
+    before = index.current_generation(folder)
+    expected = _found(demo_app, "giấy phép xây dựng")
+    done = threading.Event()
+    errors: list[BaseException] = []
+
+    def rebuild() -> None:
+        try:
+            with demo_app.app_context():
+                search.rebuild()
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            done.set()
+
+    threading.Thread(target=rebuild).start()
+    searches = 0
+    while not done.is_set() or searches == 0:
+        assert _found(demo_app, "giấy phép xây dựng") == expected
+        searches += 1
+    assert not errors
+    after = index.current_generation(folder)
+    assert after != before
+    assert (folder / before).is_dir()  # kept for processes that still read it
+    with demo_app.app_context():
+        search.rebuild()
+    assert not (folder / before).exists()
+    assert _found(demo_app, "giấy phép xây dựng") == expected
+
+
+@pytest.mark.parametrize("damage", ["missing", "corrupt", "outdated", "empty"])
+def test_a_broken_index_is_rebuilt_at_start(demo_app, damage):
+    folder = Path(demo_app.config["SEARCH_INDEX_DIR"])
+    expected = _found(demo_app, "đăng ký khai sinh")
+    generation = index.current_generation(folder)
+    if damage == "missing":
+        shutil.rmtree(folder)
+    elif damage == "corrupt":
+        for path in (folder / generation).iterdir():
+            path.write_bytes(b"\x00garbage")
+    elif damage == "outdated":
+        (folder / generation).rename(folder / "v0-old")
+        (folder / index.POINTER).write_text("v0-old")
+    else:
+        shutil.rmtree(folder / generation)
+        with demo_app.app_context():
+            name, _ = index._new_generation(folder)
+        (folder / index.POINTER).write_text(name)
+    restarted = _restart(demo_app)
+    assert _found(restarted, "đăng ký khai sinh") == expected
+    assert index.current_generation(folder).startswith(f"v{index.SCHEMA_VERSION}-")
+
+
+def test_search_check_and_reindex_commands(demo_app):
+    runner = demo_app.test_cli_runner()
+    result = runner.invoke(args=["search-check"])
+    assert result.exit_code == 0, result.output
+    assert "The search index matches the database." in result.output
+    with demo_app.app_context():
+        first, second, third = db.session.execute(
+            select(Procedure.id, Procedure.code).order_by(Procedure.code).limit(3)
+        ).all()
+        # Changes made behind the portal's back (by hand in the database, by an old index).
+        db.session.execute(update(Procedure).where(Procedure.id == first.id).values(name="Tên mới"))
+        db.session.execute(delete(Procedure).where(Procedure.id == third.id))
+        db.session.commit()
+        folder = index.root()
+        writer = index.open_generation(folder, index.current_generation(folder)).writer()
+        writer.delete_by_term("id", str(second.id))
+        writer.commit()
+    result = runner.invoke(args=["search-check"])
+    assert result.exit_code == 1
+    assert f"Indexed from older data (1): {first.code}" in result.output
+    assert f"Missing from the index (1): {second.code}" in result.output
+    assert f"Indexed but no longer in the database (1): {third.code}" in result.output
+    assert "flask search-reindex" in result.output
+    result = runner.invoke(args=["search-reindex"])
+    assert result.exit_code == 0
+    assert "Search index rebuilt:" in result.output
+    assert runner.invoke(args=["search-check"]).exit_code == 0
+    assert _found(demo_app, "tên mới")[0] == first.code
+
+
+def test_an_index_damaged_under_a_running_server_is_repaired(demo_app, demo_client):
+    folder = Path(demo_app.config["SEARCH_INDEX_DIR"])
+    assert demo_client.get("/api/v1/procedures?q=khai+sinh").status_code == 200
+    shutil.rmtree(folder / index.current_generation(folder))
+    api = demo_client.get("/api/v1/procedures?q=khai+sinh")
+    assert api.status_code == 503
+    assert "Tìm kiếm đang được khôi phục" in api.get_json()["error"]
+    deadline = time.monotonic() + 60
+    while (response := demo_client.get("/tim-kiem?q=khai+sinh")).status_code == 503:
+        assert "Tìm kiếm đang được khôi phục" in response.get_data(as_text=True)
+        assert time.monotonic() < deadline, "the index was not rebuilt"
+        time.sleep(0.05)
+    assert response.status_code == 200
+    assert "1.001193" in response.get_data(as_text=True)

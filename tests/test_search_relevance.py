@@ -1,0 +1,84 @@
+"""Relevance of search, measured on graded judgments (tests/relevance/): 44 queries over the
+demo catalogue and 79 over the real catalogue (../shared/data/tthc-real, imported once per
+session by `flask import`). Each kind of query must keep the level it reached: nDCG@10 and
+success@5 (a right answer among the first five)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+
+from services import search
+from tests import relevance
+from tests.conftest import _close, _sqlite_app
+
+# The levels reached (rounded down), per kind: (nDCG@10, success@5).
+FLOORS = {
+    "demo": {
+        "abbreviation": (1.0, 1.0),
+        "code": (1.0, 1.0),
+        "decision": (1.0, 1.0),
+        "diacritics": (0.97, 1.0),
+        "english": (0.97, 1.0),
+        "everyday": (0.97, 1.0),
+        "no-diacritics": (0.95, 1.0),
+        "phrase": (0.95, 1.0),
+        "typo": (1.0, 1.0),
+        "all": (0.97, 1.0),
+    },
+    "real": {
+        "abbreviation": (0.90, 1.0),
+        "code": (1.0, 1.0),
+        "decision": (1.0, 1.0),
+        "diacritics": (0.96, 1.0),
+        "english": (0.92, 1.0),
+        "everyday": (0.88, 1.0),
+        "no-diacritics": (0.97, 1.0),
+        "phrase": (0.99, 1.0),
+        "typo": (0.95, 1.0),
+        "all": (0.94, 1.0),
+    },
+}
+
+
+def _measure(app: Flask, name: str) -> dict[str, dict]:
+    def ranked(text: str) -> list[str]:
+        page = search.find(search.Params(q=text, per_page=10), record=False)
+        return [result.procedure.code for result in page.results]
+
+    with app.app_context():
+        return relevance.evaluate(relevance.load(name), ranked)
+
+
+def _check(report: dict[str, dict], floors: dict[str, tuple[float, float]]) -> None:
+    table = relevance.table(report)
+    misses = "\n".join(f"  {s:.2f} {q!r} → {top}" for q, s, top in report["all"]["misses"])
+    for kind, (ndcg, success) in floors.items():
+        assert report[kind]["ndcg@10"] >= ndcg, f"{kind}\n{table}\n{misses}"
+        assert report[kind]["success@5"] >= success, f"{kind}\n{table}\n{misses}"
+
+
+@pytest.fixture(scope="module")
+def real_app(portal_import) -> Iterator[Flask]:
+    """An app on the session's imported real catalogue; searches only read it."""
+    application = _sqlite_app(portal_import[0])
+    yield application
+    _close(application)
+
+
+def test_every_kind_of_query_is_covered():
+    for name in FLOORS:
+        queries = relevance.load(name)
+        kinds = {q["kind"] for q in queries}
+        assert kinds == set(FLOORS[name]) - {"all"}
+    assert len(relevance.load("real")) + len(relevance.load("demo")) >= 60
+
+
+def test_relevance_on_the_demo_catalogue(demo_app):
+    _check(_measure(demo_app, "demo"), FLOORS["demo"])
+
+
+def test_relevance_on_the_real_catalogue(real_app):
+    _check(_measure(real_app, "real"), FLOORS["real"])
