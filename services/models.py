@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from datetime import UTC, date, datetime
 
-from flask import Flask
+from flask import Flask, has_request_context, request
 from flask_login import UserMixin
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import (
@@ -68,7 +68,12 @@ def _sqlite_connect(dbapi_connection, _record) -> None:
 
 
 def _sqlite_begin(connection) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # In WAL mode a deferred transaction that read first and then writes fails at once ("database
+    # is locked", no waiting) when another process committed in between. Work that may write
+    # (form posts, commands, background index writes) therefore takes the write lock up front
+    # and queues behind the busy timeout; page views stay deferred so they never wait on a writer.
+    reading = has_request_context() and request.method in ("GET", "HEAD")
+    connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
 
 def utcnow() -> datetime:

@@ -24,6 +24,7 @@ from flask import Flask, current_app
 from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from .. import labels
 from ..catalogue import LIST_PROCEDURE
@@ -245,6 +246,16 @@ def _rows(ids: list[int]) -> dict[int, Procedure]:
     return {p.id: p for p in rows if p.status == Status.PUBLISHED}
 
 
+def _log_search(entry: SearchLog) -> None:
+    """Record a search for the staff report. A busy database loses the entry, not the search."""
+    db.session.add(entry)
+    try:
+        db.session.commit()
+    except OperationalError:
+        db.session.rollback()
+        current_app.logger.warning("search not logged: the database is busy", exc_info=True)
+
+
 def find(params: Params, *, strict: bool = False, record: bool = True) -> SearchPage:
     """Search the catalogue: the requested page of results, facets, help for few results.
 
@@ -266,8 +277,7 @@ def find(params: Params, *, strict: bool = False, record: bool = True) -> Search
     if record and text:
         # Logged before the rows are loaded: the commit would expire them.
         took = (time.perf_counter() - started) * 1000
-        db.session.add(SearchLog(query=text[:500], results=outcome.total, took_ms=round(took, 2)))
-        db.session.commit()
+        _log_search(SearchLog(query=text[:500], results=outcome.total, took_ms=round(took, 2)))
     rows = _rows([procedure_id for procedure_id, _, _ in hits])
     results = [
         Result(
