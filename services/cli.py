@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 
 from . import accounts, exchange, importers, printing, search, setup
 from .errors import NotFound, ValidationError
-from .models import StaffRole
+from .models import StaffRole, reading
 
 
 @click.command("init-db")
@@ -47,7 +47,8 @@ def seed_demo_command() -> None:
 @click.argument("path", type=click.Path(dir_okay=False, writable=True, path_type=Path))
 def export_command(path: Path) -> None:
     """Write the whole catalogue to PATH as one JSON catalogue file."""
-    count = exchange.write_export(path)
+    with reading():
+        count = exchange.write_export(path)
     click.echo(f"Exported {count} procedures to {path}.")
 
 
@@ -57,7 +58,9 @@ def export_command(path: Path) -> None:
 @click.option("--all", "everything", is_flag=True, help="Include drafts, not only public ones.")
 def export_csv_command(path: Path, everything: bool) -> None:
     """Write the list of procedures to PATH as CSV for spreadsheets."""
-    path.write_text(exchange.procedures_csv(public=not everything), encoding="utf-8")
+    with reading():
+        text = exchange.procedures_csv(public=not everything)
+    path.write_text(text, encoding="utf-8")
     click.echo(f"Wrote {path}.")
 
 
@@ -181,19 +184,20 @@ def print_booklet_command(
         raise click.UsageError(_("Cần đúng một trong hai tùy chọn --agency hoặc --field."))
     if with_children and not agency:
         raise click.UsageError(_("--with-children chỉ dùng cùng --agency."))
-    try:
-        booklet = (
-            printing.agency_booklet(agency, with_children=with_children)
-            if agency
-            else printing.field_booklet(field)
-        )
-    except NotFound as error:
-        raise click.ClickException(str(error)) from None
-    try:
-        base = printing.absolute_base(base_url) if base_url else printing.portal_base()
-    except ValidationError as error:
-        raise click.ClickException(f"{error} {_('Hãy cho địa chỉ bằng --base-url URL.')}") from None
-    result = printing.booklet_pdf(booklet, base)
+    with reading():
+        try:
+            booklet = (
+                printing.agency_booklet(agency, with_children=with_children)
+                if agency
+                else printing.field_booklet(field)
+            )
+            base = printing.absolute_base(base_url) if base_url else printing.portal_base()
+        except NotFound as error:
+            raise click.ClickException(str(error)) from None
+        except ValidationError as error:
+            hint = _("Hãy cho địa chỉ bằng --base-url URL.")
+            raise click.ClickException(f"{error} {hint}") from None
+        result = printing.booklet_pdf(booklet, base)
     out.write_bytes(result.data)
     click.echo(
         _(

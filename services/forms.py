@@ -38,6 +38,7 @@ from wtforms.validators import (
 from .labels import LABELS
 from .models import AgencyKind, ChannelKind, OnlineLevel, Role, StaffRole, TimeUnit
 from .records import CODE_PATTERN
+from .search import synonyms
 
 SORTS = [
     SelectChoice("relevance", _l("Phù hợp nhất")),
@@ -239,6 +240,10 @@ class SettingsForm(FingerprintForm):
     desk_hours = TextAreaField(_l("Giờ làm việc"), validators=[Optional(), _max(2000)])
     desk_phone = StringField(_l("Điện thoại"), validators=[Optional(), _max(100)])
     desk_email = StringField(_l("Thư điện tử"), validators=[Optional(), _max(200)])
+
+
+class SynonymsForm(FingerprintForm):
+    text = TextAreaField(_l("Từ điển đồng nghĩa"), validators=[Optional(), _max(synonyms.MAX_TEXT)])
 
 
 # --- the procedure editor -----------------------------------------------------------------------

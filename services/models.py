@@ -7,7 +7,10 @@ results, legal bases, related codes) are child rows ordered by `position` and re
 
 from __future__ import annotations
 
+import contextlib
 import enum
+from collections.abc import Iterator
+from contextvars import ContextVar
 from datetime import UTC, date, datetime
 
 from flask import Flask, has_request_context, request
@@ -67,13 +70,28 @@ def _sqlite_connect(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+_reading_only: ContextVar[bool] = ContextVar("reading_only", default=False)
+
+
+@contextlib.contextmanager
+def reading() -> Iterator[None]:
+    """Mark work that only reads, however long (index builds, exports, booklets): on SQLite its
+    transactions do not take the write lock, so staff keep saving meanwhile. A transaction in
+    it that starts with a write still queues for the lock."""
+    token = _reading_only.set(True)
+    try:
+        yield
+    finally:
+        _reading_only.reset(token)
+
+
 def _sqlite_begin(connection) -> None:
     # In WAL mode a deferred transaction that read first and then writes fails at once ("database
     # is locked", no waiting) when another process committed in between. Work that may write
-    # (form posts, commands, background index writes) therefore takes the write lock up front
-    # and queues behind the busy timeout; page views stay deferred so they never wait on a writer.
-    reading = has_request_context() and request.method in ("GET", "HEAD")
-    connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
+    # (form posts, commands, scripts) therefore takes the write lock up front and queues behind
+    # the busy timeout; page views and work marked `reading()` stay deferred and never wait.
+    deferred = _reading_only.get() or (has_request_context() and request.method in ("GET", "HEAD"))
+    connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
 
 
 def utcnow() -> datetime:

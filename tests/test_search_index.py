@@ -237,6 +237,43 @@ def test_rebuild_switches_generations_while_searches_go_on(demo_app):
     assert _found(demo_app, "giấy phép xây dựng") == expected
 
 
+def test_staff_keep_saving_while_the_index_is_rebuilt(demo_app, monkeypatch):
+    # The rebuild reads the whole catalogue in one long transaction; on SQLite it must not hold
+    # the write lock meanwhile, or every save would wait for it and fail after the busy timeout.
+    app = _restart(demo_app)
+    app.config["SEARCH_BACKGROUND"] = True
+    reading, go_on = threading.Event(), threading.Event()
+    document = index.document
+
+    def paused(procedure):
+        reading.set()
+        assert go_on.wait(60)
+        return document(procedure)
+
+    monkeypatch.setattr(index, "document", paused)
+    errors: list[BaseException] = []
+
+    def rebuild() -> None:
+        try:
+            with app.app_context():
+                search.rebuild()
+        except BaseException as error:
+            errors.append(error)
+
+    rebuilding = threading.Thread(target=rebuild)
+    rebuilding.start()
+    try:
+        assert reading.wait(60)
+        code = _store(app, name="Cấp phép khai thác nước dưới đất")  # does not wait for the rebuild
+    finally:
+        go_on.set()
+        rebuilding.join(120)
+    assert not errors
+    assert sync.syncer(app).wait(60)
+    assert _found(app, "khai thac nuoc duoi dat") == [code]
+    assert _pending(app) == 0
+
+
 @pytest.mark.parametrize("damage", ["missing", "corrupt", "outdated", "empty"])
 def test_a_broken_index_is_rebuilt_at_start(demo_app, damage):
     folder = Path(demo_app.config["SEARCH_INDEX_DIR"])

@@ -66,6 +66,9 @@ MATRIX = [
     ("POST", "/staff/admin/fields/ho-tich", ADMINS),
     ("GET", "/staff/admin/settings", ADMINS),
     ("POST", "/staff/admin/settings", ADMINS),
+    ("GET", "/staff/admin/synonyms", ADMINS),
+    ("POST", "/staff/admin/synonyms", ADMINS),
+    ("POST", "/staff/admin/synonyms/reset", ADMINS),
 ]
 
 

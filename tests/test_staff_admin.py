@@ -1,10 +1,14 @@
-"""Admin pages: agencies with history, diff and restore; lĩnh vực; site settings; the activity
-stream. Every change shows on the public pages at once."""
+"""Admin pages: agencies with history, diff and restore; lĩnh vực; site settings; the search
+synonym dictionary; the activity stream. Every change shows on the public pages at once."""
 
 from __future__ import annotations
 
+import html
+
 import pytest
 
+from services import catalogue
+from services.search import synonyms
 from tests.conftest import submit
 
 A = "/staff/admin/agencies/phong-a"
@@ -111,3 +115,48 @@ def test_activity_lists_changes_newest_first_within_scope(login_as):
     assert "Tên hai" in editor.get("/staff/agencies/phong-a/activity").text
     assert "Tên hai" not in other.get("/staff/activity").text
     assert other.get("/staff/agencies/phong-a/activity").status_code == 403
+
+
+S = "/staff/admin/synonyms"
+
+
+def test_synonym_dictionary_edits_apply_to_the_next_search(staff_app, login_as):
+    admin, public = login_as("admin"), staff_app.test_client()
+    page = admin.get(S)
+    assert "Đang dùng bản mặc định" in page.text
+    assert "GPXD" in page.text  # the shipped dictionary, ready to edit
+    with staff_app.app_context():
+        code, name = "1.000001", catalogue.get_procedure("1.000001").name
+    word = "xyzzyabc"
+    assert code not in public.get(f"/api/v1/procedures?q={word}").text
+    text = page.text.split("</textarea>")[0].split(">")[-1]
+    response = submit(admin, page, "", text=f"{html.unescape(text)}\n{word} => {name}\n")
+    assert response.status_code == 302
+    found = public.get(f"/api/v1/procedures?q={word}").get_json()
+    assert code in [result["code"] for result in found["results"]]
+    page = admin.get(S)
+    assert "Đang dùng bản đã sửa" in page.text
+    response = submit(admin, page, "/staff/admin/synonyms/reset")
+    assert response.status_code == 302
+    assert "Đang dùng bản mặc định" in admin.get(S).text
+    assert public.get(f"/api/v1/procedures?q={word}").get_json()["total"] == 0
+
+
+def test_synonym_dictionary_refuses_bad_lines_and_stale_forms(staff_app, login_as):
+    admin = login_as("admin")
+    page = admin.get(S)
+    response = submit(admin, page, "", text="GPXD = giấy phép xây dựng\nchỉ một vế\n")
+    assert response.status_code == 400
+    assert "Dòng 2" in response.text
+    assert "chỉ một vế" in response.text  # what was typed is kept
+    with staff_app.app_context():
+        assert not synonyms.is_customized()
+
+    other = login_as("admin")
+    stale = other.get(S)
+    assert submit(admin, admin.get(S), "", text="a = b\n").status_code == 302
+    response = submit(other, stale, "", text="c = d\n")
+    assert response.status_code == 400
+    assert "CHƯA được lưu" in response.text
+    with staff_app.app_context():
+        assert synonyms.load_text() == "a = b\n"

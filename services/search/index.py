@@ -33,7 +33,7 @@ from whoosh.fields import COLUMN, ID, KEYWORD, STORED, FieldType, Schema
 from whoosh.util.filelock import FileLock, try_for
 
 from ..catalogue import FULL_PROCEDURE
-from ..models import Procedure, Role, SearchPending, db
+from ..models import Procedure, Role, SearchPending, db, reading
 from .analysis import SyllablePairAnalyzer, VietnameseAnalyzer, fold_word, syllables
 
 log = logging.getLogger(__name__)
@@ -303,6 +303,7 @@ def _drain_locked(ix: index.Index) -> int:
         written += len(ids)
 
 
+@reading()
 def drain(timeout: float = INLINE_LOCK_WAIT) -> int | None:
     """Write the pending changes into the index. Returns how many procedures were written, or
     None when the lock stayed busy for `timeout` seconds (the holder writes them)."""
@@ -323,6 +324,7 @@ def _procedure_batches() -> Iterator[list[Procedure]]:
         db.session.expunge_all()
 
 
+@reading()
 def rebuild() -> int:
     """Build a new index generation from the database beside the one in use, switch to it
     atomically and write what changed meanwhile. Returns the number of procedures indexed.
@@ -383,6 +385,7 @@ def _looks_sound(folder: Path, name: str | None) -> bool:
     return True
 
 
+@reading()
 def ensure() -> str:
     """At start: rebuild a missing, unreadable or outdated index, and write pending changes.
     Returns "rebuilt" or "ok"."""
@@ -429,6 +432,7 @@ class CheckReport:
         return not (self.missing or self.stale or self.extra)
 
 
+@reading()
 def check() -> CheckReport:
     """Compare every procedure with its document in the index."""
     folder = root()

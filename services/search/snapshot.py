@@ -86,11 +86,13 @@ cache = _Cache(CACHE_BYTES)
 class _Segment:
     """One Whoosh segment as this view sees it: where its documents start, how many."""
 
-    def __init__(self, generation: str, reader, offset: int):
+    def __init__(self, where: str, reader, offset: int):
         self.reader = reader
         self.offset = offset
         self.size = reader.doc_count_all()
-        self.key = (generation, reader.segment().segment_id())
+        # Keyed by the generation's folder, not only by its name: a copied instance folder
+        # (a backup restored beside the original, a test's copy) holds the same segment names.
+        self.key = (where, reader.segment().segment_id())
         deleted = reader.deleted_docs_set if reader.has_deletions() else ()
         live = (1 << self.size) - 1
         for docnum in deleted:
@@ -123,12 +125,13 @@ class _Segment:
 class View:
     """The index as one thread sees it now."""
 
-    def __init__(self, generation: str, searcher):
+    def __init__(self, folder: Path, generation: str, searcher):
         self.generation = generation
         self.searcher = searcher
         reader = searcher.reader()
+        where = str(folder / generation)
         self.segments = [
-            _Segment(generation, r, offset)
+            _Segment(where, r, offset)
             for r, offset in reader.leaf_readers()
             if r.segment() is not None  # an index without documents has none
         ]
@@ -284,6 +287,6 @@ def current(folder: Path) -> View:
     # A new searcher, not Searcher.refresh(): whoosh-reloaded 2.7.5's refresh keeps the
     # segments of the old reader (merged-away segments and old deletions come back).
     # The caches are per segment, so a new searcher costs little more.
-    view = View(generation, index.open_generation(folder, generation).searcher())
+    view = View(folder, generation, index.open_generation(folder, generation).searcher())
     views[key] = view
     return view

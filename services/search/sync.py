@@ -41,6 +41,7 @@ from ..models import (
     procedure_field,
     procedure_level,
     procedure_subject,
+    reading,
 )
 from . import index
 
@@ -125,6 +126,7 @@ def bulk(update: bool = True) -> Iterator[None]:
             catch_up()
 
 
+@reading()
 def catch_up() -> None:
     """Bring the index up to date now: rebuild when much changed, else write what is pending.
     Works in a session of its own: the caller's stays as it was (on SQLite, a read left open

@@ -1,4 +1,5 @@
-"""Admin use cases: agencies (with history and restore), lĩnh vực and the site settings.
+"""Admin use cases: agencies (with history and restore), lĩnh vực, the site settings and the
+search synonym dictionary.
 
 Each edit form carries the fingerprint of the record it was loaded from; a save against a record
 that changed since is refused with EditConflict, as for procedures. Agencies keep a revision per
@@ -14,6 +15,7 @@ from .. import accounts, catalogue, records
 from ..errors import NotFound, ValidationError
 from ..models import Agency, AgencyRevision, Field, SiteSettings, StaffRole, User, db
 from ..records import Record
+from ..search import synonyms
 from . import history
 from .procedures import EditConflict
 
@@ -164,3 +166,30 @@ def save_settings(raw: dict, fingerprint: str, user: User) -> SiteSettings:
     settings = catalogue.store_settings(record)
     db.session.commit()
     return settings
+
+
+# --- the search synonym dictionary --------------------------------------------------------------
+
+
+def get_synonyms(user: User) -> tuple[str, bool]:
+    """The dictionary text in effect and whether it was edited here (not the shipped one)."""
+    accounts.require(user, StaffRole.ADMIN)
+    return synonyms.load_text(), synonyms.is_customized()
+
+
+def save_synonyms(text: str, fingerprint: str, user: User) -> None:
+    """Store an edited dictionary; every process uses it from its next query.
+
+    Raises ValidationError naming the first bad line (nothing is written), EditConflict when
+    the dictionary changed since the form was loaded, PermissionDenied.
+    """
+    current, _customized = get_synonyms(user)
+    _check({"text": current}, fingerprint)
+    synonyms.save_text(text)
+
+
+def reset_synonyms(fingerprint: str, user: User) -> None:
+    """Go back to the dictionary shipped with the portal. Raises EditConflict, PermissionDenied."""
+    current, _customized = get_synonyms(user)
+    _check({"text": current}, fingerprint)
+    synonyms.reset()

@@ -1,4 +1,5 @@
-"""Admin pages under /staff/admin/: accounts, agencies (with history), lĩnh vực, site settings.
+"""Admin pages under /staff/admin/: accounts, agencies (with history), lĩnh vực, site settings,
+the search synonym dictionary.
 
 Only admins get past `require_admin`; the services check again.
 """
@@ -13,7 +14,15 @@ from flask_login import current_user
 
 from .. import accounts
 from ..errors import PermissionDenied, ValidationError
-from ..forms import AgencyForm, FieldForm, FingerprintForm, SettingsForm, UserForm, options
+from ..forms import (
+    AgencyForm,
+    FieldForm,
+    FingerprintForm,
+    SettingsForm,
+    SynonymsForm,
+    UserForm,
+    options,
+)
 from ..models import StaffRole
 from ..staff import admin, history
 from ..staff.procedures import EditConflict, editor_choices
@@ -266,3 +275,45 @@ def settings():
             flash(_("Đã lưu thông tin cổng."), "success")
             return redirect(url_for("admin.settings"))
     return _render("staff/admin/settings.html", form, conflict=conflict)
+
+
+# --- the search synonym dictionary --------------------------------------------------------------
+
+
+@bp.route("/synonyms", methods=["GET", "POST"])
+def synonyms():
+    text, customized = admin.get_synonyms(current_user)
+    if request.method == "GET":
+        form = SynonymsForm(
+            formdata=None, text=text, fingerprint=history.fingerprint({"text": text})
+        )
+    else:
+        form = SynonymsForm()
+    conflict = False
+    if form.validate_on_submit():
+        try:
+            admin.save_synonyms(form.text.data or "", form.fingerprint.data or "", current_user)
+        except ValidationError as error:
+            _put_errors(form, error, "text")
+        except EditConflict as error:
+            conflict = True
+            form.fingerprint.data = error.token
+        else:
+            flash(_("Đã lưu từ điển; tìm kiếm dùng ngay từ điển mới."), "success")
+            return redirect(url_for("admin.synonyms"))
+    return _render("staff/admin/synonyms.html", form, customized=customized, conflict=conflict)
+
+
+@bp.post("/synonyms/reset")
+def synonyms_reset():
+    form = SynonymsForm()
+    if form.validate_on_submit():
+        try:
+            admin.reset_synonyms(form.fingerprint.data or "", current_user)
+        except EditConflict:
+            flash(
+                _("Từ điển vừa được người khác thay đổi; hãy xem lại trước khi khôi phục."), "error"
+            )
+        else:
+            flash(_("Đã khôi phục từ điển mặc định của cổng."), "success")
+    return redirect(url_for("admin.synonyms"))
