@@ -24,13 +24,15 @@ from .models import StaffRole, reading
 def init_db_command(demo_if_empty: bool) -> None:
     """Create the database tables and instance folders (safe to run again)."""
     setup.create_schema()
-    click.echo(f"Database ready: {current_app.config['SQLALCHEMY_DATABASE_URI']}")
+    uri = current_app.config["SQLALCHEMY_DATABASE_URI"]
+    click.echo(_("Cơ sở dữ liệu đã sẵn sàng: %(uri)s", uri=uri))
     if demo_if_empty:
         if setup.is_empty():
             report = setup.load_demo()
-            click.echo(f"Demo catalogue loaded: {report.procedures.total()} procedures.")
+            n = report.procedures.total()
+            click.echo(_("Đã nạp danh mục mẫu: %(n)s thủ tục.", n=n))
         else:
-            click.echo("The catalogue is not empty: demo not loaded.")
+            click.echo(_("Danh mục đã có dữ liệu: không nạp danh mục mẫu."))
 
 
 @click.command("seed-demo")
@@ -49,7 +51,7 @@ def export_command(path: Path) -> None:
     """Write the whole catalogue to PATH as one JSON catalogue file."""
     with reading():
         count = exchange.write_export(path)
-    click.echo(f"Exported {count} procedures to {path}.")
+    click.echo(_("Đã xuất %(n)s thủ tục ra %(path)s.", n=count, path=path))
 
 
 @click.command("export-csv")
@@ -61,7 +63,7 @@ def export_csv_command(path: Path, everything: bool) -> None:
     with reading():
         text = exchange.procedures_csv(public=not everything)
     path.write_text(text, encoding="utf-8")
-    click.echo(f"Wrote {path}.")
+    click.echo(_("Đã ghi %(path)s.", path=path))
 
 
 @click.command("import")
@@ -83,7 +85,7 @@ def import_command(paths: tuple[Path, ...], dry_run: bool, agency_map: Path | No
     try:
         mapping = importers.read_mapping(agency_map) if agency_map else None
         if _on_terminal():
-            with click.progressbar(length=len(files), label="Importing") as bar:
+            with click.progressbar(length=len(files), label=_("Đang nhập")) as bar:
                 report = importers.run_import(
                     files, dry_run=dry_run, mapping=mapping, progress=lambda _: bar.update(1)
                 )
@@ -92,12 +94,12 @@ def import_command(paths: tuple[Path, ...], dry_run: bool, agency_map: Path | No
     except ValidationError as error:
         raise click.ClickException(str(error)) from None
     for path, reason in report.unread:
-        click.echo(f"  not read {path}: {reason}")
-    click.echo(f"Files read: {report.files} of {len(files)}")
+        click.echo(_("  Không đọc %(path)s: %(reason)s", path=path, reason=reason))
+    click.echo(_("Số tệp đã đọc: %(read)s/%(total)s", read=report.files, total=len(files)))
     _echo_report(report)
-    click.echo(f"  Time: {report.seconds:.1f} s")
+    click.echo(_("  Thời gian: %(seconds).1f giây", seconds=report.seconds))
     if report.files == 0:
-        raise click.ClickException("No file could be read.")
+        raise click.ClickException(_("Không đọc được tệp nào."))
 
 
 def _on_terminal() -> bool:
@@ -109,9 +111,19 @@ def _on_terminal() -> bool:
 def search_reindex_command() -> None:
     """Rebuild the search index from the database; searches keep working meanwhile."""
     started = time.perf_counter()
-    count = search.rebuild()
+    try:
+        count = search.rebuild()
+    except TimeoutError:
+        raise click.ClickException(
+            _("Chỉ mục đang được ghi quá lâu (một lần dựng lại khác?); hãy thử lại sau.")
+        ) from None
+    seconds = time.perf_counter() - started
     click.echo(
-        f"Search index rebuilt: {count} procedures in {time.perf_counter() - started:.1f} s."
+        _(
+            "Đã dựng lại chỉ mục tìm kiếm: %(n)s thủ tục trong %(seconds).1f giây.",
+            n=count,
+            seconds=seconds,
+        )
     )
 
 
@@ -121,19 +133,25 @@ def search_reindex_command() -> None:
 def search_check_command(limit: int) -> None:
     """List procedures missing from the search index or indexed from older data."""
     report = search.check()
-    click.echo(f"Indexed: {report.indexed} procedures; changes waiting: {report.pending}.")
+    click.echo(
+        _(
+            "Trong chỉ mục: %(n)s thủ tục; thay đổi đang chờ ghi: %(pending)s.",
+            n=report.indexed,
+            pending=report.pending,
+        )
+    )
     for label, codes in (
-        ("Missing from the index", report.missing),
-        ("Indexed from older data", report.stale),
-        ("Indexed but no longer in the database", report.extra),
+        (_("Thiếu trong chỉ mục"), report.missing),
+        (_("Chỉ mục còn theo dữ liệu cũ"), report.stale),
+        (_("Có trong chỉ mục nhưng không còn trong cơ sở dữ liệu"), report.extra),
     ):
         if codes:
-            more = f" … and {len(codes) - limit} more" if len(codes) > limit else ""
+            more = _(" … và %(n)s mã nữa", n=len(codes) - limit) if len(codes) > limit else ""
             click.echo(f"{label} ({len(codes)}): {', '.join(codes[:limit])}{more}")
     if not report.ok:
-        click.echo("Run `flask search-reindex` to rebuild the index.")
+        click.echo(_("Hãy chạy `flask search-reindex` để dựng lại chỉ mục."))
         sys.exit(1)
-    click.echo("The search index matches the database.")
+    click.echo(_("Chỉ mục tìm kiếm khớp với cơ sở dữ liệu."))
 
 
 @click.command("create-user")
@@ -158,13 +176,15 @@ def create_user_command(
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        password = click.prompt(
+            _("Mật khẩu"), hide_input=True, confirmation_prompt=_("Nhập lại mật khẩu")
+        )
     account = accounts.Account(username, role, list(agencies), full_name, email)
     try:
         user = accounts.create_user(account, password)
     except ValidationError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"Created {user.role} {user.username}.")
+    click.echo(_("Đã tạo tài khoản %(role)s %(username)s.", role=user.role, username=user.username))
 
 
 @click.command("print-booklet")
@@ -210,18 +230,30 @@ def print_booklet_command(
 
 
 def _echo_report(report: exchange.ImportReport) -> None:
-    prefix = "Dry run, nothing changed. " if report.dry_run else ""
+    prefix = _("Chạy thử, không thay đổi gì. ") if report.dry_run else ""
     for label, counts in (
-        ("Procedures", report.procedures),
-        ("Agencies", report.agencies),
-        ("Fields", report.fields),
+        (_("Thủ tục"), report.procedures),
+        (_("Cơ quan"), report.agencies),
+        (_("Lĩnh vực"), report.fields),
     ):
-        parts = ", ".join(f"{k} {counts[k]}" for k in ("created", "updated", "unchanged"))
-        if label == "Procedures":
-            parts += f", skipped {len(report.skipped)}"
+        parts = _(
+            "tạo mới %(created)s, cập nhật %(updated)s, không đổi %(unchanged)s",
+            created=counts["created"],
+            updated=counts["updated"],
+            unchanged=counts["unchanged"],
+        )
+        if counts is report.procedures:
+            parts += _(", bỏ qua %(n)s", n=len(report.skipped))
         click.echo(f"  {prefix}{label}: {parts}")
     for skip in report.skipped:
-        click.echo(f"  skipped {skip.file} {skip.label}: {skip.reason}")
+        click.echo(
+            _(
+                "  Bỏ qua %(file)s %(label)s: %(reason)s",
+                file=skip.file,
+                label=skip.label,
+                reason=skip.reason,
+            )
+        )
 
 
 def init_app(app: Flask) -> None:

@@ -45,7 +45,7 @@ def test_create_user_command_with_prompt_and_stdin(staff_app):
         input="mat-khau-moi-1\nmat-khau-moi-1\n",
     )
     assert result.exit_code == 0, result.output
-    assert "Created publisher can.bo." in result.output
+    assert "Đã tạo tài khoản publisher can.bo." in result.output
     assert "mat-khau-moi-1" not in result.output
     assert _login(staff_app.test_client(), "can.bo", "mat-khau-moi-1").status_code == 302
 

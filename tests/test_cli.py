@@ -9,9 +9,9 @@ from tests.conftest import procedure_raw
 def test_init_db_with_demo_loads_only_when_empty(runner, app):
     result = runner.invoke(args=["init-db", "--demo-if-empty"])
     assert result.exit_code == 0, result.output
-    assert "Demo catalogue loaded" in result.output
+    assert "Đã nạp danh mục mẫu" in result.output
     again = runner.invoke(args=["init-db", "--demo-if-empty"])
-    assert "not empty" in again.output
+    assert "Danh mục đã có dữ liệu" in again.output
     with app.app_context():
         assert db.session.query(Procedure).count() >= 60
 
@@ -20,7 +20,7 @@ def test_seed_demo_is_repeatable(runner):
     first = runner.invoke(args=["seed-demo"])
     second = runner.invoke(args=["seed-demo"])
     assert first.exit_code == second.exit_code == 0
-    assert "created 0, updated 0" in second.output
+    assert "tạo mới 0, cập nhật 0" in second.output
 
 
 def test_export_then_import_round_trip(runner, tmp_path, app):
@@ -32,7 +32,7 @@ def test_export_then_import_round_trip(runner, tmp_path, app):
     assert document["format"] == "tthc-catalogue"
     result = runner.invoke(args=["import", str(out)])
     assert result.exit_code == 0
-    assert f"unchanged {len(document['procedures'])}" in result.output
+    assert f"không đổi {len(document['procedures'])}" in result.output
 
 
 def test_import_dry_run_and_bad_files(runner, tmp_path, app):
@@ -43,7 +43,7 @@ def test_import_dry_run_and_bad_files(runner, tmp_path, app):
     )
     result = runner.invoke(args=["import", "--dry-run", str(good)])
     assert result.exit_code == 0
-    assert "Dry run" in result.output
+    assert "Chạy thử, không thay đổi gì" in result.output
     with app.app_context():
         assert db.session.query(Procedure).count() == 0
     bad = tmp_path / "bad.json"

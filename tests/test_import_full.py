@@ -29,17 +29,17 @@ def _export(app):
 
 def test_full_import_of_set_a_reports_every_procedure(portal_import):
     _, output = portal_import
-    assert f"Files read: {TOTAL} of {TOTAL}" in output
-    assert f"Procedures: created {TOTAL}, updated 0, unchanged 0, skipped 0" in output
-    assert "Agencies: created " in output
-    assert "Time: " in output
+    assert f"Số tệp đã đọc: {TOTAL}/{TOTAL}" in output
+    assert f"Thủ tục: tạo mới {TOTAL}, cập nhật 0, không đổi 0, bỏ qua 0" in output
+    assert "Cơ quan: tạo mới " in output
+    assert "Thời gian: " in output
 
 
 def test_reimport_of_set_a_changes_nothing(portal_app, portal_pages):
     result = portal_app.test_cli_runner().invoke(args=["import", str(portal_pages)])
     assert result.exit_code == 0, result.output
-    assert f"created 0, updated 0, unchanged {TOTAL}, skipped 0" in result.output
-    assert "Agencies: created 0" in result.output
+    assert f"tạo mới 0, cập nhật 0, không đổi {TOTAL}, bỏ qua 0" in result.output
+    assert "Cơ quan: tạo mới 0" in result.output
 
 
 def test_parse_rates_over_set_a_meet_the_targets(portal_app, portal_pages):

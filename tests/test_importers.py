@@ -57,8 +57,8 @@ def test_progress_bar_on_a_terminal(app, portal_pages, tmp_path, monkeypatch):
     monkeypatch.setattr(cli, "_on_terminal", lambda: True)
     result = app.test_cli_runner().invoke(args=["import", str(folder)])
     assert result.exit_code == 0, result.output
-    assert "Importing" in result.output
-    assert "Procedures: created 2" in result.output
+    assert "Đang nhập" in result.output
+    assert "Thủ tục: tạo mới 2" in result.output
 
 
 def test_dry_run_changes_nothing(demo_app, portal_pages, tmp_path):
@@ -66,7 +66,7 @@ def test_dry_run_changes_nothing(demo_app, portal_pages, tmp_path):
     before = _export(demo_app)
     result = demo_app.test_cli_runner().invoke(args=["import", "--dry-run", str(folder)])
     assert result.exit_code == 0, result.output
-    assert "Dry run, nothing changed. Procedures: created 2" in result.output
+    assert "Chạy thử, không thay đổi gì. Thủ tục: tạo mới 2" in result.output
     assert _export(demo_app) == before
 
 
@@ -77,11 +77,11 @@ def test_unknown_and_corrupt_files_are_reported_and_skipped(app, portal_pages, t
     (folder / "other.json").write_text('{"hello": 1}', encoding="utf-8")
     result = app.test_cli_runner().invoke(args=["import", str(tmp_path / "pages")])
     assert result.exit_code == 0, result.output
-    assert "Files read: 2 of 5" in result.output
+    assert "Số tệp đã đọc: 2/5" in result.output
     assert "notes.txt: Không nhận ra định dạng tệp." in result.output
     assert "other.json: Không nhận ra định dạng tệp." in result.output
     assert "broken.json: Không đọc được tệp" in result.output
-    assert "Procedures: created 2" in result.output
+    assert "Thủ tục: tạo mới 2" in result.output
 
 
 def test_bad_record_is_skipped_and_the_rest_imported(app, portal_pages, tmp_path):

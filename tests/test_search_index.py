@@ -301,7 +301,7 @@ def test_search_check_and_reindex_commands(demo_app):
     runner = demo_app.test_cli_runner()
     result = runner.invoke(args=["search-check"])
     assert result.exit_code == 0, result.output
-    assert "The search index matches the database." in result.output
+    assert "Chỉ mục tìm kiếm khớp với cơ sở dữ liệu." in result.output
     with demo_app.app_context():
         first, second, third = db.session.execute(
             select(Procedure.id, Procedure.code).order_by(Procedure.code).limit(3)
@@ -316,15 +316,26 @@ def test_search_check_and_reindex_commands(demo_app):
         writer.commit()
     result = runner.invoke(args=["search-check"])
     assert result.exit_code == 1
-    assert f"Indexed from older data (1): {first.code}" in result.output
-    assert f"Missing from the index (1): {second.code}" in result.output
-    assert f"Indexed but no longer in the database (1): {third.code}" in result.output
+    assert f"Chỉ mục còn theo dữ liệu cũ (1): {first.code}" in result.output
+    assert f"Thiếu trong chỉ mục (1): {second.code}" in result.output
+    gone = "Có trong chỉ mục nhưng không còn trong cơ sở dữ liệu"
+    assert f"{gone} (1): {third.code}" in result.output
     assert "flask search-reindex" in result.output
     result = runner.invoke(args=["search-reindex"])
     assert result.exit_code == 0
-    assert "Search index rebuilt:" in result.output
+    assert "Đã dựng lại chỉ mục tìm kiếm:" in result.output
     assert runner.invoke(args=["search-check"]).exit_code == 0
     assert _found(demo_app, "tên mới")[0] == first.code
+
+
+def test_reindex_while_another_writer_holds_the_lock_says_so(demo_app, monkeypatch):
+    monkeypatch.setattr(index, "REBUILD_LOCK_WAIT", 0.2)
+    with demo_app.app_context(), index.write_lock(0) as acquired:
+        assert acquired
+        result = demo_app.test_cli_runner().invoke(args=["search-reindex"])
+    assert result.exit_code == 1
+    assert "hãy thử lại sau" in result.output
+    assert "Traceback" not in result.output
 
 
 def test_an_index_damaged_under_a_running_server_is_repaired(demo_app, demo_client):
