@@ -45,6 +45,14 @@ def no_store(response):
     return response
 
 
+def _guarded(form_class: type[FingerprintForm], record: dict, data: dict | None = None):
+    """An edit form for a record others may change meanwhile: on GET filled from the record
+    (or `data`, its form-shaped copy) with the record's fingerprint; on POST from the request."""
+    if request.method != "GET":
+        return form_class()
+    return form_class(formdata=None, data=data or record, fingerprint=history.fingerprint(record))
+
+
 def _put_errors(form, error: ValidationError, default: str) -> None:
     for key, message in error.errors.items():
         field = getattr(form, key, None) or getattr(form, default)
@@ -144,14 +152,10 @@ def agencies():
 @bp.route("/agencies/<slug>", methods=["GET", "POST"])
 def agency(slug: str | None = None):
     found, record = admin.get_agency(slug, current_user) if slug else (None, None)
-    if request.method == "GET" and record is not None:
-        form = _agency_form(
-            AgencyForm(
-                formdata=None, data=_agency_data(record), fingerprint=history.fingerprint(record)
-            )
-        )
-    else:
+    if record is None:
         form = _agency_form(AgencyForm())
+    else:
+        form = _agency_form(_guarded(AgencyForm, record, _agency_data(record)))
     conflict = None
     if form.validate_on_submit():
         try:
@@ -257,10 +261,7 @@ def field(slug: str | None = None):
 @bp.route("/settings", methods=["GET", "POST"])
 def settings():
     _settings, record = admin.get_settings(current_user)
-    if request.method == "GET":
-        form = SettingsForm(formdata=None, data=record, fingerprint=history.fingerprint(record))
-    else:
-        form = SettingsForm()
+    form = _guarded(SettingsForm, record)
     conflict = None
     if form.validate_on_submit():
         raw = {k: v for k, v in form.data.items() if k not in ("csrf_token", "fingerprint")}
@@ -283,12 +284,7 @@ def settings():
 @bp.route("/synonyms", methods=["GET", "POST"])
 def synonyms():
     text, customized = admin.get_synonyms(current_user)
-    if request.method == "GET":
-        form = SynonymsForm(
-            formdata=None, text=text, fingerprint=history.fingerprint({"text": text})
-        )
-    else:
-        form = SynonymsForm()
+    form = _guarded(SynonymsForm, {"text": text})
     conflict = False
     if form.validate_on_submit():
         try:
