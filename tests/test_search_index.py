@@ -242,6 +242,9 @@ def test_staff_keep_saving_while_the_index_is_rebuilt(demo_app, monkeypatch):
     # the write lock meanwhile, or every save would wait for it and fail after the busy timeout.
     app = _restart(demo_app)
     app.config["SEARCH_BACKGROUND"] = True
+    with app.app_context():  # a change waiting from before, which the rebuild clears
+        db.session.add(SearchPending(procedure_id=db.session.scalar(select(Procedure.id))))
+        db.session.commit()
     reading, go_on = threading.Event(), threading.Event()
     document = index.document
 

@@ -354,6 +354,9 @@ def rebuild() -> int:
         writer.commit()
         _point_to(folder, name)
         if tables:
+            # The long read ends here: on SQLite a write in the same transaction would fail at
+            # once if anything was committed meanwhile.
+            db.session.rollback()
             for start in range(0, len(done), BATCH * 4):
                 chunk = done[start : start + BATCH * 4]
                 db.session.execute(delete(SearchPending).where(SearchPending.id.in_(chunk)))
