@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 from flask import Flask, current_app
 from flask_babel import gettext as _
@@ -142,14 +143,21 @@ class SearchPage:
 def _reading() -> Iterator[snapshot.View]:
     """The index as this thread sees it. An index that cannot be read (its files gone or
     damaged under a running server) is rebuilt in the background; the caller gets
-    SearchUnavailable, never an error page."""
+    SearchUnavailable, never an error page. Other errors of the caller's work are bugs, not
+    damage: they propagate and rebuild nothing."""
     try:
-        yield snapshot.current(index.root())
-    except Exception as error:
-        _repair(error)
-        raise SearchUnavailable(
-            _("Tìm kiếm đang được khôi phục, xin thử lại sau ít phút.")
-        ) from None
+        view = snapshot.current(index.root())
+    except Exception as error:  # opening reads every segment's metadata: any failure is damage
+        _unavailable(error)
+    try:
+        yield view
+    except (OSError, EOFError) as error:  # a file of the index gone or cut short meanwhile
+        _unavailable(error)
+
+
+def _unavailable(error: Exception) -> NoReturn:
+    _repair(error)
+    raise SearchUnavailable(_("Tìm kiếm đang được khôi phục, xin thử lại sau ít phút.")) from None
 
 
 _repairing = threading.Lock()

@@ -179,34 +179,33 @@ def _alternative_weights(concept: query.Concept, weight: float) -> list[float]:
 
 
 def _weights(view: View, plan: query.Plan) -> _Weights:
-    def build() -> _Weights:
-        concepts = [_concept_weight(view, c) for c in plan.concepts]
-        alternatives = [
-            _alternative_weights(concept, weight)
-            for concept, weight in zip(plan.concepts, concepts, strict=True)
-        ]
-        across: list[tuple[str, float]] = []
-        required: list[str] = []
-        words = [(c, w) for c, w in zip(plan.concepts, concepts, strict=True) if not c.typed.whole]
-        for (a, weight_a), (b, weight_b) in pairwise(words):
-            if a.optional or b.optional:
-                continue
-            term = analysis.pair(a.typed.syllables[-1], b.typed.syllables[0])
-            across.append((term, min(weight_a, weight_b)))
-            if len(a.alternatives) == len(b.alternatives) == 1:
-                required.append(term)
-        phrase = tuple(
-            s
-            for c, _ in words
-            if not c.optional and c.typed.weight == query.TYPED
-            for s in c.typed.syllables
-        )
-        total = sum(w for c, w in zip(plan.concepts, concepts, strict=True) if not c.optional)
-        return _Weights(
-            concepts, alternatives, across, required, phrase if len(phrase) > 1 else (), total
-        )
-
-    return view.memo(("weights", _plan_key(plan)), build)
+    """How much each concept, alternative and cross-word pair of the plan counts. Computed per
+    ranking, not kept on the view: the queries a view sees are unbounded."""
+    concepts = [_concept_weight(view, c) for c in plan.concepts]
+    alternatives = [
+        _alternative_weights(concept, weight)
+        for concept, weight in zip(plan.concepts, concepts, strict=True)
+    ]
+    across: list[tuple[str, float]] = []
+    required: list[str] = []
+    words = [(c, w) for c, w in zip(plan.concepts, concepts, strict=True) if not c.typed.whole]
+    for (a, weight_a), (b, weight_b) in pairwise(words):
+        if a.optional or b.optional:
+            continue
+        term = analysis.pair(a.typed.syllables[-1], b.typed.syllables[0])
+        across.append((term, min(weight_a, weight_b)))
+        if len(a.alternatives) == len(b.alternatives) == 1:
+            required.append(term)
+    phrase = tuple(
+        s
+        for c, _ in words
+        if not c.optional and c.typed.weight == query.TYPED
+        for s in c.typed.syllables
+    )
+    total = sum(w for c, w in zip(plan.concepts, concepts, strict=True) if not c.optional)
+    return _Weights(
+        concepts, alternatives, across, required, phrase if len(phrase) > 1 else (), total
+    )
 
 
 def _phrase_bits(view: View, concept: query.Concept) -> int:
@@ -219,10 +218,6 @@ def _phrase_bits(view: View, concept: query.Concept) -> int:
                 found &= view.bits("pairs", term)
         bits |= found
     return bits
-
-
-def _plan_key(plan: query.Plan) -> tuple:
-    return tuple((tuple(a for a in c.alternatives), c.optional, c.exact) for c in plan.concepts)
 
 
 def score(doc: DocText, plan: query.Plan, weights: _Weights) -> float:
@@ -260,7 +255,7 @@ def score(doc: DocText, plan: query.Plan, weights: _Weights) -> float:
     return total
 
 
-def _tiers(view: View, plan: query.Plan, bits: int) -> list[int]:
+def _tiers(view: View, plan: query.Plan, bits: int, weights: _Weights) -> list[int]:
     code = 0
     for concept in plan.concepts:
         for alt in concept.alternatives:
@@ -277,14 +272,14 @@ def _tiers(view: View, plan: query.Plan, bits: int) -> list[int]:
     for concept in plan.required:
         if len(concept.typed.syllables) > 1 or len(concept.alternatives) > 1:
             adjacent &= _phrase_bits(view, concept)
-    for term in _weights(view, plan).required:
+    for term in weights.required:
         adjacent &= view.bits("pairs", term)
     return [code, adjacent, named & ~adjacent, rest & ~named]
 
 
 def named(view: View, plan: query.Plan, bits: int) -> int:
     """The documents of `bits` whose code, name or keywords hold what the plan asks for."""
-    code, adjacent, scattered, _ = _tiers(view, plan, bits)
+    code, adjacent, scattered, _ = _tiers(view, plan, bits, _weights(view, plan))
     return code | adjacent | scattered
 
 
@@ -318,7 +313,9 @@ def _static_order(view: View, docs: list[int]) -> list[int]:
     return sorted(docs, key=lambda d: (lengths[d], d))
 
 
-def _rank_tier(view: View, plan: query.Plan, tier: int, need: int) -> list[tuple[int, float]]:
+def _rank_tier(
+    view: View, plan: query.Plan, weights: _Weights, tier: int, need: int
+) -> list[tuple[int, float]]:
     if not tier:
         return []
     candidates = tier
@@ -331,7 +328,6 @@ def _rank_tier(view: View, plan: query.Plan, tier: int, need: int) -> list[tuple
     if len(docs) > 2 * LIMIT:
         docs = _static_order(view, docs)[: 2 * LIMIT]
         candidates = _bits(docs)
-    weights = _weights(view, plan)
     scored = [(d, score(_doc_text(view, d), plan, weights)) for d in docs]
     lengths = view.column("name_length")
     scored.sort(key=lambda item: (-item[1], lengths[item[0]], item[0]))
@@ -344,8 +340,9 @@ def _rank_tier(view: View, plan: query.Plan, tier: int, need: int) -> list[tuple
 def order(view: View, plan: query.Plan, bits: int, need: int) -> list[tuple[int, float]]:
     """The best `need` documents of `bits` for a plan, with their scores, best first."""
     out: list[tuple[int, float]] = []
-    for tier in _tiers(view, plan, bits):
+    weights = _weights(view, plan)
+    for tier in _tiers(view, plan, bits, weights):
         if len(out) >= need:
             break
-        out.extend(_rank_tier(view, plan, tier, need - len(out)))
+        out.extend(_rank_tier(view, plan, weights, tier, need - len(out)))
     return out

@@ -74,11 +74,6 @@ class _Cache:
                     self.size -= dropped
         return value
 
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-            self.size = 0
-
 
 cache = _Cache(CACHE_BYTES)
 
