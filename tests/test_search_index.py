@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, select, update
 
 from services import catalogue, exchange, records, search
 from services.models import Field, Procedure, SearchPending, db
-from services.search import index, sync
+from services.search import index, query, sync
 from tests.conftest import _make_app, procedure_raw
 
 
@@ -355,3 +355,20 @@ def test_an_index_damaged_under_a_running_server_is_repaired(demo_app, demo_clie
         time.sleep(0.05)
     assert response.status_code == 200
     assert "1.001193" in response.get_data(as_text=True)
+
+
+def test_a_bug_in_a_query_is_not_taken_for_a_damaged_index(demo_app, demo_client, monkeypatch):
+    folder = Path(demo_app.config["SEARCH_INDEX_DIR"])
+    generation = index.current_generation(folder)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(query, "run", broken)
+    rebuilds: list[bool] = []
+    monkeypatch.setattr(index, "rebuild", lambda: rebuilds.append(True))
+    with pytest.raises(RuntimeError):  # TESTING propagates what would be a 500
+        demo_client.get("/api/v1/procedures?q=khai+sinh")
+    time.sleep(0.2)
+    assert rebuilds == []
+    assert index.current_generation(folder) == generation
