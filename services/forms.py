@@ -3,8 +3,6 @@ live in the services."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -37,7 +35,7 @@ from wtforms.validators import (
 
 from .labels import LABELS
 from .models import AgencyKind, ChannelKind, OnlineLevel, Role, StaffRole, TimeUnit
-from .records import CODE_PATTERN
+from .records import CODE_PATTERN, to_date
 from .search import synonyms
 
 SORTS = [
@@ -63,10 +61,7 @@ class SearchForm(FlaskForm):
 
     q = SearchField(
         _l("Tìm thủ tục"),
-        validators=[
-            Optional(),
-            Length(max=500, message=_l("Từ khóa quá dài (tối đa %(max)d ký tự).")),
-        ],
+        validators=[Optional(), _QUERY_LENGTH],
     )
     agency = StringField(validators=[Optional(), _FILTER_LENGTH])
     field = StringField(validators=[Optional(), _FILTER_LENGTH])
@@ -139,6 +134,16 @@ class _Row(Form):
     class Meta:
         def get_translations(self, form):
             return _TRANSLATIONS
+
+
+def put_errors(form: Form, errors: dict[str, str], default: str) -> None:
+    """Show a service's validation messages beside the fields they name (others beside
+    `default`)."""
+    for key, message in errors.items():
+        field = getattr(form, key, None)
+        if field is None:
+            field = getattr(form, default)
+        field.errors = [*field.errors, message]
 
 
 def options(pairs) -> list[SelectChoice]:
@@ -376,7 +381,7 @@ class ProcedureForm(StaffForm):
         }  # fmt: skip
         data.update(
             version=token,
-            decision_date=_as_date(record["decision_date"]),
+            decision_date=to_date(record["decision_date"]),
             subjects="\n".join(record["subjects"]),
             keywords="\n".join(record["keywords"]),
             online_level=record["online_level"] or "",
@@ -393,7 +398,7 @@ class ProcedureForm(StaffForm):
             dossier=[{**d, "template_file": d["template_file"] or ""} for d in record["dossier"]],
             results=[{**r, "code": r["code"] or ""} for r in record["results"]],
             legal_bases=[
-                {**b, "issued_date": _as_date(b["issued_date"])} for b in record["legal_bases"]
+                {**b, "issued_date": to_date(b["issued_date"])} for b in record["legal_bases"]
             ],
             related=[{"code": code} for code in record["related"]],
         )
@@ -465,10 +470,6 @@ class ProcedureForm(StaffForm):
         if len(parts) > 2:
             return row._fields.get(parts[2])
         return next(iter(row._fields.values()))
-
-
-def _as_date(value: str | None) -> date | None:
-    return date.fromisoformat(value) if value else None
 
 
 def _number_text(value: float | None) -> str:

@@ -492,7 +492,8 @@ def procedure_record(procedure: Procedure) -> Record:
 # --- records → models (no commit; the calling use case commits) ---------------------------------
 
 
-def _to_date(value: str | None) -> date | None:
+def to_date(value: str | None) -> date | None:
+    """A record's ISO date as a date (None for none)."""
     return date.fromisoformat(value) if value else None
 
 
@@ -512,7 +513,7 @@ def apply_procedure_fields(procedure: Procedure, record: Record, lookups: Any) -
     procedure.sort_name = sort_key(record["name"])
     procedure.status = record["status"]
     procedure.decision_number = record["decision_number"]
-    procedure.decision_date = _to_date(record["decision_date"])
+    procedure.decision_date = to_date(record["decision_date"])
     procedure.levels = [lookups.level(name) for name in record["levels"]]
     procedure.procedure_type = record["procedure_type"]
     procedure.fields = [lookups.field(name) for name in record["fields"]]
@@ -535,7 +536,7 @@ def apply_procedure_fields(procedure: Procedure, record: Record, lookups: Any) -
     ]
     procedure.results = [Result(position=i, **result) for i, result in enumerate(record["results"])]
     procedure.legal_bases = [
-        LegalBasis(position=i, **{**basis, "issued_date": _to_date(basis["issued_date"])})
+        LegalBasis(position=i, **{**basis, "issued_date": to_date(basis["issued_date"])})
         for i, basis in enumerate(record["legal_bases"])
     ]
     procedure.related = [
@@ -559,4 +560,4 @@ def record_timestamps(record: Record) -> tuple[datetime | None, datetime | None]
 
 def agency_dates(record: Record) -> tuple[date | None, date | None]:
     """The agency record's validity dates as dates."""
-    return _to_date(record["valid_from"]), _to_date(record["valid_to"])
+    return to_date(record["valid_from"]), to_date(record["valid_to"])

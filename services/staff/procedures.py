@@ -37,7 +37,7 @@ from ..models import (
     utcnow,
 )
 from ..records import Record
-from ..text import fold
+from ..text import clean_block, fold
 from . import history
 
 STANDARD_LEVELS = ("Cấp bộ", "Cấp tỉnh", "Cấp huyện", "Cấp xã", "Cơ quan khác")
@@ -130,7 +130,10 @@ def get_working_copy(code: str, user: User) -> WorkingCopy:
     accounts.require(user, StaffRole.EDITOR)
     procedure = catalogue.get_procedure(code, public=False)
     copy = _working_copy(procedure)
-    _check_scope(user, records.procedure_record(procedure), copy.record)
+    if copy.draft is None:
+        _check_scope(user, copy.record)
+    else:
+        _check_scope(user, records.procedure_record(procedure), copy.record)
     return copy
 
 
@@ -205,6 +208,13 @@ def editor_choices(user: User, record: Record | None = None) -> Choices:
 
 def _code_taken(code: str) -> str:
     return _("Đã có thủ tục mang mã %(c)s.", c=code)
+
+
+def _with_state(
+    record: Record, status: str, *, replaced_by: str | None = None, reason: str = ""
+) -> Record:
+    """`record` in a workflow state; only an abolished procedure has a replacement and reason."""
+    return {**record, "status": status, "replaced_by": replaced_by, "abolished_reason": reason}
 
 
 def _normalize(raw: dict, user: User, current: Procedure | None) -> Record:
@@ -300,16 +310,14 @@ def create_procedure(
     accounts.require(user, StaffRole.EDITOR)
     record = _normalize(raw, user, None)
     status = Status.IN_REVIEW if submit_after else Status.DRAFT
-    record = {**record, "status": status, "replaced_by": None, "abolished_reason": ""}
+    record = _with_state(record, status)
     procedure = Procedure(code=record["code"], created_at=utcnow())
     db.session.add(procedure)
     try:
         catalogue.apply_record(procedure, record)
     except IntegrityError:  # the same code created at the same moment by someone else
         db.session.rollback()
-        raise ValidationError(
-            {"code": _("Đã có thủ tục mang mã %(c)s.", c=record["code"])}
-        ) from None
+        raise ValidationError({"code": _code_taken(record["code"])}) from None
     procedure.local_edit_at = procedure.updated_at
     history.add_procedure_revision(
         procedure, records.procedure_record(procedure), "created", user, note
@@ -377,11 +385,9 @@ def return_to_draft(code: str, token: str, user: User, note: str = "") -> Workin
     return _move(code, token, user, StaffRole.PUBLISHER, moves, "returned", note, refusal)
 
 
-def _publish(copy: WorkingCopy, user: User) -> None:
+def _publish(copy: WorkingCopy) -> None:
     procedure = copy.procedure
-    record = {**copy.record, "status": Status.PUBLISHED, "replaced_by": None,
-              "abolished_reason": ""}  # fmt: skip
-    catalogue.apply_record(procedure, record)
+    catalogue.apply_record(procedure, _with_state(copy.record, Status.PUBLISHED))
     procedure.local_edit_at = procedure.updated_at
     if copy.draft is not None:
         db.session.delete(copy.draft)
@@ -398,7 +404,7 @@ def publish(code: str, token: str, user: User, note: str = "") -> WorkingCopy:
     copy = _transition(code, token, user, StaffRole.PUBLISHER)
     if not copy.pending:
         raise ValidationError(_("Không có thay đổi nào chờ công bố."))
-    _publish(copy, user)
+    _publish(copy)
     history.add_procedure_revision(copy.procedure, copy.record, "published", user, note)
     db.session.commit()
     return copy
@@ -430,9 +436,7 @@ def abolish(
     procedure = copy.procedure
     if procedure.status != Status.PUBLISHED:
         raise ValidationError(_("Chỉ bãi bỏ được thủ tục đang áp dụng."))
-    reason = records.normalize_procedure({"code": code, "name": "x", "abolished_reason": reason})[
-        "abolished_reason"
-    ]
+    reason = clean_block(reason or "")
     if not reason:
         raise ValidationError({"reason": _("Cần ghi lý do bãi bỏ.")})
     replacement = None
@@ -442,17 +446,21 @@ def abolish(
         ).scalar_one_or_none()
         if replacement is None or replacement is procedure or not replacement.is_public:
             raise ValidationError({"replaced_by": _("Cần mã của một thủ tục khác đang công khai.")})
-    record = {**records.procedure_record(procedure), "status": Status.ABOLISHED,
-              "replaced_by": replacement.code if replacement else None,
-              "abolished_reason": reason}  # fmt: skip
+    record = _with_state(
+        records.procedure_record(procedure),
+        Status.ABOLISHED,
+        replaced_by=replacement.code if replacement else None,
+        reason=reason,
+    )
     catalogue.apply_record(procedure, record)
     procedure.local_edit_at = procedure.updated_at
     _flush(copy)
-    history.add_procedure_revision(
-        procedure, records.procedure_record(procedure), "abolished", user, note
-    )
+    stored = records.procedure_record(procedure)
+    history.add_procedure_revision(procedure, stored, "abolished", user, note)
+    if copy.draft is None:
+        copy.record = stored
     db.session.commit()
-    return _working_copy(procedure)
+    return copy
 
 
 # --- preview, history, restore ------------------------------------------------------------------
@@ -521,7 +529,7 @@ def restore(
     note = _("Khôi phục phiên bản số %(n)s", n=number)
     history.add_procedure_revision(copy.procedure, copy.record, "restored", user, note)
     if publish_now:
-        _publish(copy, user)
+        _publish(copy)
         history.add_procedure_revision(copy.procedure, copy.record, "published", user, note)
     db.session.commit()
     return copy

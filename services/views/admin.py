@@ -6,13 +6,11 @@ Only admins get past `require_admin`; the services check again.
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import accounts
+from .. import accounts, records
 from ..errors import PermissionDenied, ValidationError
 from ..forms import (
     AgencyForm,
@@ -22,6 +20,7 @@ from ..forms import (
     SynonymsForm,
     UserForm,
     options,
+    put_errors,
 )
 from ..models import StaffRole
 from ..staff import admin, history
@@ -51,12 +50,6 @@ def _guarded(form_class: type[FingerprintForm], record: dict, data: dict | None 
     if request.method != "GET":
         return form_class()
     return form_class(formdata=None, data=data or record, fingerprint=history.fingerprint(record))
-
-
-def _put_errors(form, error: ValidationError, default: str) -> None:
-    for key, message in error.errors.items():
-        field = getattr(form, key, None) or getattr(form, default)
-        field.errors = [*field.errors, message]
 
 
 def _render(template: str, form, **context):
@@ -95,7 +88,7 @@ def new_user():
         try:
             user = accounts.create_user(_account(form), form.new_password.data or "", current_user)
         except ValidationError as error:
-            _put_errors(form, error, "username")
+            put_errors(form, error.errors, "username")
         else:
             flash(_("Đã tạo tài khoản %(u)s.", u=user.username), "success")
             return redirect(url_for("admin.users"))
@@ -118,7 +111,7 @@ def user(user_id: int):
                 user_id, _account(form), current_user, form.new_password.data or None
             )
         except ValidationError as error:
-            _put_errors(form, error, "role")
+            put_errors(form, error.errors, "role")
         else:
             flash(_("Đã lưu tài khoản %(u)s.", u=found.username), "success")
             return redirect(url_for("admin.users"))
@@ -164,7 +157,7 @@ def agency(slug: str | None = None):
                 form.note.data or "",
             )  # fmt: skip
         except ValidationError as error:
-            _put_errors(form, error, "name")
+            put_errors(form, error.errors, "name")
         except EditConflict as error:
             conflict = error
             form.fingerprint.data = error.token
@@ -180,12 +173,13 @@ def agency(slug: str | None = None):
 
 
 def _agency_data(record: dict) -> dict:
+    valid_from, valid_to = records.agency_dates(record)
     return {
         **record,
         "parent": record["parent"] or "",
         "successor": record["successor"] or "",
-        "valid_from": date.fromisoformat(record["valid_from"]) if record["valid_from"] else None,
-        "valid_to": date.fromisoformat(record["valid_to"]) if record["valid_to"] else None,
+        "valid_from": valid_from,
+        "valid_to": valid_to,
     }
 
 
@@ -248,7 +242,7 @@ def field(slug: str | None = None):
         try:
             saved = admin.save_field(slug, raw, current_user)
         except ValidationError as error:
-            _put_errors(form, error, "name")
+            put_errors(form, error.errors, "name")
         else:
             flash(_("Đã lưu lĩnh vực %(n)s.", n=saved.name), "success")
             return redirect(url_for("admin.fields"))
@@ -268,7 +262,7 @@ def settings():
         try:
             admin.save_settings(raw, form.fingerprint.data or "", current_user)
         except ValidationError as error:
-            _put_errors(form, error, "portal_name")
+            put_errors(form, error.errors, "portal_name")
         except EditConflict as error:
             conflict = error
             form.fingerprint.data = error.token
@@ -290,7 +284,7 @@ def synonyms():
         try:
             admin.save_synonyms(form.text.data or "", form.fingerprint.data or "", current_user)
         except ValidationError as error:
-            _put_errors(form, error, "text")
+            put_errors(form, error.errors, "text")
         except EditConflict as error:
             conflict = True
             form.fingerprint.data = error.token

@@ -36,6 +36,7 @@ from ..forms import (
     ProcedureForm,
     RestoreForm,
     options,
+    put_errors,
     reshape,
 )
 from ..models import StaffRole
@@ -141,8 +142,7 @@ def password():
                 current_user, form.current_password.data, form.new_password.data
             )
         except ValidationError as error:
-            for key, message in error.errors.items():
-                getattr(form, key, form.new_password).errors.append(message)
+            put_errors(form, error.errors, "new_password")
         else:
             login_user(user)  # the session id changed with the password
             flash(_("Đã đổi mật khẩu."), "success")
@@ -174,9 +174,8 @@ def dashboard():
     )
 
 
-def _editor(form: ProcedureForm, code: str | None, *, status: int = 200, **extra):
+def _editor(form: ProcedureForm, code: str | None, published: bool, *, status: int = 200, **extra):
     record = extra.pop("record", None)
-    published = code is not None and procedures.get_working_copy(code, current_user).was_published
     choices = procedures.editor_choices(current_user, record)
     agencies = [("", _("— chọn, hoặc ghi tên bên cạnh —"))] + [
         (a.slug, a.name) for a in choices.agencies
@@ -223,13 +222,13 @@ def _store_uploads(formdata: MultiDict) -> dict[str, str]:
     return errors
 
 
-def _edit_post(code: str | None):
+def _edit_post(code: str | None, published: bool):
     """Handle a submitted editor: uploads, then a row action or a save."""
     formdata = request.form.copy()
     upload_errors = _store_uploads(formdata)
     action = formdata.get("action", "save")
     if action not in ("save", "submit") and not upload_errors:
-        return _editor(ProcedureForm(formdata=reshape(formdata, action)), code)
+        return _editor(ProcedureForm(formdata=reshape(formdata, action)), code, published)
     form = ProcedureForm(formdata=formdata)
     valid = form.validate()
     for key, message in upload_errors.items():
@@ -241,7 +240,7 @@ def _edit_post(code: str | None):
             form.form_errors.append(message)
     if not valid or upload_errors:
         flash(_("Chưa lưu: hãy sửa các chỗ được đánh dấu bên dưới."), "error")
-        return _editor(form, code, status=400)
+        return _editor(form, code, published, status=400)
     raw, positions = form.to_raw()
     note = form.note.data or ""
     try:
@@ -258,13 +257,14 @@ def _edit_post(code: str | None):
     except ValidationError as error:
         form.add_errors(error.errors, positions)
         flash(_("Chưa lưu: hãy sửa các chỗ được đánh dấu bên dưới."), "error")
-        return _editor(form, code, status=400)
+        return _editor(form, code, published, status=400)
     except EditConflict as conflict:
         form.version.data = conflict.token
         mine = {**conflict.record, **raw}
         return _editor(
             form,
             code,
+            published,
             status=409,
             conflict=conflict,
             changes=history.diff_records(conflict.record, mine),
@@ -278,22 +278,24 @@ def _edit_post(code: str | None):
 def new_procedure():
     accounts.require(current_user, StaffRole.EDITOR)
     if request.method == "POST":
-        return _edit_post(None)
+        return _edit_post(None, published=False)
     data = {"channels": [{"kind": "direct"}], "dossier": [{"required": True, "originals": 1}]}
     scoped = procedures.editor_choices(current_user).scoped_agencies
     data["agencies"] = [
         {"role": "implementing", "agency": scoped[0].slug if len(scoped) == 1 else ""}
     ]
-    return _editor(ProcedureForm(formdata=None, data=data), None)
+    return _editor(ProcedureForm(formdata=None, data=data), None, published=False)
 
 
 @bp.route("/procedures/<code>/edit", methods=["GET", "POST"])
 def edit(code: str):
     copy = procedures.get_working_copy(code, current_user)
     if request.method == "POST":
-        return _edit_post(code)
+        return _edit_post(code, copy.was_published)
     data = ProcedureForm.data_from_record(copy.record, copy.token)
-    return _editor(ProcedureForm(formdata=None, data=data), code, record=copy.record)
+    return _editor(
+        ProcedureForm(formdata=None, data=data), code, copy.was_published, record=copy.record
+    )
 
 
 @bp.get("/procedures/<code>")
@@ -346,8 +348,7 @@ def abolish(code: str):
                 form.replaced_by.data or "", form.note.data or "",
             )  # fmt: skip
         except ValidationError as error:
-            for key, message in error.errors.items():
-                getattr(form, key, form.reason).errors.append(message)
+            put_errors(form, error.errors, "reason")
         except EditConflict as conflict:
             form.form_errors.append(str(conflict))
             form.version.data = conflict.token
