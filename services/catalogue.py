@@ -297,9 +297,10 @@ def procedures_by_code(codes: list[str]) -> dict[str, Procedure]:
     return {p.code: p for p in rows}
 
 
-def all_procedures(*, public: bool = False) -> list[Procedure]:
-    """Every procedure (or every public one) fully loaded, by code."""
-    query = select(Procedure).order_by(Procedure.code).options(*FULL_PROCEDURE)
+def all_procedures(*, public: bool = False, options: tuple = FULL_PROCEDURE) -> list[Procedure]:
+    """Every procedure (or every public one), by code, with the parts `options` load (by
+    default all of them)."""
+    query = select(Procedure).order_by(Procedure.code).options(*options)
     if public:
         query = query.where(Procedure.status.in_(PUBLIC_STATUSES))
     return list(db.session.execute(query).scalars())

@@ -198,6 +198,11 @@ def _store_agencies(agencies: list[records.Record], report: ImportReport) -> Non
 
 def _store_procedures(raws: list[Any], report: ImportReport, source: str) -> None:
     lookups = catalogue.Lookups()
+    # The stored procedures these records update, in a few queries rather than one per record.
+    codes = [
+        r["code"].strip() for r in raws if isinstance(r, dict) and isinstance(r.get("code"), str)
+    ]
+    lookups.preload(codes)
     known = set(db.session.execute(select(Procedure.code)).scalars())
     deferred: list[records.Record] = []
     for i, raw in enumerate(raws):
@@ -224,9 +229,6 @@ def _store_procedures(raws: list[Any], report: ImportReport, source: str) -> Non
         catalogue.store_procedure(record, lookups)
 
 
-CSV_COLUMNS = ("code", "name", "agency", "fields", "levels", "status", "updated_at")
-
-
 def procedures_csv(*, public: bool = True) -> str:
     """The list of procedures as CSV text (UTF-8 with BOM so spreadsheet programs read it)."""
     out = io.StringIO()
@@ -243,7 +245,7 @@ def procedures_csv(*, public: bool = True) -> str:
             _("Cập nhật"),
         ]
     )
-    for p in catalogue.all_procedures(public=public):
+    for p in catalogue.all_procedures(public=public, options=catalogue.LIST_PROCEDURE):
         writer.writerow(
             [
                 p.code,
