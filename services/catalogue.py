@@ -266,7 +266,6 @@ def recent_procedures(limit: int = 8) -> list[Procedure]:
             .where(Procedure.status == Status.PUBLISHED)
             .order_by(Procedure.updated_at.desc(), Procedure.code)
             .limit(limit)
-            .options(*LIST_PROCEDURE)
         ).scalars()
     )
 
