@@ -20,7 +20,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from services import accounts, cli, models
+from services import accounts, cli, db
 from services import search as search_service
 from services.views import admin, api, files, printing, public, search, staff
 
@@ -104,8 +104,8 @@ def _instance_secret(path: Path) -> str:
 
 
 def register_extensions(app: Flask) -> None:
-    models.init_app(app)
-    migrate.init_app(app, models.db)
+    db.init_app(app)
+    migrate.init_app(app, db.db)
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
     login.init_app(app)

@@ -15,7 +15,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app import create_app
-from services import setup
+from services.db import create_schema
 from services.importers import agencies, portal_json, quality, run_import
 from tests.tthc_real import data_folder
 
@@ -46,7 +46,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         app = create_app({"INSTANCE_PATH": Path(tmp) / "instance", "SECRET_KEY": "bench"})
         with app.app_context():
-            setup.create_schema()
+            create_schema()
             started = time.perf_counter()
             first = run_import([folder])
             first_seconds = time.perf_counter() - started

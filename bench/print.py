@@ -21,8 +21,10 @@ from pypdf import PdfReader
 from sqlalchemy import update
 
 from app import create_app
-from services import catalogue, importers, printing, records, setup
-from services.models import ProcedureAgency, Role, db
+from services import importers, printing
+from services.catalogue import records, store
+from services.db import create_schema, db
+from services.models import ProcedureAgency, Role
 from tests import tthc_real
 
 BASE = "https://tthc.example.vn/"
@@ -36,11 +38,11 @@ def load(app, count: int) -> list[tuple[str, int]]:
     # Every 26th page: a spread over the ministries and over short and long procedures.
     pages = list(tthc_real.read_pages(folder))[::26][:count]
     with app.app_context():
-        setup.create_schema()
-        catalogue.store_settings(
+        create_schema()
+        store.store_settings(
             records.normalize_settings({"portal_name": "Cổng thủ tục (bench)", "base_url": BASE})
         )
-        bench, _ = catalogue.store_agency(
+        bench, _ = store.store_agency(
             records.normalize_agency({"slug": "bench", "name": "Cơ quan thử"})
         )
         db.session.commit()

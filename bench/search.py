@@ -34,9 +34,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import select
 
 from app import create_app
-from services import catalogue, records, search, setup
+from services import search
+from services.catalogue import convert, queries, records, store
+from services.db import create_schema, db
 from services.importers import run_import
-from services.models import Agency, Field, Procedure, ProcedureAgency, Role, db
+from services.models import Agency, Field, Procedure, ProcedureAgency, Role
 from services.search import analysis, index, query, snapshot, sync, synonyms
 from tests import relevance
 from tests.tthc_real import data_folder
@@ -68,7 +70,7 @@ def import_real(instance: Path, data: Path):
     """A fresh instance holding the real catalogue (imported without indexing)."""
     app = make_app(instance)
     with app.app_context():
-        setup.create_schema()
+        create_schema()
         with search.bulk(update=False):
             run_import([data / "chatbot_tthc" / "data" / "raw"])
     return app
@@ -79,10 +81,10 @@ def grow(app, size: int, rng: random.Random) -> None:
     real procedure (steps, dossier, legal bases, agencies, lĩnh vực) and a name made of the
     beginning of one real name and the end of another."""
     with app.app_context():
-        templates = [records.procedure_record(p) for p in catalogue.all_procedures()]
+        templates = [convert.procedure_record(p) for p in queries.all_procedures()]
         names = [analysis.normalize(t["name"]).split() for t in templates]
         missing = size - len(templates)
-        lookups = catalogue.Lookups()
+        lookups = store.Lookups()
         with search.bulk(update=False):
             for n in range(missing):
                 record = dict(rng.choice(templates))
@@ -96,11 +98,11 @@ def grow(app, size: int, rng: random.Random) -> None:
                     created_at=None,
                     updated_at=f"202{rng.randint(2, 6)}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}",
                 )
-                catalogue.store_procedure(records.normalize_procedure(record), lookups)
+                store.store_procedure(records.normalize_procedure(record), lookups)
                 if n % 500 == 499:
                     db.session.commit()
                     db.session.expunge_all()
-                    lookups = catalogue.Lookups()
+                    lookups = store.Lookups()
             db.session.commit()
 
 
@@ -213,11 +215,11 @@ def measure_follow(instance: Path, edits: int = 5) -> list[float]:
     for n, code in enumerate(codes):
         # One app context (one session) per edit and per search, as requests have.
         with app.app_context():
-            record = records.procedure_record(catalogue.get_procedure(code, public=False))
+            record = convert.procedure_record(queries.get_procedure(code, public=False))
             marker = f"benchmark{n}x"
             record["name"] = f"{record['name']} {marker}"
             started = time.perf_counter()
-            catalogue.store_procedure(records.normalize_procedure(record))
+            store.store_procedure(records.normalize_procedure(record))
             db.session.commit()
         while True:
             with app.app_context():
@@ -253,7 +255,7 @@ def build_fts(app, path: Path) -> float:
             batch = db.session.execute(
                 select(Procedure)
                 .where(Procedure.id.in_(ids[start : start + 250]))
-                .options(*catalogue.FULL_PROCEDURE)
+                .options(*queries.FULL_PROCEDURE)
             ).scalars()
             rows, facets = [], []
             for procedure in batch:

@@ -15,8 +15,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app import create_app
-from services import accounts, catalogue, records, setup
-from services.models import db
+from services import accounts
+from services.catalogue import convert, queries, transfer
+from services.db import create_schema, db
 from services.staff import procedures
 
 
@@ -33,11 +34,11 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp()) / "instance"
     app = create_app({"INSTANCE_PATH": folder, "WTF_CSRF_ENABLED": False, "SECRET_KEY": "b"})
     with app.app_context():
-        setup.create_schema()
-        setup.load_demo()
+        create_schema()
+        transfer.load_demo()
         admin = accounts.create_user(accounts.Account("admin", "admin", []), "mat-khau-bench")
-        codes = [p.code for p in catalogue.all_procedures()]
-        big = records.procedure_record(catalogue.get_procedure(codes[0], public=False))
+        codes = [p.code for p in queries.all_procedures()]
+        big = convert.procedure_record(queries.get_procedure(codes[0], public=False))
         big["dossier"] = [{**big["dossier"][0], "name": f"Giấy tờ {i}"} for i in range(60)]
         big["steps"] = [f"Bước {i}: nộp, kiểm tra, trả kết quả." for i in range(30)]
         copy = procedures.get_working_copy(codes[0], admin)

@@ -20,8 +20,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .db import db, utcnow
 from .errors import NotFound, PermissionDenied, ServiceError, ValidationError
-from .models import Agency, LoginAttempt, StaffRole, User, db, utcnow
+from .models import Agency, LoginAttempt, StaffRole, User
 from .text import clean
 
 MAX_FAILURES = 5

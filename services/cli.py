@@ -11,9 +11,11 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
 
-from . import accounts, exchange, importers, printing, search, setup
+from . import accounts, importers, printing, search
+from .catalogue import transfer
+from .db import create_schema, reading
 from .errors import NotFound, ValidationError
-from .models import StaffRole, reading
+from .models import StaffRole
 
 
 @click.command("init-db")
@@ -23,12 +25,12 @@ from .models import StaffRole, reading
 )
 def init_db_command(demo_if_empty: bool) -> None:
     """Create the database tables and instance folders (safe to run again)."""
-    setup.create_schema()
+    create_schema()
     uri = current_app.config["SQLALCHEMY_DATABASE_URI"]
     click.echo(_("Cơ sở dữ liệu đã sẵn sàng: %(uri)s", uri=uri))
     if demo_if_empty:
-        if setup.is_empty():
-            report = setup.load_demo()
+        if transfer.is_empty():
+            report = transfer.load_demo()
             n = report.procedures.total()
             click.echo(_("Đã nạp danh mục mẫu: %(n)s thủ tục.", n=n))
         else:
@@ -39,8 +41,8 @@ def init_db_command(demo_if_empty: bool) -> None:
 @with_appcontext
 def seed_demo_command() -> None:
     """Load the project's demo catalogue (upserts by code; other procedures are kept)."""
-    setup.create_schema()
-    report = setup.load_demo()
+    create_schema()
+    report = transfer.load_demo()
     _echo_report(report)
 
 
@@ -50,7 +52,7 @@ def seed_demo_command() -> None:
 def export_command(path: Path) -> None:
     """Write the whole catalogue to PATH as one JSON catalogue file."""
     with reading():
-        count = exchange.write_export(path)
+        count = transfer.write_export(path)
     click.echo(_("Đã xuất %(n)s thủ tục ra %(path)s.", n=count, path=path))
 
 
@@ -61,7 +63,7 @@ def export_command(path: Path) -> None:
 def export_csv_command(path: Path, everything: bool) -> None:
     """Write the list of procedures to PATH as CSV for spreadsheets."""
     with reading():
-        text = exchange.procedures_csv(public=not everything)
+        text = transfer.procedures_csv(public=not everything)
     path.write_text(text, encoding="utf-8")
     click.echo(_("Đã ghi %(path)s.", path=path))
 
@@ -229,7 +231,7 @@ def print_booklet_command(
     )
 
 
-def _echo_report(report: exchange.ImportReport) -> None:
+def _echo_report(report: transfer.ImportReport) -> None:
     prefix = _("Chạy thử, không thay đổi gì. ") if report.dry_run else ""
     for label, counts in (
         (_("Thủ tục"), report.procedures),

@@ -33,9 +33,10 @@ from wtforms.validators import (
     Regexp,
 )
 
+from .catalogue.convert import to_date
+from .catalogue.records import CODE_PATTERN
 from .labels import LABELS
 from .models import AgencyKind, ChannelKind, OnlineLevel, Role, StaffRole, TimeUnit
-from .records import CODE_PATTERN, to_date
 from .search import synonyms
 
 SORTS = [

@@ -33,10 +33,11 @@ from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 from werkzeug.security import safe_join
 
-from . import catalogue
-from .catalogue import FULL_PROCEDURE, Group
+from .catalogue import queries
+from .catalogue.queries import FULL_PROCEDURE, Group
+from .db import db, utcnow
 from .errors import NotFound, ValidationError
-from .models import Agency, Procedure, db, utcnow
+from .models import Agency, Procedure
 
 # The stylesheet that lays printed pages out: part of every booklet's fingerprint, beside its
 # HTML (which already reflects the data and the templates), so that a new one rebuilds them.
@@ -56,7 +57,7 @@ def portal_base(fallback: str = "") -> str:
 
     Raises ValidationError when neither gives one.
     """
-    configured = catalogue.get_settings().base_url
+    configured = queries.get_settings().base_url
     try:
         return absolute_base(configured)
     except ValidationError:
@@ -123,7 +124,7 @@ class Sheet:
 
 
 def _sheets(procedures: list[Procedure], base: str) -> list[Sheet]:
-    related = catalogue.procedures_by_code(sorted({r.code for p in procedures for r in p.related}))
+    related = queries.procedures_by_code(sorted({r.code for p in procedures for r in p.related}))
     sheets = []
     for procedure in procedures:
         url = page_url(base, "public.procedure", code=procedure.code)
@@ -136,7 +137,7 @@ def procedure_sheet(code: str, base: str) -> str:
 
     `base` is the portal's absolute URL (see portal_base). Raises NotFound.
     """
-    sheet = _sheets([catalogue.get_procedure(code)], base)[0]
+    sheet = _sheets([queries.get_procedure(code)], base)[0]
     with _url_context(base):
         return render_template("print/sheet.html", sheet=sheet, printed_at=utcnow())
 
@@ -225,7 +226,7 @@ def _subtree(slug: str) -> list[Agency]:
             yield node
             yield from walk(node.children)
 
-    for node in walk(catalogue.agency_tree()):
+    for node in walk(queries.agency_tree()):
         if node.agency.slug == slug:
             return [n.agency for n in walk([node])]
     return []
@@ -237,12 +238,12 @@ def agency_booklet(slug: str, *, with_children: bool = False) -> Booklet:
 
     Raises NotFound for an unknown agency, EmptyBooklet when there is nothing to print.
     """
-    agency = catalogue.get_agency(slug)
+    agency = queries.get_agency(slug)
     agencies = _subtree(slug) if with_children else [agency]
     seen: set[int] = set()
     sections = []
     for member in agencies:
-        groups = _load_full(catalogue.agency_procedures(member), seen)
+        groups = _load_full(queries.agency_procedures(member), seen)
         if groups:
             sections.append(Section(member.name if with_children else None, groups))
     booklet = Booklet(
@@ -261,8 +262,8 @@ def field_booklet(slug: str) -> Booklet:
 
     Raises NotFound for an unknown lĩnh vực, EmptyBooklet when there is nothing to print.
     """
-    found = catalogue.get_field(slug)
-    groups = _load_full([Group(found.name, found.slug, catalogue.field_procedures(found))], set())
+    found = queries.get_field(slug)
+    groups = _load_full([Group(found.name, found.slug, queries.field_procedures(found))], set())
     booklet = Booklet(
         name=f"linh-vuc-{slug}",
         title=_("Lĩnh vực %(name)s", name=found.name),

@@ -25,11 +25,16 @@ _SPACES = re.compile(r"\s+")
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
 
 
+def nfc(value: str) -> str:
+    """`value` in NFC with NBSP as a plain space: the one form all text starts from."""
+    return unicodedata.normalize("NFC", value).replace("\u00a0", " ")
+
+
 def clean(value: str | None) -> str:
     """Return `value` in NFC with NBSP and runs of white space made single spaces, trimmed."""
     if not value:
         return ""
-    return _SPACES.sub(" ", unicodedata.normalize("NFC", value).replace("\u00a0", " ")).strip()
+    return _SPACES.sub(" ", nfc(value)).strip()
 
 
 def clean_block(value: str | None) -> str:
@@ -104,12 +109,19 @@ def sort_key(value: str | None) -> str:
     )
 
 
-# Levels of government from the top down, as the national database lists them.
-_LEVELS = ["cap bo", "cap tinh", "cap huyen", "cap xa", "co quan khac"]
+# Levels of government (cấp thực hiện) from the top down, as the national database names them.
+LEVELS = ("Cấp bộ", "Cấp tỉnh", "Cấp huyện", "Cấp xã", "Cơ quan khác")
+_FOLDED_LEVELS = [fold(name) for name in LEVELS]
+
+
+def standard_level(name: str) -> str:
+    """The national database's spelling of a level ("CẤP XÃ" → "Cấp xã"); others unchanged."""
+    folded = fold(name)
+    return LEVELS[_FOLDED_LEVELS.index(folded)] if folded in _FOLDED_LEVELS else name
 
 
 def level_sort_key(name: str) -> str:
     """Sort key for a cấp thực hiện: ministry, province, district, commune, others, then by name."""
     folded = fold(name)
-    rank = _LEVELS.index(folded) if folded in _LEVELS else len(_LEVELS)
+    rank = _FOLDED_LEVELS.index(folded) if folded in _FOLDED_LEVELS else len(LEVELS)
     return f"{rank}{sort_key(name)}"

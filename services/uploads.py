@@ -22,9 +22,10 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from .catalogue.records import FILE_PATTERN
+from .db import db
 from .errors import NotFound, ValidationError
-from .models import Attachment, User, db
-from .records import FILE_PATTERN
+from .models import Attachment, User
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 

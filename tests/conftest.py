@@ -19,8 +19,10 @@ from sqlalchemy import create_engine, make_url, text
 from werkzeug.datastructures import MultiDict
 
 from app import create_app
-from services import accounts, catalogue, records, setup
-from services.models import Agency, Procedure, db
+from services import accounts
+from services.catalogue import queries, records, store, transfer
+from services.db import create_schema, db
+from services.models import Agency, Procedure
 from tests.tthc_real import data_folder
 
 # TTHC_TEST_DATABASE_URL runs the suite on another server (PostgreSQL in CI): each app then
@@ -61,7 +63,7 @@ def _make_app(instance: Path, **config: Any) -> Flask:
 def _empty_app(instance: Path) -> Flask:
     application = _make_app(instance)
     with application.app_context():
-        setup.create_schema()
+        create_schema()
     return application
 
 
@@ -85,7 +87,7 @@ def demo_instance(tmp_path_factory: pytest.TempPathFactory) -> Path:
     instance = tmp_path_factory.mktemp("demo") / "instance"
     application = _empty_app(instance)
     with application.app_context():
-        setup.load_demo()
+        transfer.load_demo()
     _close(application)
     return instance
 
@@ -98,7 +100,7 @@ def demo_app(demo_instance: Path, tmp_path: Path) -> Iterator[Flask]:
     if TEST_DATABASE_URL:  # a server database cannot be copied as a file: load it again
         application = _empty_app(instance)
         with application.app_context():
-            setup.load_demo()
+            transfer.load_demo()
     else:
         application = _make_app(instance)
     yield application
@@ -131,7 +133,7 @@ def make_agency(app: Flask) -> Callable[..., Agency]:
         n = next(_numbers)
         raw = {"slug": f"co-quan-{n}", "name": f"Cơ quan số {n}", "kind": "department"}
         with app.app_context():
-            agency, _ = catalogue.store_agency(records.normalize_agency({**raw, **fields}))
+            agency, _ = store.store_agency(records.normalize_agency({**raw, **fields}))
             db.session.commit()
             db.session.refresh(agency)
             db.session.expunge(agency)
@@ -184,13 +186,13 @@ def make_procedure(app: Flask) -> Callable[..., Procedure]:
 
     def make(**fields: Any) -> Procedure:
         with app.app_context():
-            procedure, _ = catalogue.store_procedure(
+            procedure, _ = store.store_procedure(
                 records.normalize_procedure(procedure_raw(**fields))
             )
             db.session.commit()
             code = procedure.code
             db.session.expunge_all()
-            return catalogue.get_procedure(code, public=False)
+            return queries.get_procedure(code, public=False)
 
     return make
 
@@ -225,7 +227,7 @@ def portal_import(tmp_path_factory: pytest.TempPathFactory, portal_pages: Path):
     instance = tmp_path_factory.mktemp("portal") / "instance"
     application = _sqlite_app(instance)
     with application.app_context():
-        setup.create_schema()
+        create_schema()
     result = application.test_cli_runner().invoke(args=["import", str(portal_pages)])
     _close(application)
     assert result.exit_code == 0, result.output
@@ -268,12 +270,12 @@ def _load_staff(application: Flask) -> None:
             {"slug": "to-a1", "name": "Tổ A1", "kind": "branch", "parent": "phong-a"},
             {"slug": "phong-b", "name": "Phòng B", "kind": "department"},
         ):
-            catalogue.store_agency(records.normalize_agency(raw))
-        catalogue.store_field(records.normalize_field({"name": "Hộ tịch"}))
-        catalogue.store_field(records.normalize_field({"name": "Chứng thực"}))
+            store.store_agency(records.normalize_agency(raw))
+        store.store_field(records.normalize_field({"name": "Hộ tịch"}))
+        store.store_field(records.normalize_field({"name": "Chứng thực"}))
         for code, status in (("1.000001", "published"), ("1.000002", "draft")):
             raw = procedure_raw(code=code, status=status, agencies=_implementing("phong-a"))
-            catalogue.store_procedure(records.normalize_procedure(raw))
+            store.store_procedure(records.normalize_procedure(raw))
         db.session.commit()
         for username, (role, agencies) in STAFF_ACCOUNTS.items():
             account = accounts.Account(username.replace("_", "-"), role, agencies)

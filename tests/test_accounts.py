@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from services.models import LoginAttempt, User, db
+from services.db import db
+from services.models import LoginAttempt, User
 from tests.conftest import STAFF_PASSWORD, _make_app, submit
 
 

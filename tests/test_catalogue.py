@@ -2,9 +2,9 @@
 
 import pytest
 
-from services import catalogue, records
+from services.catalogue import convert, queries, records, store
+from services.db import db
 from services.errors import NotFound, ValidationError
-from services.models import db
 from tests.conftest import procedure_raw
 
 
@@ -19,7 +19,7 @@ def test_agency_tree_nests_children_with_counts(app, make_agency, make_procedure
     make_procedure(agencies=_implementing("phong-b"))
     make_procedure(agencies=_implementing("phong-b"), status="draft")
     with app.app_context():
-        tree = catalogue.agency_tree()
+        tree = queries.agency_tree()
     assert [n.agency.slug for n in tree] == [top.slug]
     assert [(n.agency.slug, n.count) for n in tree[0].children] == [("phong-a", 0), ("phong-b", 1)]
 
@@ -35,7 +35,7 @@ def test_agency_procedures_group_by_field_in_vietnamese_order(app, make_agency, 
     ]:
         make_procedure(name=name, fields=[field], agencies=_implementing("p"))
     with app.app_context():
-        groups = catalogue.agency_procedures(catalogue.get_agency("p"))
+        groups = queries.agency_procedures(queries.get_agency("p"))
         titles = [g.title for g in groups]
         names = [[p.name for p in g.procedures] for g in groups]
     assert titles == ["Chứng thực", "Đất đai", "Hộ tịch"]  # Đ after D and C
@@ -46,10 +46,10 @@ def test_get_procedure_hides_drafts_from_the_public(app, make_procedure):
     draft = make_procedure(status="draft")
     with app.app_context():
         with pytest.raises(NotFound):
-            catalogue.get_procedure(draft.code)
-        assert catalogue.get_procedure(draft.code, public=False).code == draft.code
+            queries.get_procedure(draft.code)
+        assert queries.get_procedure(draft.code, public=False).code == draft.code
         with pytest.raises(NotFound):
-            catalogue.get_agency("khong-co")
+            queries.get_agency("khong-co")
 
 
 def test_store_procedure_reports_created_updated_unchanged(app, make_agency):
@@ -57,15 +57,15 @@ def test_store_procedure_reports_created_updated_unchanged(app, make_agency):
     raw = procedure_raw(agencies=_implementing("p"), updated_at="2025-01-01T00:00:00Z")
     with app.app_context():
         record = records.normalize_procedure(raw)
-        assert catalogue.store_procedure(record)[1] == "created"
+        assert store.store_procedure(record)[1] == "created"
         db.session.commit()
-        assert catalogue.store_procedure(record)[1] == "unchanged"
+        assert store.store_procedure(record)[1] == "unchanged"
         changed = records.normalize_procedure({**raw, "name": "Tên mới"})
-        procedure, outcome = catalogue.store_procedure(changed)
+        procedure, outcome = store.store_procedure(changed)
         db.session.commit()
         assert outcome == "updated"
         assert procedure.name == "Tên mới"
-        assert records.procedure_record(procedure) == {
+        assert convert.procedure_record(procedure) == {
             **changed,
             "created_at": procedure.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
         }
@@ -75,7 +75,7 @@ def test_store_procedure_refuses_unknown_agency(app):
     with app.app_context():
         record = records.normalize_procedure(procedure_raw(agencies=_implementing("khong-co")))
         with pytest.raises(ValidationError):
-            catalogue.store_procedure(record)
+            store.store_procedure(record)
 
 
 def test_browse_counts_published_procedures(app, make_agency, make_procedure):
@@ -85,7 +85,7 @@ def test_browse_counts_published_procedures(app, make_agency, make_procedure):
     make_procedure(levels=["Cấp xã", "Cấp huyện"], agencies=_implementing("cu"))
     make_procedure(levels=["Cấp tỉnh"], status="draft")
     with app.app_context():
-        facets = catalogue.browse()
+        facets = queries.browse()
     assert [(f.name, f.count) for f in facets["levels"]] == [("Cấp huyện", 1), ("Cấp xã", 2)]
     assert [f.slug for f in facets["agencies"]] == ["p"]  # retired agencies are not offered
 
@@ -95,10 +95,8 @@ def test_store_agency_refuses_a_loop_in_the_hierarchy(app, make_agency):
     make_agency(slug="b", name="B", parent="a")
     with app.app_context():
         with pytest.raises(ValidationError):
-            catalogue.store_agency(
-                records.normalize_agency({"slug": "a", "name": "A", "parent": "b"})
-            )
+            store.store_agency(records.normalize_agency({"slug": "a", "name": "A", "parent": "b"}))
         with pytest.raises(ValidationError):
-            catalogue.store_agency(
+            store.store_agency(
                 records.normalize_agency({"slug": "a", "name": "A", "successor": "a"})
             )

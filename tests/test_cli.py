@@ -2,7 +2,8 @@
 
 import json
 
-from services.models import Procedure, db
+from services.db import db
+from services.models import Procedure
 from tests.conftest import procedure_raw
 
 

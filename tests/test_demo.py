@@ -3,8 +3,8 @@
 import json
 import unicodedata
 
-from services import records
-from services.setup import DEMO_CATALOGUE
+from services.catalogue import records
+from services.catalogue.transfer import DEMO_CATALOGUE
 
 
 def _strings(value):

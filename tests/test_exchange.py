@@ -6,9 +6,10 @@ import json
 
 import pytest
 
-from services import exchange
+from services.catalogue import transfer
+from services.db import db
 from services.errors import ValidationError
-from services.models import Procedure, db
+from services.models import Procedure
 from tests.conftest import procedure_raw
 
 
@@ -30,18 +31,18 @@ def _count(app):
 
 def test_demo_round_trip_is_identical(demo_app, app):
     with demo_app.app_context():
-        first = exchange.dumps(exchange.export_catalogue())
+        first = transfer.dumps(transfer.export_catalogue())
     with app.app_context():
-        exchange.import_catalogue(json.loads(first))
-        second = exchange.dumps(exchange.export_catalogue())
+        transfer.import_catalogue(json.loads(first))
+        second = transfer.dumps(transfer.export_catalogue())
     assert first == second
     assert len(json.loads(first)["procedures"]) >= 60
 
 
 def test_reimport_reports_unchanged(demo_app):
     with demo_app.app_context():
-        document = exchange.export_catalogue()
-        report = exchange.import_catalogue(document)
+        document = transfer.export_catalogue()
+        report = transfer.import_catalogue(document)
     assert report.procedures["unchanged"] == len(document["procedures"])
     assert report.procedures["created"] == report.procedures["updated"] == 0
     assert report.agencies["unchanged"] == len(document["agencies"])
@@ -56,8 +57,8 @@ def test_forward_references_resolve(app):
         {"slug": "moi", "name": "Mới"},
     ]
     with app.app_context():
-        report = exchange.import_catalogue(_document(old, new, agencies=agencies))
-        exported = exchange.export_catalogue()
+        report = transfer.import_catalogue(_document(old, new, agencies=agencies))
+        exported = transfer.export_catalogue()
     assert report.procedures["created"] == 2
     by_code = {p["code"]: p for p in exported["procedures"]}
     assert by_code["1.000001"]["replaced_by"] == "1.000002"
@@ -70,7 +71,7 @@ def test_forward_references_resolve(app):
 def test_invalid_procedure_is_skipped_and_reported(app):
     bad = procedure_raw(code="1.000009", channels=[{"kind": "fax"}])
     with app.app_context():
-        report = exchange.import_catalogue(_document(procedure_raw(code="1.000001"), bad))
+        report = transfer.import_catalogue(_document(procedure_raw(code="1.000001"), bad))
     assert report.procedures["created"] == 1
     assert report.skipped[0].label == "1.000009"
     assert "channels.0.kind" in report.skipped[0].reason
@@ -79,27 +80,27 @@ def test_invalid_procedure_is_skipped_and_reported(app):
 def test_unknown_agency_is_skipped_not_fatal(app):
     raw = procedure_raw(agencies=[{"role": "implementing", "agency": "khong-co", "name": ""}])
     with app.app_context():
-        report = exchange.import_catalogue(_document(raw, procedure_raw()))
+        report = transfer.import_catalogue(_document(raw, procedure_raw()))
     assert report.procedures["created"] == 1
     assert len(report.skipped) == 1
 
 
 def test_failed_import_leaves_catalogue_as_it_was(app):
     with app.app_context():
-        exchange.import_catalogue(_document(procedure_raw(code="1.000001")))
+        transfer.import_catalogue(_document(procedure_raw(code="1.000001")))
     before = _count(app)
     broken = _document(
         procedure_raw(code="1.000002"),
         agencies=[{"slug": "a", "name": "A", "parent": "khong-co"}],
     )
     with app.app_context(), pytest.raises(ValidationError):
-        exchange.import_catalogue(broken)
+        transfer.import_catalogue(broken)
     assert _count(app) == before
 
 
 def test_dry_run_changes_nothing(app):
     with app.app_context():
-        report = exchange.import_catalogue(_document(procedure_raw()), dry_run=True)
+        report = transfer.import_catalogue(_document(procedure_raw()), dry_run=True)
     assert report.procedures["created"] == 1
     assert _count(app) == 0
 
@@ -113,12 +114,12 @@ def test_read_document_rejects_other_files(tmp_path):
     future.write_text('{"format": "tthc-catalogue", "version": 99}', encoding="utf-8")
     for path in (other, broken, future):
         with pytest.raises(ValidationError):
-            exchange.read_document(path)
+            transfer.read_document(path)
 
 
 def test_csv_lists_public_procedures(demo_app):
     with demo_app.app_context():
-        text = exchange.procedures_csv()
+        text = transfer.procedures_csv()
         public = db.session.query(Procedure).filter(
             Procedure.status.in_(["published", "abolished"])
         )

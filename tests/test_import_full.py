@@ -13,9 +13,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from services import catalogue, exchange, records
+from services.catalogue import convert, queries, transfer
+from services.db import db
 from services.importers import quality
-from services.models import Agency, Procedure, ProcedureAgency, db
+from services.models import Agency, Procedure, ProcedureAgency
 from tests.conftest import _sqlite_app
 
 TOTAL = 2642
@@ -24,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _export(app):
     with app.app_context():
-        return exchange.dumps(exchange.export_catalogue())
+        return transfer.dumps(transfer.export_catalogue())
 
 
 def test_full_import_of_set_a_reports_every_procedure(portal_import):
@@ -44,7 +45,7 @@ def test_reimport_of_set_a_changes_nothing(portal_app, portal_pages):
 
 def test_parse_rates_over_set_a_meet_the_targets(portal_app, portal_pages):
     with portal_app.app_context():
-        stored = {p.code: records.procedure_record(p) for p in catalogue.all_procedures()}
+        stored = {p.code: convert.procedure_record(p) for p in queries.all_procedures()}
     pairs = []
     for path in sorted(portal_pages.rglob("*.json")):
         raw = json.loads(path.read_text(encoding="utf-8"))
@@ -77,7 +78,7 @@ def test_agencies_are_canonical_with_a_hierarchy_and_raw_names_kept(portal_app):
     assert {"Ủy ban Nhân dân xã, phường, thị trấn", "Công an cấp Xã"} <= spellings
     assert len(canonical) < len(spellings)
     with portal_app.app_context():
-        record = records.procedure_record(catalogue.get_procedure("1.000080"))
+        record = convert.procedure_record(queries.get_procedure("1.000080"))
     assert record["agencies"][0] == {
         "role": "implementing",
         "agency": "uy-ban-nhan-dan-cap-xa",

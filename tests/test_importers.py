@@ -10,9 +10,11 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import select
 
-from services import catalogue, cli, exchange, importers, records
+from services import cli, importers
+from services.catalogue import convert, queries, records, store, transfer
+from services.db import db, utcnow
 from services.importers import portal_json
-from services.models import Agency, Procedure, db, utcnow
+from services.models import Agency, Procedure
 
 
 def _copy_pages(portal_pages, target, *codes):
@@ -25,18 +27,18 @@ def _copy_pages(portal_pages, target, *codes):
 
 def _export(app):
     with app.app_context():
-        return exchange.dumps(exchange.export_catalogue())
+        return transfer.dumps(transfer.export_catalogue())
 
 
 def _procedure(app, code):
     with app.app_context():
-        return records.procedure_record(catalogue.get_procedure(code, public=False))
+        return convert.procedure_record(queries.get_procedure(code, public=False))
 
 
 def test_failure_half_way_rolls_everything_back(demo_app, portal_pages, tmp_path, monkeypatch):
     folder = _copy_pages(portal_pages, tmp_path / "pages", "1.000080", "1.011325", "2.000690")
     before = _export(demo_app)
-    real_store = catalogue.store_procedure
+    real_store = store.store_procedure
     calls = []
 
     def failing(record, lookups=None):
@@ -45,7 +47,7 @@ def test_failure_half_way_rolls_everything_back(demo_app, portal_pages, tmp_path
             raise OSError("disk full")
         return real_store(record, lookups)
 
-    monkeypatch.setattr(catalogue, "store_procedure", failing)
+    monkeypatch.setattr(store, "store_procedure", failing)
     result = demo_app.test_cli_runner().invoke(args=["import", str(folder)])
     assert result.exit_code != 0
     assert isinstance(result.exception, OSError)
@@ -101,7 +103,7 @@ def test_staff_edit_is_not_overwritten_by_an_older_import(app, portal_pages, tmp
     folder = _copy_pages(portal_pages, tmp_path / "pages", "1.000080")
     with app.app_context():
         importers.run_import([folder])
-        procedure = catalogue.get_procedure("1.000080", public=False)
+        procedure = queries.get_procedure("1.000080", public=False)
         procedure.name = "Tên do cán bộ sửa"
         procedure.local_edit_at = utcnow()
         db.session.commit()
@@ -117,7 +119,7 @@ def test_newer_version_updates_in_place_and_keeps_staff_edit_when_older(app):
     edited = datetime(2025, 6, 1, 8, 0, 0)
     raw = {"code": "1.000001", "name": "Thủ tục A", "status": "published"}
     with app.app_context():
-        procedure, _ = catalogue.store_procedure(
+        procedure, _ = store.store_procedure(
             records.normalize_procedure({**raw, "updated_at": "2025-01-01T00:00:00Z"})
         )
         procedure.local_edit_at = edited
@@ -131,9 +133,9 @@ def test_newer_version_updates_in_place_and_keeps_staff_edit_when_older(app):
         }
 
     with app.app_context():
-        older = exchange.import_catalogue(document("Bản cũ", "2025-03-01T00:00:00Z"))
-        same = exchange.import_catalogue(document("Thủ tục A", "2025-01-01T00:00:00Z"))
-        newer = exchange.import_catalogue(document("Bản mới", "2025-07-01T00:00:00Z"))
+        older = transfer.import_catalogue(document("Bản cũ", "2025-03-01T00:00:00Z"))
+        same = transfer.import_catalogue(document("Thủ tục A", "2025-01-01T00:00:00Z"))
+        newer = transfer.import_catalogue(document("Bản mới", "2025-07-01T00:00:00Z"))
     assert len(older.skipped) == 1
     assert "không ghi đè" in older.skipped[0].reason
     assert same.procedures["unchanged"] == 1
@@ -161,7 +163,7 @@ def test_agency_map_puts_imported_procedures_under_the_locality_agencies(
             ).first()
             is None
         )
-        name = catalogue.get_procedure("1.000080").name
+        name = queries.get_procedure("1.000080").name
     page = app.test_client().get("/co-quan/ubnd-xa-a")
     assert page.status_code == 200
     assert name in page.get_data(as_text=True)
@@ -274,7 +276,7 @@ def test_timestamps_stay_put_on_unchanged_reimport(app, portal_pages, tmp_path):
     folder = _copy_pages(portal_pages, tmp_path / "pages", "1.000080")
     with app.app_context():
         importers.run_import([folder])
-        procedure = catalogue.get_procedure("1.000080", public=False)
+        procedure = queries.get_procedure("1.000080", public=False)
         stamp = procedure.updated_at = utcnow() - timedelta(days=3)
         db.session.commit()
         importers.run_import([folder])

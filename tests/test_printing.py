@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from services import catalogue, importers, printing, records
-from services.models import db
+from services import importers, printing
+from services.catalogue import queries, records, store
+from services.db import db
 from tests import tthc_real
 from tests.conftest import procedure_raw
 
@@ -30,13 +31,13 @@ def _implementing(slug):
 def _settings(app, **fields):
     raw = {"portal_name": "Cổng thủ tục hành chính thử", "locality": "huyện Thử", **fields}
     with app.app_context():
-        catalogue.store_settings(records.normalize_settings(raw))
+        store.store_settings(records.normalize_settings(raw))
         db.session.commit()
 
 
 def _store(app, raw):
     with app.app_context():
-        procedure, _ = catalogue.store_procedure(records.normalize_procedure(raw))
+        procedure, _ = store.store_procedure(records.normalize_procedure(raw))
         db.session.commit()
         return procedure.code
 
@@ -213,7 +214,7 @@ def test_longest_real_procedure_paginates_cleanly(app, client, longest_page, tmp
         assert len(_flat(text)) > 400 or number == total  # no page left nearly empty mid-way
     body = _squeezed(" ".join(_without_furniture(text) for text in pages))
     with app.app_context():
-        procedure = catalogue.get_procedure(code)
+        procedure = queries.get_procedure(code)
         assert _flat(procedure.main_agency.name) in _flat(pages[0])  # in the header
         items = [item.name for item in procedure.dossier]
         assert len(items) > 10
@@ -437,8 +438,8 @@ def test_cli_needs_a_base_url_for_qr_codes(app, runner, make_procedure, tmp_path
 
 def test_demo_agency_booklet_lists_what_its_page_lists(demo_app, demo_client):
     with demo_app.app_context():
-        agency = catalogue.get_agency("phong-tu-phap")
-        groups = catalogue.agency_procedures(agency)
+        agency = queries.get_agency("phong-tu-phap")
+        groups = queries.agency_procedures(agency)
         codes = [p.code for group in groups for p in group.procedures]
     assert len(codes) >= 5
     page = demo_client.get("/co-quan/phong-tu-phap").text
@@ -453,7 +454,7 @@ def test_demo_abolished_procedure_prints_its_notice(demo_app, demo_client):
     with demo_app.app_context():
         abolished = next(
             p
-            for p in catalogue.all_procedures(public=True)
+            for p in queries.all_procedures(public=True)
             if p.status == "abolished" and p.replaced_by
         )
         code = abolished.code

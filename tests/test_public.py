@@ -5,8 +5,9 @@ import re
 
 import pytest
 
-from services import catalogue
-from services.models import Agency, Field, Procedure, Status, db
+from services.catalogue import queries
+from services.db import db
+from services.models import Agency, Field, Procedure, Status
 
 
 def _links(html, prefix):
@@ -37,8 +38,8 @@ def test_every_demo_page_renders(demo_app, demo_client):
 def test_home_shows_browsing_recent_and_desk(demo_app, demo_client):
     html = demo_client.get("/").get_data(as_text=True)
     with demo_app.app_context():
-        site = catalogue.get_settings()
-        recent = catalogue.recent_procedures(1)[0]
+        site = queries.get_settings()
+        recent = queries.recent_procedures(1)[0]
     assert 'role="search"' in html
     for heading in (
         "Theo cơ quan thực hiện",
@@ -59,7 +60,7 @@ def test_procedure_page_shows_every_section(demo_app, demo_client):
     with demo_app.app_context():
         procedure = next(
             p
-            for p in catalogue.all_procedures(public=True)
+            for p in queries.all_procedures(public=True)
             if p.status == Status.PUBLISHED and p.related and p.legal_bases
         )
         expected = {

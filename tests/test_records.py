@@ -4,7 +4,7 @@ import unicodedata
 
 import pytest
 
-from services import records
+from services.catalogue import records
 from services.errors import ValidationError
 from tests.conftest import procedure_raw
 

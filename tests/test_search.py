@@ -6,7 +6,8 @@ import re
 import pytest
 from sqlalchemy import select
 
-from services.models import Procedure, SearchLog, Status, db
+from services.db import db
+from services.models import Procedure, SearchLog, Status
 
 
 def _codes(html: str) -> list[str]:

@@ -16,8 +16,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, func, select, update
 
-from services import catalogue, exchange, records, search
-from services.models import Field, Procedure, SearchPending, db
+from services import search
+from services.catalogue import queries, records, store, transfer
+from services.db import db
+from services.models import Field, Procedure, SearchPending
 from services.search import index, query, sync
 from tests.conftest import _make_app, procedure_raw
 
@@ -42,9 +44,7 @@ def _restart(app):
 
 def _store(app, **fields) -> str:
     with app.app_context():
-        procedure, _ = catalogue.store_procedure(
-            records.normalize_procedure(procedure_raw(**fields))
-        )
+        procedure, _ = store.store_procedure(records.normalize_procedure(procedure_raw(**fields)))
         db.session.commit()
         return procedure.code
 
@@ -58,7 +58,7 @@ def test_created_updated_abolished_and_deleted_procedures(app):
     _store(app, code=code, name="Cấp phép nạo vét luồng lạch", status="abolished")
     assert _found(app, "nạo vét") == []
     with app.app_context():
-        db.session.delete(catalogue.get_procedure(code, public=False))
+        db.session.delete(queries.get_procedure(code, public=False))
         db.session.commit()
         report = search.check()
     assert report.ok
@@ -81,16 +81,14 @@ def test_agency_and_field_renames_reach_their_procedures(app, make_agency, make_
         page = search.find(search.Params(q="biểu diễn"), record=False)
         assert [v.name for v in page.facets["agency"]] == ["Phòng Thể thao và Du lịch"]
         field = db.session.execute(select(Field)).scalar_one()
-        catalogue.store_field({"slug": field.slug, "code": None, "name": "Sân khấu kịch nói"})
+        store.store_field({"slug": field.slug, "code": None, "name": "Sân khấu kịch nói"})
         db.session.commit()
     assert _found(app, "san khau kich noi") == [procedure.code]
 
 
 def test_a_rollback_leaves_nothing_to_write(app):
     with app.app_context():
-        catalogue.store_procedure(
-            records.normalize_procedure(procedure_raw(name="Thủ tục bị hủy bỏ"))
-        )
+        store.store_procedure(records.normalize_procedure(procedure_raw(name="Thủ tục bị hủy bỏ")))
         db.session.flush()
         assert db.session.execute(select(func.count(SearchPending.id))).scalar_one() == 1
         db.session.rollback()
@@ -110,7 +108,7 @@ def test_an_import_that_skips_a_bad_record_indexes_the_rest(app):
         ],
     }
     with app.app_context():
-        report = exchange.import_catalogue(document)
+        report = transfer.import_catalogue(document)
     assert len(report.skipped) == 1
     assert sorted(_found(app, "dang ky nuoi")) == ["8.000001", "8.000003"]
     assert _pending(app) == 0
@@ -122,7 +120,7 @@ def test_bulk_writes_the_index_once_at_the_end(app, monkeypatch):
     monkeypatch.setattr(index, "_write", lambda ix, ids: (calls.append(ids), write(ix, ids)))
     with app.app_context(), search.bulk():
         for n in range(3):
-            catalogue.store_procedure(
+            store.store_procedure(
                 records.normalize_procedure(procedure_raw(name=f"Đăng ký chăn nuôi số {n}"))
             )
             db.session.commit()
@@ -172,8 +170,8 @@ WRITER = textwrap.dedent(
     import sys
     from pathlib import Path
     sys.path.insert(0, {root!r})
-    from services import catalogue, records
-    from services.models import db
+    from services.catalogue import records, store
+    from services.db import db
     from tests.conftest import _make_app, procedure_raw
 
     app = _make_app(Path({instance!r}), SQLALCHEMY_DATABASE_URI={url!r}, SEARCH_BACKGROUND=True)
@@ -181,7 +179,7 @@ WRITER = textwrap.dedent(
         for n in range(15):
             code = f"7.{{sys.argv[1]}}{{n:05d}}"
             raw = procedure_raw(code=code, name=f"Thủ tục tiến trình {{n}}")
-            catalogue.store_procedure(records.normalize_procedure(raw))
+            store.store_procedure(records.normalize_procedure(raw))
             db.session.commit()
     """
 )

@@ -6,7 +6,8 @@ import pytest
 from flask import Flask
 
 from services import accounts
-from services.models import User, db
+from services.db import db
+from services.models import User
 from services.staff import admin, history, procedures
 from tests.conftest import STAFF_ACCOUNTS
 

@@ -7,7 +7,7 @@ import html
 
 import pytest
 
-from services import catalogue
+from services.catalogue import queries
 from services.search import synonyms
 from tests.conftest import submit
 
@@ -126,7 +126,7 @@ def test_synonym_dictionary_edits_apply_to_the_next_search(staff_app, login_as):
     assert "Đang dùng bản mặc định" in page.text
     assert "GPXD" in page.text  # the shipped dictionary, ready to edit
     with staff_app.app_context():
-        code, name = "1.000001", catalogue.get_procedure("1.000001").name
+        code, name = "1.000001", queries.get_procedure("1.000001").name
     word = "xyzzyabc"
     assert code not in public.get(f"/api/v1/procedures?q={word}").text
     text = page.text.split("</textarea>")[0].split(">")[-1]

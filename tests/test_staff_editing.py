@@ -7,9 +7,10 @@ from __future__ import annotations
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from services import catalogue
+from services.catalogue import queries
+from services.db import db
 from services.forms import reshape
-from services.models import Procedure, ProcedureRevision, db
+from services.models import Procedure, ProcedureRevision
 from services.staff.history import diff_records
 from tests.conftest import read_forms, submit
 
@@ -56,7 +57,7 @@ def test_a_draft_is_invisible_to_the_public_until_published(staff_app, login_as)
     assert submit(publisher, page, f"{P}/publish", note="Đồng ý").status_code == 302
     assert "12 ngày làm việc" in _public_limit(public)
     with staff_app.app_context():
-        procedure = catalogue.get_procedure("1.000001")
+        procedure = queries.get_procedure("1.000001")
         assert procedure.local_edit_at is not None
         actions = db.session.execute(
             db.select(ProcedureRevision.action).order_by(ProcedureRevision.number)

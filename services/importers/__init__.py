@@ -20,10 +20,12 @@ from pathlib import Path
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from .. import catalogue, exchange, records, search
+from .. import search
+from ..catalogue import convert, records, store, transfer
+from ..catalogue.transfer import ImportReport, Skip
+from ..db import db
 from ..errors import Conflict, ValidationError
-from ..exchange import ImportReport, Skip
-from ..models import Agency, Field, db
+from ..models import Agency, Field
 from . import csdl2021, doc_export, portal_json, xlsx_list
 from .agencies import Resolver, read_mapping
 from .items import Item
@@ -73,7 +75,7 @@ def run_import(
     fields_before = _count_fields()
     # The search index is brought up to date once, after the commit (rebuilt when much
     # changed), not procedure by procedure.
-    with search.bulk(), exchange.one_transaction(dry_run=dry_run):
+    with search.bulk(), transfer.one_transaction(dry_run=dry_run):
         for path in files_in(paths):
             run.read(path)
             if progress:
@@ -99,7 +101,7 @@ class _Run:
     def __init__(self, report: ImportReport, resolver: Resolver) -> None:
         self.report = report
         self.resolver = resolver
-        self.lookups = catalogue.Lookups()
+        self.lookups = store.Lookups()
         self.batch: list[tuple[str, Item]] = []
         self.agencies = set(db.session.execute(select(Agency.slug)).scalars())
         self.mapping_checked = False
@@ -129,15 +131,15 @@ class _Run:
             return xlsx_list.read(path, self.resolver)
         if suffix != ".json":
             return None
-        document = exchange.read_json(path)
-        if exchange.is_catalogue_document(document):
-            exchange.check_version(document, path)
+        document = transfer.read_json(path)
+        if transfer.is_catalogue_document(document):
+            transfer.check_version(document, path)
             self.flush()
             part = ImportReport()
             with db.session.begin_nested():
-                exchange.load_document(document, part, str(path))
+                transfer.load_document(document, part, str(path))
             self.report.add(part)
-            self.lookups = catalogue.Lookups()
+            self.lookups = store.Lookups()
             self.agencies = set(db.session.execute(select(Agency.slug)).scalars())
             return iter(())
         reader = next((f for f in JSON_FORMATS if f.matches(document)), None)
@@ -177,13 +179,13 @@ class _Run:
             with db.session.begin_nested():
                 for agency in item.agencies:
                     if agency["slug"] not in self.agencies:
-                        catalogue.store_agency(agency)
+                        store.store_agency(agency)
                         self.agencies.add(agency["slug"])
                         created.append(agency["slug"])
-                _, outcome = catalogue.store_procedure(self._merged(item), self.lookups)
+                _, outcome = store.store_procedure(self._merged(item), self.lookups)
         except (ValidationError, Conflict) as error:
             self.agencies.difference_update(created)
-            self.lookups = catalogue.Lookups()
+            self.lookups = store.Lookups()
             self.report.skipped.append(Skip(source, item.label, str(error)))
             return
         self.report.agencies["created"] += len(created)
@@ -196,7 +198,7 @@ class _Run:
         stored = self.lookups.existing(item.record["code"]) if item.keys else None
         if stored is None:
             return item.record
-        current = records.procedure_record(stored)
+        current = convert.procedure_record(stored)
         merged = {**current, **{key: item.record[key] for key in item.keys}}
         if "agencies" in item.keys:
             # The source names agencies of some roles only: keep the stored ones of the others.

@@ -21,10 +21,10 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from .. import records
+from ..catalogue import records
+from ..catalogue.records import Record
 from ..errors import ValidationError
 from ..models import AgencyKind, Role
-from ..records import Record
 from ..text import clean, fold, slugify
 from . import parsing
 

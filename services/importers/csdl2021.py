@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..catalogue.records import Record
 from ..models import Role, Status
-from ..records import Record
 from ..text import fold
 from . import parsing
 from .agencies import Resolver

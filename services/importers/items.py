@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 
-from .. import records
+from ..catalogue import records
+from ..catalogue.records import Record
 from ..errors import ValidationError
-from ..records import Record
 
 
 @dataclass

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import itertools
 import re
-import unicodedata
 from datetime import date
 
+from ..catalogue.records import Record
 from ..models import ChannelKind, TimeUnit
-from ..records import Record
-from ..text import clean, clean_block, fold
+from ..text import clean, clean_block, fold, nfc, standard_level
 
 # Vietnamese small vowels: a capital followed by one starts a word.
 VOWELS = "aàáảãạăằắẳẵặâầấẩẫậeèéẻẽẹêềếểễệiìíỉĩịoòóỏõọôồốổỗộơờớởỡợuùúủũụưừứửữựyỳýỷỹỵ"
@@ -32,8 +31,7 @@ def prepare(value: object) -> str:
     line ends and stray HTML paragraph tags removed. Line breaks are kept."""
     if value is None:
         return ""
-    text = unicodedata.normalize("NFC", str(value))
-    text = text.replace("\u00a0", " ").replace("\t", " ").replace("\r\n", "\n")
+    text = nfc(str(value)).replace("\t", " ").replace("\r\n", "\n")
     return re.sub(r"</?p>", "", text)
 
 
@@ -86,18 +84,9 @@ def split_names(raw: object, *, continued: bool = True) -> list[str]:
     return [name for name in (clean(n).strip(" .") for n in names) if name]
 
 
-_LEVELS = {
-    "cap bo": "Cấp bộ",
-    "cap tinh": "Cấp tỉnh",
-    "cap huyen": "Cấp huyện",
-    "cap xa": "Cấp xã",
-    "co quan khac": "Cơ quan khác",
-}
-
-
 def levels(raw: object) -> list[str]:
     """Cấp thực hiện as a list of the catalogue's level names ("Cấp Bộ, Cấp Xã" → two)."""
-    return [_LEVELS.get(fold(name), name) for name in split_names(raw)]
+    return [standard_level(name) for name in split_names(raw)]
 
 
 # --- channels, time limits and fees ---------------------------------------------------------------

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from ..catalogue.records import Record
 from ..models import Role, Status
-from ..records import Record
 from . import parsing
 from .agencies import Resolver, ministry_of
 from .items import Item, build

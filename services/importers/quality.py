@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from ..records import Record
+from ..catalogue.records import Record
 from . import parsing, portal_json
 
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
+from ..catalogue.records import Record
 from ..models import Role, Status
-from ..records import Record
 from ..text import fold
 from . import parsing
 from .agencies import Resolver

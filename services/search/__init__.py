@@ -28,9 +28,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from .. import labels
-from ..catalogue import LIST_PROCEDURE
+from ..catalogue.queries import LIST_PROCEDURE
+from ..db import db
 from ..errors import ServiceError, ValidationError
-from ..models import Agency, Field, Level, OnlineLevel, Procedure, SearchLog, Status, Subject, db
+from ..models import Agency, Field, Level, OnlineLevel, Procedure, SearchLog, Status, Subject
 from . import highlight, index, query, snapshot, spelling, sync, synonyms
 from .index import check, rebuild
 from .sync import bulk

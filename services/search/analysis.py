@@ -20,13 +20,14 @@ or move them without rebuilding the index (`flask search-reindex`).
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import pairwise
 
 from whoosh.analysis import Analyzer, Token
 from whoosh.support.charset import accent_map
+
+from ..text import nfc
 
 # A token is a run of letters and digits, possibly joined by . / - without spaces (codes,
 # decision numbers, dates). Underscores are not word characters here: pairs use them.
@@ -47,7 +48,7 @@ def normalize(text: str | None) -> str:
     dropped; the one form every analysis starts from."""
     if not text:
         return ""
-    text = unicodedata.normalize("NFC", text).replace("\u00a0", " ")
+    text = nfc(text)
     return _COMBINING.sub("", text) if _COMBINING.search(text) else text
 
 

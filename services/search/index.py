@@ -32,8 +32,9 @@ from whoosh import columns, formats, index
 from whoosh.fields import COLUMN, ID, KEYWORD, STORED, FieldType, Schema
 from whoosh.util.filelock import FileLock, try_for
 
-from ..catalogue import FULL_PROCEDURE
-from ..models import Procedure, Role, SearchPending, db, reading
+from ..catalogue.queries import FULL_PROCEDURE
+from ..db import db, reading
+from ..models import Procedure, Role, SearchPending
 from .analysis import SyllablePairAnalyzer, VietnameseAnalyzer, fold_word, syllables
 
 log = logging.getLogger(__name__)
@@ -101,7 +102,7 @@ def _lines(values: Iterable[str | None]) -> str:
 
 
 def document(procedure: Procedure) -> dict:
-    """The search document of a procedure (loaded with catalogue.FULL_PROCEDURE)."""
+    """The search document of a procedure (loaded with queries.FULL_PROCEDURE)."""
     links = procedure.agency_links
     agency_names = chain.from_iterable(
         (link.display_name, link.name, link.agency.short_name if link.agency else "")

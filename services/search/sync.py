@@ -23,6 +23,7 @@ from flask import Flask, current_app
 from sqlalchemy import event, func, insert, select
 from sqlalchemy.orm import Session
 
+from ..db import db, reading
 from ..models import (
     Agency,
     Channel,
@@ -37,11 +38,9 @@ from ..models import (
     SearchPending,
     Step,
     Subject,
-    db,
     procedure_field,
     procedure_level,
     procedure_subject,
-    reading,
 )
 from . import index
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from .. import accounts, catalogue, records
+from .. import accounts
+from ..catalogue import convert, queries, records, store
+from ..catalogue.records import Record
+from ..db import db
 from ..errors import NotFound, ValidationError
-from ..models import Agency, AgencyRevision, Field, SiteSettings, StaffRole, User, db
-from ..records import Record
+from ..models import Agency, AgencyRevision, Field, SiteSettings, StaffRole, User
 from ..search import synonyms
 from . import history
 from .procedures import EditConflict
@@ -38,17 +40,17 @@ def _normalized(reader, raw: dict, path: str) -> Record:
 # --- agencies -----------------------------------------------------------------------------------
 
 
-def list_agencies(user: User) -> list[catalogue.AgencyNode]:
+def list_agencies(user: User) -> list[queries.AgencyNode]:
     """The agency hierarchy, for admins."""
     accounts.require(user, StaffRole.ADMIN)
-    return catalogue.agency_tree()
+    return queries.agency_tree()
 
 
 def get_agency(slug: str, user: User) -> tuple[Agency, Record]:
     """An agency and its canonical record, for admins. Raises NotFound, PermissionDenied."""
     accounts.require(user, StaffRole.ADMIN)
-    agency = catalogue.get_agency(slug)
-    return agency, records.agency_record(agency)
+    agency = queries.get_agency(slug)
+    return agency, convert.agency_record(agency)
 
 
 def save_agency(
@@ -77,9 +79,9 @@ def save_agency(
             raise ValidationError({key: _("Không có cơ quan “%(s)s”.", s=record[key])})
     if record["valid_from"] and record["valid_to"] and record["valid_to"] < record["valid_from"]:
         raise ValidationError({"valid_to": _("Ngày hết hiệu lực phải sau ngày bắt đầu.")})
-    agency, outcome = catalogue.store_agency(record)
+    agency, outcome = store.store_agency(record)
     if outcome != "unchanged":
-        history.add_agency_revision(agency, records.agency_record(agency), action, user, note)
+        history.add_agency_revision(agency, convert.agency_record(agency), action, user, note)
     db.session.commit()
     return agency
 
@@ -128,7 +130,7 @@ def list_fields(user: User) -> list[Field]:
 def get_field(slug: str, user: User) -> Field:
     """A lĩnh vực, for admins. Raises NotFound, PermissionDenied."""
     accounts.require(user, StaffRole.ADMIN)
-    return catalogue.get_field(slug)
+    return queries.get_field(slug)
 
 
 def save_field(slug: str | None, raw: dict, user: User) -> Field:
@@ -143,7 +145,7 @@ def save_field(slug: str | None, raw: dict, user: User) -> Field:
         other = db.session.execute(select(Field).where(column == record[key])).scalar_one_or_none()
         if other is not None and other is not current:
             raise ValidationError({key: _("Đã có lĩnh vực này.")})
-    field, _outcome = catalogue.store_field(record)
+    field, _outcome = store.store_field(record)
     db.session.commit()
     return field
 
@@ -154,8 +156,8 @@ def save_field(slug: str | None, raw: dict, user: User) -> Field:
 def get_settings(user: User) -> tuple[SiteSettings, Record]:
     """The site settings and their record, for admins."""
     accounts.require(user, StaffRole.ADMIN)
-    settings = catalogue.get_settings()
-    return settings, records.settings_record(settings)
+    settings = queries.get_settings()
+    return settings, convert.settings_record(settings)
 
 
 def save_settings(raw: dict, fingerprint: str, user: User) -> SiteSettings:
@@ -163,7 +165,7 @@ def save_settings(raw: dict, fingerprint: str, user: User) -> SiteSettings:
     _settings, current = get_settings(user)
     _check(current, fingerprint)
     record = _normalized(lambda data, _path: records.normalize_settings(data), raw, "settings")
-    settings = catalogue.store_settings(record)
+    settings = store.store_settings(record)
     db.session.commit()
     return settings
 

@@ -18,6 +18,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from ..catalogue.records import Record
+from ..db import db, utcnow
 from ..labels import label
 from ..models import (
     Agency,
@@ -27,10 +29,7 @@ from ..models import (
     ProcedureRevision,
     Role,
     User,
-    db,
-    utcnow,
 )
-from ..records import Record
 
 # Words for the keys of procedure, agency, and list-item records, in the order pages show them.
 KEY_LABELS = {

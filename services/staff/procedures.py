@@ -19,7 +19,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from .. import accounts, catalogue, records
+from .. import accounts
+from ..catalogue import convert, queries, records, store
+from ..catalogue.records import Record
+from ..db import db, utcnow
 from ..errors import NotFound, PermissionDenied, ServiceError, ValidationError
 from ..models import (
     Agency,
@@ -33,14 +36,10 @@ from ..models import (
     StaffRole,
     Status,
     User,
-    db,
-    utcnow,
 )
-from ..records import Record
-from ..text import clean_block, fold
+from ..text import LEVELS, clean_block, fold
 from . import history
 
-STANDARD_LEVELS = ("Cấp bộ", "Cấp tỉnh", "Cấp huyện", "Cấp xã", "Cơ quan khác")
 PENDING = (Status.DRAFT, Status.IN_REVIEW)
 
 
@@ -110,7 +109,7 @@ def _draft_of(procedure: Procedure) -> ProcedureDraft | None:
 
 def _working_copy(procedure: Procedure) -> WorkingCopy:
     draft = _draft_of(procedure)
-    record = dict(draft.record) if draft else records.procedure_record(procedure)
+    record = dict(draft.record) if draft else convert.procedure_record(procedure)
     return WorkingCopy(procedure, draft, record)
 
 
@@ -128,12 +127,12 @@ def get_working_copy(code: str, user: User) -> WorkingCopy:
     Raises NotFound, PermissionDenied.
     """
     accounts.require(user, StaffRole.EDITOR)
-    procedure = catalogue.get_procedure(code, public=False)
+    procedure = queries.get_procedure(code, public=False)
     copy = _working_copy(procedure)
     if copy.draft is None:
         _check_scope(user, copy.record)
     else:
-        _check_scope(user, records.procedure_record(procedure), copy.record)
+        _check_scope(user, convert.procedure_record(procedure), copy.record)
     return copy
 
 
@@ -153,7 +152,7 @@ def list_procedures(
     a working-copy status ("pending" for anything unpublished) and words of the name or code."""
     accounts.require(user, StaffRole.EDITOR)
     allowed = accounts.scope(user)
-    query = select(Procedure).options(*catalogue.LIST_PROCEDURE).order_by(Procedure.sort_name)
+    query = select(Procedure).options(*queries.LIST_PROCEDURE).order_by(Procedure.sort_name)
     links = ProcedureAgency.role == Role.IMPLEMENTING
     if allowed is not None:
         query = query.where(
@@ -196,7 +195,7 @@ def editor_choices(user: User, record: Record | None = None) -> Choices:
     scoped = [a for a in agencies if allowed is None or a.id in allowed]
     fields = list(db.session.execute(select(Field.name).order_by(Field.sort_name)).scalars())
     stored_levels = db.session.execute(select(Level.name)).scalars()
-    levels = list(dict.fromkeys([*STANDARD_LEVELS, *stored_levels]))
+    levels = list(dict.fromkeys([*LEVELS, *stored_levels]))
     if record:
         fields += [f for f in record["fields"] if f not in fields]
         levels += [lv for lv in record["levels"] if lv not in levels]
@@ -264,7 +263,7 @@ def _flush(copy: WorkingCopy) -> None:
         db.session.flush()
     except StaleDataError:
         db.session.rollback()
-        fresh = _working_copy(catalogue.get_procedure(copy.procedure.code, public=False))
+        fresh = _working_copy(queries.get_procedure(copy.procedure.code, public=False))
         raise EditConflict(fresh.record, fresh.token) from None
 
 
@@ -283,7 +282,7 @@ def _write(copy: WorkingCopy, record: Record, user: User, status: str | None = N
             "status": procedure.status,
             "replaced_by": procedure.replaced_by.code if procedure.replaced_by else None,
             "abolished_reason": procedure.abolished_reason,
-            "created_at": records.procedure_record(procedure)["created_at"],
+            "created_at": convert.procedure_record(procedure)["created_at"],
             "updated_at": None,
         }
         draft.updated_at = now
@@ -291,8 +290,8 @@ def _write(copy: WorkingCopy, record: Record, user: User, status: str | None = N
         copy.record = draft.record
     else:
         record = {**record, "status": status or procedure.status}
-        catalogue.apply_record(procedure, record, updated_at=now)
-        copy.record = records.procedure_record(procedure)
+        store.write_procedure(procedure, record, updated_at=now)
+        copy.record = convert.procedure_record(procedure)
     procedure.local_edit_at = now
     _flush(copy)
 
@@ -314,13 +313,13 @@ def create_procedure(
     procedure = Procedure(code=record["code"], created_at=utcnow())
     db.session.add(procedure)
     try:
-        catalogue.apply_record(procedure, record)
+        store.write_procedure(procedure, record)
     except IntegrityError:  # the same code created at the same moment by someone else
         db.session.rollback()
         raise ValidationError({"code": _code_taken(record["code"])}) from None
     procedure.local_edit_at = procedure.updated_at
     history.add_procedure_revision(
-        procedure, records.procedure_record(procedure), "created", user, note
+        procedure, convert.procedure_record(procedure), "created", user, note
     )
     db.session.commit()
     return procedure
@@ -387,13 +386,13 @@ def return_to_draft(code: str, token: str, user: User, note: str = "") -> Workin
 
 def _publish(copy: WorkingCopy) -> None:
     procedure = copy.procedure
-    catalogue.apply_record(procedure, _with_state(copy.record, Status.PUBLISHED))
+    store.write_procedure(procedure, _with_state(copy.record, Status.PUBLISHED))
     procedure.local_edit_at = procedure.updated_at
     if copy.draft is not None:
         db.session.delete(copy.draft)
         copy.draft = None
     _flush(copy)
-    copy.record = records.procedure_record(procedure)
+    copy.record = convert.procedure_record(procedure)
 
 
 def publish(code: str, token: str, user: User, note: str = "") -> WorkingCopy:
@@ -418,7 +417,7 @@ def discard_draft(code: str, token: str, user: User, note: str = "") -> WorkingC
     db.session.delete(copy.draft)
     copy.draft = None
     _flush(copy)
-    copy.record = records.procedure_record(copy.procedure)
+    copy.record = convert.procedure_record(copy.procedure)
     history.add_procedure_revision(copy.procedure, copy.record, "discarded", user, note)
     db.session.commit()
     return copy
@@ -447,15 +446,15 @@ def abolish(
         if replacement is None or replacement is procedure or not replacement.is_public:
             raise ValidationError({"replaced_by": _("Cần mã của một thủ tục khác đang công khai.")})
     record = _with_state(
-        records.procedure_record(procedure),
+        convert.procedure_record(procedure),
         Status.ABOLISHED,
         replaced_by=replacement.code if replacement else None,
         reason=reason,
     )
-    catalogue.apply_record(procedure, record)
+    store.write_procedure(procedure, record)
     procedure.local_edit_at = procedure.updated_at
     _flush(copy)
-    stored = records.procedure_record(procedure)
+    stored = convert.procedure_record(procedure)
     history.add_procedure_revision(procedure, stored, "abolished", user, note)
     if copy.draft is None:
         copy.record = stored
@@ -476,7 +475,7 @@ def build_preview(record: Record) -> Procedure:
     """A transient Procedure made from a record; nothing is added to the session."""
     procedure = Procedure(code=record["code"])
     with db.session.no_autoflush:
-        records.apply_procedure_fields(procedure, record, catalogue.Lookups(create=False))
+        convert.fill_procedure(procedure, record, store.Lookups(create=False))
     procedure.updated_at = utcnow()
     if procedure in db.session:
         db.session.expunge(procedure)
@@ -546,7 +545,7 @@ def activity(
     accounts.require(user, StaffRole.EDITOR)
     if agency_slug is None:
         return None, history.activity(accounts.scope(user), limit=limit, offset=offset)
-    agency = catalogue.get_agency(agency_slug)
+    agency = queries.get_agency(agency_slug)
     if not accounts.in_scope(user, [agency.id]):
         raise PermissionDenied(_("Cơ quan này không thuộc phạm vi của bạn."))
     return agency, history.activity({agency.id}, limit=limit, offset=offset)

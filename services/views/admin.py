@@ -10,7 +10,8 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import accounts, records
+from .. import accounts
+from ..catalogue import convert
 from ..errors import PermissionDenied, ValidationError
 from ..forms import (
     AgencyForm,
@@ -173,7 +174,7 @@ def agency(slug: str | None = None):
 
 
 def _agency_data(record: dict) -> dict:
-    valid_from, valid_to = records.agency_dates(record)
+    valid_from, valid_to = convert.agency_dates(record)
     return {
         **record,
         "parent": record["parent"] or "",

@@ -7,7 +7,8 @@ from datetime import date
 from flask import Blueprint, Response, abort, g, render_template
 from flask_babel import format_date, format_datetime, get_locale
 
-from .. import catalogue, exchange, labels
+from .. import labels
+from ..catalogue import queries, transfer
 from ..errors import NotFound
 from ..models import Role, Status
 
@@ -18,7 +19,7 @@ bp = Blueprint("public", __name__)
 def site_context() -> dict:
     """The site settings and shared formatters, for every template."""
     if "site" not in g:
-        g.site = catalogue.get_settings()
+        g.site = queries.get_settings()
     return {"site": g.site}
 
 
@@ -57,64 +58,64 @@ def time_limit_global(value: float | None, unit: str | None) -> str:
 def index():
     return render_template(
         "public/index.html",
-        browse=catalogue.browse(),
-        recent=catalogue.recent_procedures(),
+        browse=queries.browse(),
+        recent=queries.recent_procedures(),
     )
 
 
 @bp.get("/co-quan")
 def agencies():
-    return render_template("public/agencies.html", nodes=catalogue.agency_tree())
+    return render_template("public/agencies.html", nodes=queries.agency_tree())
 
 
 @bp.get("/co-quan/<slug>")
 def agency(slug: str):
     try:
-        found = catalogue.get_agency(slug)
+        found = queries.get_agency(slug)
     except NotFound as error:
         abort(404, description=str(error))
     return render_template(
         "public/agency.html",
         agency=found,
-        groups=catalogue.agency_procedures(found),
-        abolished=catalogue.agency_procedures(found, status=Status.ABOLISHED),
-        predecessors=catalogue.predecessors(found),
+        groups=queries.agency_procedures(found),
+        abolished=queries.agency_procedures(found, status=Status.ABOLISHED),
+        predecessors=queries.predecessors(found),
     )
 
 
 @bp.get("/linh-vuc")
 def fields():
-    return render_template("public/fields.html", fields=catalogue.browse()["fields"])
+    return render_template("public/fields.html", fields=queries.browse()["fields"])
 
 
 @bp.get("/linh-vuc/<slug>")
 def field(slug: str):
     try:
-        found = catalogue.get_field(slug)
+        found = queries.get_field(slug)
     except NotFound as error:
         abort(404, description=str(error))
     return render_template(
-        "public/field.html", field=found, procedures=catalogue.field_procedures(found)
+        "public/field.html", field=found, procedures=queries.field_procedures(found)
     )
 
 
 @bp.get("/thu-tuc/<code>")
 def procedure(code: str):
     try:
-        found = catalogue.get_procedure(code)
+        found = queries.get_procedure(code)
     except NotFound as error:
         abort(404, description=str(error))
     return render_template(
         "public/procedure.html",
         procedure=found,
-        related=catalogue.procedures_by_code([r.code for r in found.related]),
+        related=queries.procedures_by_code([r.code for r in found.related]),
     )
 
 
 @bp.get("/thu-tuc.csv")
 def procedures_csv():
     return Response(
-        exchange.procedures_csv(),
+        transfer.procedures_csv(),
         mimetype="text/csv",
         headers={"Content-Disposition": 'attachment; filename="danh-muc-thu-tuc.csv"'},
     )

@@ -25,7 +25,8 @@ from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.datastructures import MultiDict
 
-from .. import accounts, catalogue, uploads
+from .. import accounts, uploads
+from ..catalogue import queries
 from ..errors import NotFound, PermissionDenied, ValidationError
 from ..forms import (
     GROUPS,
@@ -366,7 +367,7 @@ def preview(code: str):
     return render_template(
         "staff/preview.html",
         procedure=found,
-        related=catalogue.procedures_by_code([r.code for r in found.related]),
+        related=queries.procedures_by_code([r.code for r in found.related]),
         title=_("Xem trước bản làm việc"),
     )
 
@@ -389,7 +390,7 @@ def revision(code: str, number: int):
     return render_template(
         "staff/preview.html",
         procedure=shown,
-        related=catalogue.procedures_by_code([r.code for r in shown.related]),
+        related=queries.procedures_by_code([r.code for r in shown.related]),
         title=_("Phiên bản số %(n)s", n=number),
         revision=found,
     )

@@ -5,7 +5,7 @@ import io
 import pytest
 from pypdf import PdfReader
 
-from services import catalogue
+from services.catalogue import queries
 
 pytestmark = pytest.mark.browser
 
@@ -22,7 +22,7 @@ def paper(browser):
 
 def test_printing_a_procedure_page_keeps_the_procedure_only(paper, live_demo, demo_app):
     with demo_app.app_context():
-        procedure = catalogue.get_procedure("1.001193")
+        procedure = queries.get_procedure("1.001193")
         name, items = procedure.name, len(procedure.dossier)
     paper.goto(live_demo + "/thu-tuc/1.001193")
     for hidden in (".site-nav", "form[role=search]", ".site-footer", ".print-links", ".toc"):

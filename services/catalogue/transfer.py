@@ -1,4 +1,5 @@
-"""The catalogue file (docs/catalogue-format.md): export, import, and the CSV list.
+"""Catalogue files (docs/catalogue-format.md): export, import, the CSV list, and the demo
+catalogue an installation starts with.
 
 Import is one use case with one commit: a file that fails anywhere leaves the catalogue as it
 was. Procedures are upserted by code, agencies by slug, lĩnh vực by slug or name.
@@ -19,9 +20,10 @@ from typing import Any, NamedTuple
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from . import catalogue, records
-from .errors import Conflict, ValidationError
-from .models import Agency, Field, Procedure, Role, db
+from ..db import db
+from ..errors import Conflict, ValidationError
+from ..models import Agency, Field, Procedure, Role
+from . import convert, queries, records, store
 
 
 def export_catalogue() -> dict[str, Any]:
@@ -31,17 +33,17 @@ def export_catalogue() -> dict[str, Any]:
     return {
         "format": records.FORMAT,
         "version": records.VERSION,
-        "settings": records.settings_record(catalogue.get_settings()),
-        "agencies": [records.agency_record(a) for a in _parents_first(agencies)],
-        "fields": [records.field_record(f) for f in fields],
-        "procedures": [records.procedure_record(p) for p in catalogue.all_procedures()],
+        "settings": convert.settings_record(queries.get_settings()),
+        "agencies": [convert.agency_record(a) for a in _parents_first(agencies)],
+        "fields": [convert.field_record(f) for f in fields],
+        "procedures": [convert.procedure_record(p) for p in queries.all_procedures()],
     }
 
 
 def _parents_first(agencies: list[Agency]) -> list[Agency]:
     """Agencies ordered so each comes after its parent: depth first over the hierarchy."""
     ordered: list[Agency] = []
-    for node in catalogue.agency_tree():
+    for node in queries.agency_tree():
         stack = [node]
         while stack:
             current = stack.pop()
@@ -172,14 +174,14 @@ def load_document(document: dict[str, Any], report: ImportReport, source: str = 
     ValidationError for a bad agency or lĩnh vực, which must abort the whole import."""
     settings = records.normalize_settings(document.get("settings"))
     if any(settings.values()):
-        catalogue.store_settings(settings)
+        store.store_settings(settings)
     agencies = [
         records.normalize_agency(raw, f"agencies.{i}")
         for i, raw in enumerate(document.get("agencies") or [])
     ]
     _store_agencies(agencies, report)
     for i, raw in enumerate(document.get("fields") or []):
-        _, outcome = catalogue.store_field(records.normalize_field(raw, f"fields.{i}"))
+        _, outcome = store.store_field(records.normalize_field(raw, f"fields.{i}"))
         report.fields[outcome] += 1
     _store_procedures(document.get("procedures") or [], report, source)
 
@@ -190,14 +192,14 @@ def _store_agencies(agencies: list[records.Record], report: ImportReport) -> Non
     existing = set(db.session.execute(select(Agency.slug)).scalars())
     for record in agencies:
         if record["slug"] not in existing:
-            catalogue.store_agency({**record, "parent": None, "successor": None})
+            store.store_agency({**record, "parent": None, "successor": None})
     for record in agencies:
-        _, outcome = catalogue.store_agency(record)
+        _, outcome = store.store_agency(record)
         report.agencies["created" if record["slug"] not in existing else outcome] += 1
 
 
 def _store_procedures(raws: list[Any], report: ImportReport, source: str) -> None:
-    lookups = catalogue.Lookups()
+    lookups = store.Lookups()
     # The stored procedures these records update, in a few queries rather than one per record.
     codes = [
         r["code"].strip() for r in raws if isinstance(r, dict) and isinstance(r.get("code"), str)
@@ -212,12 +214,12 @@ def _store_procedures(raws: list[Any], report: ImportReport, source: str) -> Non
             # A replacement may come later in the file: store without it, link it afterwards.
             forward = record["replaced_by"] and record["replaced_by"] not in known
             with db.session.begin_nested():
-                _, outcome = catalogue.store_procedure(
+                _, outcome = store.store_procedure(
                     {**record, "replaced_by": None} if forward else record, lookups
                 )
         except (ValidationError, Conflict) as error:
             report.skipped.append(Skip(source, str(label), str(error)))
-            lookups = catalogue.Lookups()
+            lookups = store.Lookups()
             continue
         known.add(record["code"])
         report.procedures[outcome] += 1
@@ -226,7 +228,7 @@ def _store_procedures(raws: list[Any], report: ImportReport, source: str) -> Non
         if forward:
             deferred.append(record)
     for record in deferred:
-        catalogue.store_procedure(record, lookups)
+        store.store_procedure(record, lookups)
 
 
 def procedures_csv(*, public: bool = True) -> str:
@@ -245,7 +247,7 @@ def procedures_csv(*, public: bool = True) -> str:
             _("Cập nhật"),
         ]
     )
-    for p in catalogue.all_procedures(public=public, options=catalogue.LIST_PROCEDURE):
+    for p in queries.all_procedures(public=public, options=queries.LIST_PROCEDURE):
         writer.writerow(
             [
                 p.code,
@@ -258,3 +260,16 @@ def procedures_csv(*, public: bool = True) -> str:
             ]
         )
     return out.getvalue()
+
+
+DEMO_CATALOGUE = Path(__file__).resolve().parents[2] / "data" / "demo-catalogue.json"
+
+
+def is_empty() -> bool:
+    """True when the catalogue holds no procedure at all."""
+    return db.session.execute(select(Procedure.id).limit(1)).first() is None
+
+
+def load_demo(path: Path = DEMO_CATALOGUE) -> ImportReport:
+    """Import the project's demo catalogue (one transaction)."""
+    return import_catalogue(read_document(path))
