@@ -18,7 +18,7 @@ from app import create_app
 from services import accounts
 from services.catalogue import convert, queries, transfer
 from services.db import create_schema, db
-from services.staff import procedures
+from services.editorial import workflow, working_copy
 
 
 def _timed(function, repeat: int = 5) -> float:
@@ -41,8 +41,8 @@ def main() -> None:
         big = convert.procedure_record(queries.get_procedure(codes[0], public=False))
         big["dossier"] = [{**big["dossier"][0], "name": f"Giấy tờ {i}"} for i in range(60)]
         big["steps"] = [f"Bước {i}: nộp, kiểm tra, trả kết quả." for i in range(30)]
-        copy = procedures.get_working_copy(codes[0], admin)
-        procedures.save_procedure(codes[0], big, copy.token, admin)
+        copy = working_copy.get_working_copy(codes[0], admin)
+        workflow.save_procedure(codes[0], big, copy.token, admin)
         admin_id = admin.get_id()
         db.session.remove()
     client = app.test_client()
@@ -61,9 +61,9 @@ def main() -> None:
     def save() -> None:
         with app.app_context():
             user = accounts.load_user(admin_id)
-            copy = procedures.get_working_copy(codes[0], user)
+            copy = working_copy.get_working_copy(codes[0], user)
             record = {**copy.record, "name": copy.record["name"] + "."}
-            procedures.save_procedure(codes[0], record, copy.token, user)
+            workflow.save_procedure(codes[0], record, copy.token, user)
             db.session.remove()
 
     print(f"  save (service, with revision): {_timed(save):.1f} ms")

@@ -20,7 +20,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .db import db, utcnow
+from .db import db, transaction, use_case, utcnow
 from .errors import NotFound, PermissionDenied, ServiceError, ValidationError
 from .models import Agency, LoginAttempt, StaffRole, User
 from .text import clean
@@ -96,16 +96,20 @@ def authenticate(username: str, password: str, address: str) -> User:
     user = db.session.execute(select(User).where(User.username == key)).scalar_one_or_none()
     valid = check_password_hash(user.password_hash if user else _decoy_hash(), password or "")
     if user is None or not valid or not user.active:
-        now = utcnow()
-        db.session.add(LoginAttempt(username=key, address=address, at=now))
-        db.session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - timedelta(days=1)))
-        db.session.commit()
+        # The failure is kept (it counts toward the lock-out) although the login fails.
+        with transaction():
+            now = utcnow()
+            db.session.add(LoginAttempt(username=key, address=address, at=now))
+            old = LoginAttempt.at < now - timedelta(days=1)
+            db.session.execute(delete(LoginAttempt).where(old))
         raise LoginFailed(_("Tên đăng nhập hoặc mật khẩu không đúng."))
-    db.session.execute(
-        delete(LoginAttempt).where(LoginAttempt.username == key, LoginAttempt.address == address)
-    )
-    user.last_login_at = utcnow()
-    db.session.commit()
+    with transaction():
+        db.session.execute(
+            delete(LoginAttempt).where(
+                LoginAttempt.username == key, LoginAttempt.address == address
+            )
+        )
+        user.last_login_at = utcnow()
     return user
 
 
@@ -197,6 +201,7 @@ def _apply(user: User, account: Account) -> None:
     user.active = account.active
 
 
+@use_case
 def create_user(account: Account, password: str, actor: User | None = None) -> User:
     """Create a staff account. `actor` is the admin doing it (None: the command line).
 
@@ -220,10 +225,10 @@ def create_user(account: Account, password: str, actor: User | None = None) -> U
     )
     _apply(user, account)
     db.session.add(user)
-    db.session.commit()
     return user
 
 
+@use_case
 def update_user(
     user_id: int, account: Account, actor: User, new_password: str | None = None
 ) -> User:
@@ -243,12 +248,11 @@ def update_user(
         select(User.id).where(User.role == StaffRole.ADMIN, User.active.is_(True))
     ).first()
     if admins is None:
-        db.session.rollback()
         raise ValidationError({"role": _("Phải còn ít nhất một quản trị viên đang hoạt động.")})
-    db.session.commit()
     return user
 
 
+@use_case
 def change_password(user: User, current: str, new: str) -> User:
     """Change one's own password after checking the current one; other sessions end.
 
@@ -259,7 +263,6 @@ def change_password(user: User, current: str, new: str) -> User:
     _check_password(new, "new_password")
     user.password_hash = generate_password_hash(new, method=HASH_METHOD)
     user.session_stamp = secrets.token_hex(16)
-    db.session.commit()
     return user
 
 

@@ -205,13 +205,13 @@ class RestoreForm(NoteForm):
     publish = BooleanField(_l("Công bố ngay"))
 
 
-class FingerprintForm(StaffForm):
-    """Admin forms: the fingerprint of the record they were loaded from."""
+class VersionForm(StaffForm):
+    """Admin forms: the version token of what they were loaded from."""
 
-    fingerprint = HiddenField()
+    version = HiddenField()
 
 
-class AgencyForm(FingerprintForm):
+class AgencyForm(VersionForm):
     slug = StringField(_l("Tên đường dẫn"), validators=[Optional(), _max(120)])
     name = StringField(_l("Tên cơ quan"), validators=[DataRequired(), _max(300)])
     short_name = StringField(_l("Tên ngắn"), validators=[Optional(), _max(200)])
@@ -230,13 +230,13 @@ class AgencyForm(FingerprintForm):
     note = StringField(_l("Ghi chú thay đổi"), validators=[Optional(), _max(500)])
 
 
-class FieldForm(StaffForm):
+class FieldForm(VersionForm):
     slug = StringField(_l("Tên đường dẫn"), validators=[Optional(), _max(200)])
     code = StringField(_l("Mã lĩnh vực"), validators=[Optional(), _max(50)])
     name = StringField(_l("Tên lĩnh vực"), validators=[DataRequired(), _max(300)])
 
 
-class SettingsForm(FingerprintForm):
+class SettingsForm(VersionForm):
     portal_name = StringField(_l("Tên cổng"), validators=[Optional(), _max(200)])
     locality = StringField(_l("Địa phương"), validators=[Optional(), _max(200)])
     base_url = StringField(_l("Địa chỉ trang công khai"), validators=[Optional(), _URL, _max(300)])
@@ -248,7 +248,7 @@ class SettingsForm(FingerprintForm):
     desk_email = StringField(_l("Thư điện tử"), validators=[Optional(), _max(200)])
 
 
-class SynonymsForm(FingerprintForm):
+class SynonymsForm(VersionForm):
     text = TextAreaField(_l("Từ điển đồng nghĩa"), validators=[Optional(), _max(synonyms.MAX_TEXT)])
 
 

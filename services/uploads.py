@@ -23,7 +23,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from .catalogue.records import FILE_PATTERN
-from .db import db
+from .db import db, transaction
 from .errors import NotFound, ValidationError
 from .models import Attachment, User
 
@@ -140,11 +140,10 @@ def store_upload(stream: BinaryIO, filename: str, user: User | None) -> Attachme
         sha256=hashlib.sha256(data).hexdigest(),
         uploaded_by_id=user.id if user is not None else None,
     )
-    db.session.add(attachment)
     try:
-        db.session.commit()
+        with transaction():
+            db.session.add(attachment)
     except Exception:
-        db.session.rollback()
         path.unlink(missing_ok=True)
         raise
     return attachment

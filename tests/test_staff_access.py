@@ -7,8 +7,8 @@ from flask import Flask
 
 from services import accounts
 from services.db import db
+from services.editorial import admin, workflow, working_copy
 from services.models import User
-from services.staff import admin, history, procedures
 from tests.conftest import STAFF_ACCOUNTS
 
 ROLES = ("anonymous", "editor", "other_editor", "publisher", "admin")
@@ -93,13 +93,13 @@ def _add_revisions(app: Flask) -> None:
     with app.app_context():
         editor = db.session.execute(db.select(User).filter_by(username="editor")).scalar_one()
         for name in ("Tên thứ nhất", "Tên thứ hai"):
-            copy = procedures.get_working_copy("1.000001", editor)
+            copy = working_copy.get_working_copy("1.000001", editor)
             raw = {**copy.record, "name": name}
-            procedures.save_procedure("1.000001", raw, copy.token, editor)
+            workflow.save_procedure("1.000001", raw, copy.token, editor)
         admin_user = db.session.execute(db.select(User).filter_by(username="admin")).scalar_one()
-        _agency, record = admin.get_agency("phong-a", admin_user)
+        agency, record = admin.get_agency("phong-a", admin_user)
         raw = {**record, "phone": "0227 3851 234"}
-        admin.save_agency("phong-a", raw, history.fingerprint(record), admin_user)
+        admin.save_agency("phong-a", raw, admin.version_token(agency), admin_user)
 
 
 def test_matrix_covers_every_staff_route(staff_app):

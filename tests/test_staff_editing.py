@@ -9,9 +9,9 @@ from werkzeug.datastructures import MultiDict
 
 from services.catalogue import queries
 from services.db import db
+from services.editorial.diff import diff_records
 from services.forms import reshape
 from services.models import Procedure, ProcedureRevision
-from services.staff.history import diff_records
 from tests.conftest import read_forms, submit
 
 P = "/staff/procedures/1.000001"

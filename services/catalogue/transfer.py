@@ -11,8 +11,6 @@ import csv
 import io
 import json
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -20,7 +18,7 @@ from typing import Any, NamedTuple
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from ..db import db
+from ..db import db, transaction
 from ..errors import Conflict, ValidationError
 from ..models import Agency, Field, Procedure, Role
 from . import convert, queries, records, store
@@ -148,24 +146,9 @@ def import_catalogue(document: dict[str, Any], *, dry_run: bool = False) -> Impo
     With `dry_run`, the report is computed and nothing is kept.
     """
     report = ImportReport(dry_run=dry_run)
-    with one_transaction(dry_run=dry_run):
+    with transaction(commit=not dry_run):
         load_document(document, report)
     return report
-
-
-@contextmanager
-def one_transaction(*, dry_run: bool) -> Iterator[None]:
-    """Run an import's writes as one transaction: rolled back when anything raises (and the
-    error re-raised) or at the end of a dry run, committed otherwise."""
-    try:
-        yield
-    except BaseException:
-        db.session.rollback()
-        raise
-    if dry_run:
-        db.session.rollback()
-    else:
-        db.session.commit()
 
 
 def load_document(document: dict[str, Any], report: ImportReport, source: str = "") -> None:

@@ -77,6 +77,9 @@ class SiteSettings(Base):
     desk_hours: Mapped[str] = mapped_column(Text, default="")
     desk_phone: Mapped[str] = mapped_column(String(100), default="")
     desk_email: Mapped[str] = mapped_column(String(200), default="")
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class Agency(Base):
@@ -101,6 +104,11 @@ class Agency(Base):
     valid_to: Mapped[date | None]
     successor_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
     sort_name: Mapped[str] = mapped_column(String(800), default="")
+    # Optimistic locking, as for procedures: an UPDATE that finds another version raises
+    # StaleDataError, which the admin use cases turn into EditConflict.
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
 
     parent: Mapped[Agency | None] = relationship(
         remote_side=[id], back_populates="children", foreign_keys=[parent_id]
@@ -129,6 +137,9 @@ class Field(Base):
     code: Mapped[str | None] = mapped_column(String(50))
     name: Mapped[str] = mapped_column(String(300), unique=True)
     sort_name: Mapped[str] = mapped_column(String(800), default="")
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class Level(Base):

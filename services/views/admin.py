@@ -12,20 +12,20 @@ from flask_login import current_user
 
 from .. import accounts
 from ..catalogue import convert
-from ..errors import PermissionDenied, ValidationError
+from ..editorial import admin, diff
+from ..editorial.working_copy import editor_choices
+from ..errors import EditConflict, PermissionDenied, ValidationError
 from ..forms import (
     AgencyForm,
     FieldForm,
-    FingerprintForm,
     SettingsForm,
     SynonymsForm,
     UserForm,
+    VersionForm,
     options,
     put_errors,
 )
 from ..models import StaffRole
-from ..staff import admin, history
-from ..staff.procedures import EditConflict, editor_choices
 
 bp = Blueprint("admin", __name__, url_prefix="/staff/admin")
 
@@ -45,12 +45,12 @@ def no_store(response):
     return response
 
 
-def _guarded(form_class: type[FingerprintForm], record: dict, data: dict | None = None):
+def _guarded(form_class: type[VersionForm], record: dict, token: str, data: dict | None = None):
     """An edit form for a record others may change meanwhile: on GET filled from the record
-    (or `data`, its form-shaped copy) with the record's fingerprint; on POST from the request."""
+    (or `data`, its form-shaped copy) with its version token; on POST from the request."""
     if request.method != "GET":
         return form_class()
-    return form_class(formdata=None, data=data or record, fingerprint=history.fingerprint(record))
+    return form_class(formdata=None, data=data or record, version=token)
 
 
 def _render(template: str, form, **context):
@@ -133,7 +133,7 @@ def _agency_form(form: AgencyForm) -> AgencyForm:
 
 def _agency_raw(form: AgencyForm) -> dict:
     raw = {key: value for key, value in form.data.items() if key not in ("csrf_token", "note")}
-    raw.pop("fingerprint")
+    raw.pop("version")
     return raw
 
 
@@ -149,25 +149,27 @@ def agency(slug: str | None = None):
     if record is None:
         form = _agency_form(AgencyForm())
     else:
-        form = _agency_form(_guarded(AgencyForm, record, _agency_data(record)))
+        form = _agency_form(
+            _guarded(AgencyForm, record, admin.version_token(found), _agency_data(record))
+        )
     conflict = None
     if form.validate_on_submit():
         try:
             saved = admin.save_agency(
-                slug, _agency_raw(form), form.fingerprint.data or "", current_user,
+                slug, _agency_raw(form), form.version.data or "", current_user,
                 form.note.data or "",
             )  # fmt: skip
         except ValidationError as error:
             put_errors(form, error.errors, "name")
         except EditConflict as error:
             conflict = error
-            form.fingerprint.data = error.token
+            form.version.data = error.token
         else:
             flash(_("Đã lưu cơ quan %(n)s.", n=saved.name), "success")
             return redirect(url_for("admin.agencies"))
     changes = None
     if conflict is not None:
-        changes = history.diff_records(conflict.record, {**conflict.record, **_agency_raw(form)})
+        changes = diff.diff_records(conflict.record, {**conflict.record, **_agency_raw(form)})
     return _render(
         "staff/admin/agency.html", form, agency=found, conflict=conflict, changes=changes
     )
@@ -187,12 +189,11 @@ def _agency_data(record: dict) -> dict:
 @bp.get("/agencies/<slug>/history")
 def agency_history(slug: str):
     found, revisions = admin.agency_history(slug, current_user)
-    _agency, record = admin.get_agency(slug, current_user)
     return render_template(
         "staff/admin/agency_history.html",
         agency=found,
         revisions=revisions,
-        form=FingerprintForm(formdata=None, fingerprint=history.fingerprint(record)),
+        form=VersionForm(formdata=None, version=admin.version_token(found)),
     )
 
 
@@ -213,11 +214,11 @@ def agency_diff(slug: str):
 
 @bp.post("/agencies/<slug>/history/<int:number>/restore")
 def agency_restore(slug: str, number: int):
-    form = FingerprintForm()
+    form = VersionForm()
     if not form.validate():
         abort(400)
     try:
-        admin.restore_agency(slug, number, form.fingerprint.data or "", current_user)
+        admin.restore_agency(slug, number, form.version.data or "", current_user)
     except (ValidationError, EditConflict) as error:
         flash(str(error), "error")
     else:
@@ -241,9 +242,12 @@ def field(slug: str | None = None):
     if form.validate_on_submit():
         raw = {"slug": form.slug.data, "code": form.code.data, "name": form.name.data}
         try:
-            saved = admin.save_field(slug, raw, current_user)
+            saved = admin.save_field(slug, raw, form.version.data or "", current_user)
         except ValidationError as error:
             put_errors(form, error.errors, "name")
+        except EditConflict as error:
+            put_errors(form, {"name": str(error)}, "name")
+            form.version.data = error.token
         else:
             flash(_("Đã lưu lĩnh vực %(n)s.", n=saved.name), "success")
             return redirect(url_for("admin.fields"))
@@ -255,18 +259,18 @@ def field(slug: str | None = None):
 
 @bp.route("/settings", methods=["GET", "POST"])
 def settings():
-    _settings, record = admin.get_settings(current_user)
-    form = _guarded(SettingsForm, record)
+    found, record = admin.get_settings(current_user)
+    form = _guarded(SettingsForm, record, admin.version_token(found))
     conflict = None
     if form.validate_on_submit():
-        raw = {k: v for k, v in form.data.items() if k not in ("csrf_token", "fingerprint")}
+        raw = {k: v for k, v in form.data.items() if k not in ("csrf_token", "version")}
         try:
-            admin.save_settings(raw, form.fingerprint.data or "", current_user)
+            admin.save_settings(raw, form.version.data or "", current_user)
         except ValidationError as error:
             put_errors(form, error.errors, "portal_name")
         except EditConflict as error:
             conflict = error
-            form.fingerprint.data = error.token
+            form.version.data = error.token
         else:
             flash(_("Đã lưu thông tin cổng."), "success")
             return redirect(url_for("admin.settings"))
@@ -279,16 +283,16 @@ def settings():
 @bp.route("/synonyms", methods=["GET", "POST"])
 def synonyms():
     text, customized = admin.get_synonyms(current_user)
-    form = _guarded(SynonymsForm, {"text": text})
+    form = _guarded(SynonymsForm, {"text": text}, admin.text_version(text))
     conflict = False
     if form.validate_on_submit():
         try:
-            admin.save_synonyms(form.text.data or "", form.fingerprint.data or "", current_user)
+            admin.save_synonyms(form.text.data or "", form.version.data or "", current_user)
         except ValidationError as error:
             put_errors(form, error.errors, "text")
         except EditConflict as error:
             conflict = True
-            form.fingerprint.data = error.token
+            form.version.data = error.token
         else:
             flash(_("Đã lưu từ điển; tìm kiếm dùng ngay từ điển mới."), "success")
             return redirect(url_for("admin.synonyms"))
@@ -300,7 +304,7 @@ def synonyms_reset():
     form = SynonymsForm()
     if form.validate_on_submit():
         try:
-            admin.reset_synonyms(form.fingerprint.data or "", current_user)
+            admin.reset_synonyms(form.version.data or "", current_user)
         except EditConflict:
             flash(
                 _("Từ điển vừa được người khác thay đổi; hãy xem lại trước khi khôi phục."), "error"

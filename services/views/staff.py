@@ -27,7 +27,8 @@ from werkzeug.datastructures import MultiDict
 
 from .. import accounts, uploads
 from ..catalogue import queries
-from ..errors import NotFound, PermissionDenied, ValidationError
+from ..editorial import diff, history, workflow, working_copy
+from ..errors import EditConflict, NotFound, PermissionDenied, ValidationError
 from ..forms import (
     GROUPS,
     AbolishForm,
@@ -41,8 +42,6 @@ from ..forms import (
     reshape,
 )
 from ..models import StaffRole
-from ..staff import history, procedures
-from ..staff.procedures import EditConflict
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -85,8 +84,8 @@ def not_found(error: NotFound):
 # Macros are imported without the template context, so what they need is global.
 bp.add_app_template_global(StaffRole, "StaffRole")
 bp.add_app_template_global(history.ACTIONS, "ACTIONS")
-bp.add_app_template_filter(history.as_text, "as_text")
-bp.add_app_template_filter(history.key_label, "key_label")
+bp.add_app_template_filter(diff.as_text, "as_text")
+bp.add_app_template_filter(diff.key_label, "key_label")
 
 
 def _flash_errors(error: ValidationError) -> None:
@@ -160,10 +159,10 @@ def dashboard():
     agency = request.args.get("agency") or None
     status = request.args.get("status") or None
     text = request.args.get("q", "")[:200]
-    lines = procedures.list_procedures(current_user, agency=agency, status=status, text=text)
+    lines = working_copy.list_procedures(current_user, agency=agency, status=status, text=text)
     per_page = current_app.config["PER_PAGE"] * 5
     page = max(1, request.args.get("page", 1, type=int) or 1)
-    choices = procedures.editor_choices(current_user)
+    choices = working_copy.editor_choices(current_user)
     return render_template(
         "staff/dashboard.html",
         lines=lines[(page - 1) * per_page : page * per_page],
@@ -177,7 +176,7 @@ def dashboard():
 
 def _editor(form: ProcedureForm, code: str | None, published: bool, *, status: int = 200, **extra):
     record = extra.pop("record", None)
-    choices = procedures.editor_choices(current_user, record)
+    choices = working_copy.editor_choices(current_user, record)
     agencies = [("", _("— chọn, hoặc ghi tên bên cạnh —"))] + [
         (a.slug, a.name) for a in choices.agencies
     ]
@@ -246,12 +245,12 @@ def _edit_post(code: str | None, published: bool):
     note = form.note.data or ""
     try:
         if code is None:
-            procedure = procedures.create_procedure(
+            procedure = workflow.create_procedure(
                 raw, current_user, note, submit_after=action == "submit"
             )
             code = procedure.code
         else:
-            procedures.save_procedure(
+            workflow.save_procedure(
                 code, raw, form.version.data or "", current_user, note,
                 submit_after=action == "submit",
             )  # fmt: skip
@@ -268,7 +267,7 @@ def _edit_post(code: str | None, published: bool):
             published,
             status=409,
             conflict=conflict,
-            changes=history.diff_records(conflict.record, mine),
+            changes=diff.diff_records(conflict.record, mine),
             record=conflict.record,
         )
     flash(_("Đã gửi duyệt.") if action == "submit" else _("Đã lưu."), "success")
@@ -281,7 +280,7 @@ def new_procedure():
     if request.method == "POST":
         return _edit_post(None, published=False)
     data = {"channels": [{"kind": "direct"}], "dossier": [{"required": True, "originals": 1}]}
-    scoped = procedures.editor_choices(current_user).scoped_agencies
+    scoped = working_copy.editor_choices(current_user).scoped_agencies
     data["agencies"] = [
         {"role": "implementing", "agency": scoped[0].slug if len(scoped) == 1 else ""}
     ]
@@ -290,7 +289,7 @@ def new_procedure():
 
 @bp.route("/procedures/<code>/edit", methods=["GET", "POST"])
 def edit(code: str):
-    copy = procedures.get_working_copy(code, current_user)
+    copy = working_copy.get_working_copy(code, current_user)
     if request.method == "POST":
         return _edit_post(code, copy.was_published)
     data = ProcedureForm.data_from_record(copy.record, copy.token)
@@ -301,7 +300,7 @@ def edit(code: str):
 
 @bp.get("/procedures/<code>")
 def procedure(code: str):
-    copy, revisions = procedures.revisions(code, current_user)
+    copy, revisions = history.revisions(code, current_user)
     return render_template(
         "staff/procedure.html",
         copy=copy,
@@ -312,15 +311,15 @@ def procedure(code: str):
 
 
 _STEPS = {
-    "submit": (procedures.submit, _("Đã gửi duyệt.")),
-    "return": (procedures.return_to_draft, _("Đã trả lại để sửa.")),
-    "publish": (procedures.publish, _("Đã công bố. Trang công khai đã cập nhật.")),
-    "discard": (procedures.discard_draft, _("Đã hủy bản nháp.")),
+    "submit": (workflow.submit, _("Đã gửi duyệt.")),
+    "return": (workflow.return_to_draft, _("Đã trả lại để sửa.")),
+    "publish": (workflow.publish, _("Đã công bố. Trang công khai đã cập nhật.")),
+    "discard": (workflow.discard_draft, _("Đã hủy bản nháp.")),
 }
 
 
-@bp.post("/procedures/<code>/<any(submit, return, publish, discard):step>")
-def workflow(code: str, step: str):
+@bp.post("/procedures/<code>/<any(submit, return, publish, discard):step>", endpoint="workflow")
+def workflow_step(code: str, step: str):
     form = NoteForm()
     if not form.validate():
         abort(400)
@@ -338,13 +337,13 @@ def workflow(code: str, step: str):
 
 @bp.route("/procedures/<code>/abolish", methods=["GET", "POST"])
 def abolish(code: str):
-    copy = procedures.get_working_copy(code, current_user)
+    copy = working_copy.get_working_copy(code, current_user)
     accounts.require(current_user, StaffRole.PUBLISHER)
     form = AbolishForm() if request.method == "POST" else AbolishForm(version=copy.token)
     status = 200
     if form.validate_on_submit():
         try:
-            procedures.abolish(
+            workflow.abolish(
                 code, form.version.data or "", current_user, form.reason.data,
                 form.replaced_by.data or "", form.note.data or "",
             )  # fmt: skip
@@ -363,7 +362,7 @@ def abolish(code: str):
 
 @bp.get("/procedures/<code>/preview")
 def preview(code: str):
-    found = procedures.preview(code, current_user)
+    found = working_copy.preview(code, current_user)
     return render_template(
         "staff/preview.html",
         procedure=found,
@@ -374,7 +373,7 @@ def preview(code: str):
 
 @bp.get("/procedures/<code>/history")
 def history_page(code: str):
-    copy, revisions = procedures.revisions(code, current_user)
+    copy, revisions = history.revisions(code, current_user)
     return render_template(
         "staff/history.html",
         copy=copy,
@@ -385,8 +384,8 @@ def history_page(code: str):
 
 @bp.get("/procedures/<code>/history/<int:number>")
 def revision(code: str, number: int):
-    found = procedures.get_revision(code, number, current_user)
-    shown = procedures.build_preview(found.record)
+    found = history.get_revision(code, number, current_user)
+    shown = working_copy.build_preview(found.record)
     return render_template(
         "staff/preview.html",
         procedure=shown,
@@ -396,13 +395,13 @@ def revision(code: str, number: int):
     )
 
 
-@bp.get("/procedures/<code>/diff")
-def diff(code: str):
+@bp.get("/procedures/<code>/diff", endpoint="diff")
+def diff_page(code: str):
     old = request.args.get("a", type=int)
     new = request.args.get("b", type=int)
     if old is None or new is None:
         abort(400, description=_("Cần chọn hai phiên bản để so sánh."))
-    changes = procedures.compare(code, old, new, current_user)
+    changes = history.compare(code, old, new, current_user)
     return render_template(
         "staff/diff.html",
         code=code,
@@ -418,7 +417,7 @@ def restore(code: str, number: int):
     if not form.validate():
         abort(400)
     try:
-        procedures.restore(
+        workflow.restore(
             code, number, form.version.data or "", current_user, publish_now=form.publish.data
         )
     except ValidationError as error:
@@ -439,7 +438,7 @@ def restore(code: str, number: int):
 def activity(slug: str | None):
     page = max(1, request.args.get("page", 1, type=int) or 1)
     per_page = current_app.config["PER_PAGE"] * 2
-    agency, items = procedures.activity(
+    agency, items = history.activity(
         current_user, slug, limit=per_page + 1, offset=(page - 1) * per_page
     )
     return render_template(

@@ -1,30 +1,43 @@
 """Admin use cases: agencies (with history and restore), lĩnh vực, the site settings and the
 search synonym dictionary.
 
-Each edit form carries the fingerprint of the record it was loaded from; a save against a record
-that changed since is refused with EditConflict, as for procedures. Agencies keep a revision per
-change. Changes are committed at once, so the public pages show them on the next request.
+Each edit form carries the version token of what it was loaded from, as for procedures: a save
+against something that changed since is refused with EditConflict. For agencies, lĩnh vực and
+the settings the token is the row's version column, which the UPDATE itself checks (atomic on
+every database); for the dictionary, a file, it is a digest of its text, checked and replaced
+under a file lock. Agencies keep a revision per change.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import hashlib
+from collections.abc import Iterator
+
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
 
 from .. import accounts
 from ..catalogue import convert, queries, records, store
 from ..catalogue.records import Record
-from ..db import db
-from ..errors import NotFound, ValidationError
+from ..db import db, use_case
+from ..errors import EditConflict, NotFound, ValidationError
 from ..models import Agency, AgencyRevision, Field, SiteSettings, StaffRole, User
 from ..search import synonyms
 from . import history
-from .procedures import EditConflict
+from .diff import Change, diff_records
 
 
-def _check(current: Record, fingerprint: str) -> None:
-    if fingerprint != history.fingerprint(current):
-        raise EditConflict(current, history.fingerprint(current))
+def version_token(row: Agency | Field | SiteSettings) -> str:
+    """The token an edit form quotes: the row's version ("0" for settings never stored)."""
+    return str(row.version or 0)
+
+
+def _check(current: Record, token: str, quoted: str) -> None:
+    if quoted != token:
+        raise EditConflict(current, token)
 
 
 def _normalized(reader, raw: dict, path: str) -> Record:
@@ -53,26 +66,35 @@ def get_agency(slug: str, user: User) -> tuple[Agency, Record]:
     return agency, convert.agency_record(agency)
 
 
-def save_agency(
-    slug: str | None, raw: dict, fingerprint: str, user: User, note: str = ""
-) -> Agency:
-    """Create (slug None) or update an agency from a form and record a revision.
+def _stale_agency(error: Exception, slug: str | None, *_args, **_kwargs) -> None:
+    """After the rollback: the agency changed between our read and our UPDATE."""
+    if isinstance(error, StaleDataError) and slug is not None:
+        agency = queries.get_agency(slug)
+        raise EditConflict(convert.agency_record(agency), version_token(agency)) from None
 
-    The slug of an existing agency does not change. Raises ValidationError (unknown parent or
-    successor, a taken slug, a loop in the hierarchy), EditConflict, NotFound,
-    PermissionDenied.
-    """
-    accounts.require(user, StaffRole.ADMIN)
+
+def _agency_input(slug: str | None, raw: dict, version: str, user: User) -> tuple[str, Record]:
+    """The action ("created" or "updated") and the checked record of an agency form."""
     if slug is None:
-        action = "created"
         record = _normalized(records.normalize_agency, raw, "agency")
         if db.session.execute(select(Agency.id).where(Agency.slug == record["slug"])).first():
             raise ValidationError({"slug": _("Đã có cơ quan mang tên đường dẫn này.")})
-    else:
-        action = "updated"
-        agency, current = get_agency(slug, user)
-        _check(current, fingerprint)
-        record = _normalized(records.normalize_agency, {**raw, "slug": slug}, "agency")
+        return "created", record
+    agency, current = get_agency(slug, user)
+    _check(current, version_token(agency), version)
+    return "updated", _normalized(records.normalize_agency, {**raw, "slug": slug}, "agency")
+
+
+@use_case(on_error=_stale_agency)
+def save_agency(slug: str | None, raw: dict, version: str, user: User, note: str = "") -> Agency:
+    """Create (slug None) or update an agency from a form and record a revision.
+
+    `version` is the token the form was loaded with. The slug of an existing agency does not
+    change. Raises ValidationError (unknown parent or successor, a taken slug, a loop in the
+    hierarchy), EditConflict, NotFound, PermissionDenied.
+    """
+    accounts.require(user, StaffRole.ADMIN)
+    action, record = _agency_input(slug, raw, version, user)
     known = set(db.session.execute(select(Agency.slug)).scalars())
     for key in ("parent", "successor"):
         if record[key] and record[key] not in known:
@@ -82,7 +104,6 @@ def save_agency(
     agency, outcome = store.store_agency(record)
     if outcome != "unchanged":
         history.add_agency_revision(agency, convert.agency_record(agency), action, user, note)
-    db.session.commit()
     return agency
 
 
@@ -103,19 +124,20 @@ def _agency_revision(agency: Agency, number: int) -> AgencyRevision:
     return revision
 
 
-def compare_agency(slug: str, old: int, new: int, user: User) -> list[history.Change]:
+def compare_agency(slug: str, old: int, new: int, user: User) -> list[Change]:
     """What changed from one revision of an agency to another."""
     agency, _record = get_agency(slug, user)
     a, b = _agency_revision(agency, old), _agency_revision(agency, new)
-    return history.diff_records(a.record, b.record)
+    return diff_records(a.record, b.record)
 
 
-def restore_agency(slug: str, number: int, fingerprint: str, user: User) -> Agency:
+@use_case(on_error=_stale_agency)
+def restore_agency(slug: str, number: int, version: str, user: User) -> Agency:
     """Make an old revision of an agency current again, as a new revision."""
     agency, _record = get_agency(slug, user)
     revision = _agency_revision(agency, number)
     note = _("Khôi phục phiên bản số %(n)s", n=number)
-    return save_agency(slug, revision.record, fingerprint, user, note)
+    return save_agency(slug, revision.record, version, user, note)
 
 
 # --- lĩnh vực -----------------------------------------------------------------------------------
@@ -133,20 +155,30 @@ def get_field(slug: str, user: User) -> Field:
     return queries.get_field(slug)
 
 
-def save_field(slug: str | None, raw: dict, user: User) -> Field:
+def _stale_field(error: Exception, slug: str | None, *_args, **_kwargs) -> None:
+    """After the rollback: the lĩnh vực changed between our read and our UPDATE."""
+    if isinstance(error, StaleDataError) and slug is not None:
+        field = queries.get_field(slug)
+        raise EditConflict(convert.field_record(field), version_token(field)) from None
+
+
+@use_case(on_error=_stale_field)
+def save_field(slug: str | None, raw: dict, version: str, user: User) -> Field:
     """Create (slug None) or rename a lĩnh vực; procedures keep it under its new name.
 
-    Raises ValidationError for a name or slug taken by another lĩnh vực.
+    Raises ValidationError for a name or slug taken by another lĩnh vực, EditConflict when it
+    changed since the form was loaded (`version`), NotFound, PermissionDenied.
     """
     accounts.require(user, StaffRole.ADMIN)
     current = get_field(slug, user) if slug else None
+    if current is not None:
+        _check(convert.field_record(current), version_token(current), version)
     record = _normalized(records.normalize_field, {**raw, "slug": slug} if slug else raw, "field")
     for key, column in (("name", Field.name), ("slug", Field.slug)):
         other = db.session.execute(select(Field).where(column == record[key])).scalar_one_or_none()
         if other is not None and other is not current:
             raise ValidationError({key: _("Đã có lĩnh vực này.")})
     field, _outcome = store.store_field(record)
-    db.session.commit()
     return field
 
 
@@ -160,17 +192,28 @@ def get_settings(user: User) -> tuple[SiteSettings, Record]:
     return settings, convert.settings_record(settings)
 
 
-def save_settings(raw: dict, fingerprint: str, user: User) -> SiteSettings:
+def _stale_settings(error: Exception, *_args, **_kwargs) -> None:
+    """After the rollback: the settings changed between our read and our UPDATE."""
+    if isinstance(error, StaleDataError):
+        settings = queries.get_settings()
+        raise EditConflict(convert.settings_record(settings), version_token(settings)) from None
+
+
+@use_case(on_error=_stale_settings)
+def save_settings(raw: dict, version: str, user: User) -> SiteSettings:
     """Store the site settings. Raises ValidationError, EditConflict, PermissionDenied."""
-    _settings, current = get_settings(user)
-    _check(current, fingerprint)
+    settings, current = get_settings(user)
+    _check(current, version_token(settings), version)
     record = _normalized(lambda data, _path: records.normalize_settings(data), raw, "settings")
-    settings = store.store_settings(record)
-    db.session.commit()
-    return settings
+    return store.store_settings(record)
 
 
 # --- the search synonym dictionary --------------------------------------------------------------
+
+
+def text_version(text: str) -> str:
+    """The version token of the dictionary's text: a digest of it."""
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
 def get_synonyms(user: User) -> tuple[str, bool]:
@@ -179,19 +222,31 @@ def get_synonyms(user: User) -> tuple[str, bool]:
     return synonyms.load_text(), synonyms.is_customized()
 
 
-def save_synonyms(text: str, fingerprint: str, user: User) -> None:
+@contextlib.contextmanager
+def _dictionary_checked(version: str, user: User) -> Iterator[None]:
+    """Hold the dictionary's lock while checking that it is still the text of `version`, so two
+    admins saving at once cannot both pass the check (the file has no version column)."""
+    accounts.require(user, StaffRole.ADMIN)
+    lock = synonyms.override_path().with_name(".synonyms.lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        current = synonyms.load_text()
+        _check({"text": current}, text_version(current), version)
+        yield
+
+
+def save_synonyms(text: str, version: str, user: User) -> None:
     """Store an edited dictionary; every process uses it from its next query.
 
     Raises ValidationError naming the first bad line (nothing is written), EditConflict when
     the dictionary changed since the form was loaded, PermissionDenied.
     """
-    current, _customized = get_synonyms(user)
-    _check({"text": current}, fingerprint)
-    synonyms.save_text(text)
+    with _dictionary_checked(version, user):
+        synonyms.save_text(text)
 
 
-def reset_synonyms(fingerprint: str, user: User) -> None:
+def reset_synonyms(version: str, user: User) -> None:
     """Go back to the dictionary shipped with the portal. Raises EditConflict, PermissionDenied."""
-    current, _customized = get_synonyms(user)
-    _check({"text": current}, fingerprint)
-    synonyms.reset()
+    with _dictionary_checked(version, user):
+        synonyms.reset()

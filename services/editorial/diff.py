@@ -1,35 +1,20 @@
-"""Revisions, readable diffs between two records, and the activity stream.
+"""Readable diffs between two records of the same kind, and the words for their keys.
 
-A revision is a numbered snapshot of a whole canonical record (services.records) with who,
-when, what action and a note. Diffs compare two records key by key; lists are compared item by
-item (added, removed, changed), so a diff reads like "bước 3 đã sửa", not like a text patch.
+Diffs compare two records key by key; lists are compared item by item (added, removed,
+changed), so a diff reads like "bước 3 đã sửa", not like a text patch.
 """
 
 from __future__ import annotations
 
 import difflib
-import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 
 from ..catalogue.records import Record
-from ..db import db, utcnow
 from ..labels import label
-from ..models import (
-    Agency,
-    AgencyRevision,
-    Procedure,
-    ProcedureAgency,
-    ProcedureRevision,
-    Role,
-    User,
-)
 
 # Words for the keys of procedure, agency, and list-item records, in the order pages show them.
 KEY_LABELS = {
@@ -91,18 +76,6 @@ KEY_LABELS = {
     "successor": _l("Cơ quan kế thừa"),
 }
 
-ACTIONS = {
-    "created": _l("Tạo mới"),
-    "saved": _l("Lưu"),
-    "submitted": _l("Gửi duyệt"),
-    "returned": _l("Trả lại để sửa"),
-    "published": _l("Công bố"),
-    "abolished": _l("Bãi bỏ"),
-    "restored": _l("Khôi phục phiên bản cũ"),
-    "discarded": _l("Hủy bản nháp"),
-    "updated": _l("Cập nhật"),
-}
-
 # Keys that change on every save and say nothing a reader needs in a diff.
 IGNORED = frozenset({"created_at", "updated_at"})
 
@@ -110,15 +83,6 @@ IGNORED = frozenset({"created_at", "updated_at"})
 def key_label(key: str) -> str:
     """The words for a record key; the key itself when it has none."""
     return str(KEY_LABELS.get(key, key))
-
-
-def fingerprint(record: Record) -> str:
-    """A short digest of a record, for forms to detect that it changed since they were loaded."""
-    text = json.dumps(record, sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()[:20]
-
-
-# --- diffs -------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -199,123 +163,3 @@ def as_text(value: Any) -> str:
     if isinstance(value, list):
         return "; ".join(as_text(v) for v in value) or "—"
     return label(value) if isinstance(value, str) else str(value)
-
-
-# --- revisions ---------------------------------------------------------------------------------
-
-
-def _next_number(model: type, column, owner_id: int) -> int:
-    last = db.session.execute(
-        select(func.max(model.number)).where(column == owner_id)
-    ).scalar_one_or_none()
-    return (last or 0) + 1
-
-
-def _add(model: type, owner: str, owner_id: int, record: Record, action: str,
-         user: User | None, note: str):  # fmt: skip
-    revision = model(
-        **{owner: owner_id},
-        number=_next_number(model, getattr(model, owner), owner_id),
-        action=action,
-        note=note,
-        record=record,
-        user_id=user.id if user is not None else None,
-        created_at=utcnow(),
-    )
-    db.session.add(revision)
-    db.session.flush()
-    return revision
-
-
-def add_procedure_revision(
-    procedure: Procedure, record: Record, action: str, user: User | None, note: str = ""
-) -> ProcedureRevision:
-    """Record a snapshot of a procedure's record (flush only)."""
-    return _add(ProcedureRevision, "procedure_id", procedure.id, record, action, user, note)
-
-
-def add_agency_revision(
-    agency: Agency, record: Record, action: str, user: User | None, note: str = ""
-) -> AgencyRevision:
-    """Record a snapshot of an agency's record (flush only)."""
-    return _add(AgencyRevision, "agency_id", agency.id, record, action, user, note)
-
-
-def _revisions(model: type, owner: str, owner_id: int) -> list:
-    return list(
-        db.session.execute(
-            select(model)
-            .where(getattr(model, owner) == owner_id)
-            .order_by(model.number.desc())
-            .options(selectinload(model.user))
-        ).scalars()
-    )
-
-
-def procedure_revisions(procedure: Procedure) -> list[ProcedureRevision]:
-    """A procedure's revisions, newest first."""
-    return _revisions(ProcedureRevision, "procedure_id", procedure.id)
-
-
-def agency_revisions(agency: Agency) -> list[AgencyRevision]:
-    """An agency's revisions, newest first."""
-    return _revisions(AgencyRevision, "agency_id", agency.id)
-
-
-# --- activity ----------------------------------------------------------------------------------
-
-
-@dataclass
-class Activity:
-    """One change in the activity stream: a procedure or agency revision."""
-
-    at: datetime
-    kind: str  # "procedure" or "agency"
-    key: str  # the procedure's code or the agency's slug
-    name: str
-    number: int
-    action: str
-    note: str
-    user: User | None
-
-    @property
-    def action_label(self) -> str:
-        return str(ACTIONS.get(self.action, self.action))
-
-
-def activity(agency_ids: set[int] | None, *, limit: int = 50, offset: int = 0) -> list[Activity]:
-    """Changes newest first: procedure revisions of procedures carried out by `agency_ids`
-    (every procedure when None) and revisions of those agencies."""
-    procedures = (
-        select(ProcedureRevision)
-        .order_by(ProcedureRevision.created_at.desc(), ProcedureRevision.id.desc())
-        .limit(limit + offset)
-        .options(selectinload(ProcedureRevision.procedure), selectinload(ProcedureRevision.user))
-    )
-    agencies = (
-        select(AgencyRevision)
-        .order_by(AgencyRevision.created_at.desc(), AgencyRevision.id.desc())
-        .limit(limit + offset)
-        .options(selectinload(AgencyRevision.agency), selectinload(AgencyRevision.user))
-    )
-    if agency_ids is not None:
-        procedures = procedures.where(
-            ProcedureRevision.procedure.has(
-                Procedure.agency_links.any(
-                    (ProcedureAgency.role == Role.IMPLEMENTING)
-                    & ProcedureAgency.agency_id.in_(agency_ids)
-                )
-            )
-        )
-        agencies = agencies.where(AgencyRevision.agency_id.in_(agency_ids))
-    items = [
-        Activity(r.created_at, "procedure", r.procedure.code, r.procedure.name, r.number,
-                 r.action, r.note, r.user)
-        for r in db.session.execute(procedures).scalars()
-    ] + [
-        Activity(r.created_at, "agency", r.agency.slug, r.agency.name, r.number, r.action,
-                 r.note, r.user)
-        for r in db.session.execute(agencies).scalars()
-    ]  # fmt: skip
-    items.sort(key=lambda a: a.at, reverse=True)
-    return items[offset : offset + limit]

@@ -1,0 +1,212 @@
+"""Revisions and the activity stream.
+
+A revision is a numbered snapshot of a whole canonical record (services.catalogue.records) with
+who, when, what action and a note; the staff pages list them, show one, compare two
+(services.editorial.diff) and restore one (services.editorial.workflow).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from .. import accounts
+from ..catalogue import queries
+from ..catalogue.records import Record
+from ..db import db, utcnow
+from ..errors import NotFound, PermissionDenied
+from ..models import (
+    Agency,
+    AgencyRevision,
+    Procedure,
+    ProcedureAgency,
+    ProcedureRevision,
+    Role,
+    StaffRole,
+    User,
+)
+from .diff import Change, diff_records
+from .working_copy import WorkingCopy, get_working_copy
+
+ACTIONS = {
+    "created": _l("Tạo mới"),
+    "saved": _l("Lưu"),
+    "submitted": _l("Gửi duyệt"),
+    "returned": _l("Trả lại để sửa"),
+    "published": _l("Công bố"),
+    "abolished": _l("Bãi bỏ"),
+    "restored": _l("Khôi phục phiên bản cũ"),
+    "discarded": _l("Hủy bản nháp"),
+    "updated": _l("Cập nhật"),
+}
+
+
+# --- revisions ---------------------------------------------------------------------------------
+
+
+def _next_number(model: type, column, owner_id: int) -> int:
+    last = db.session.execute(
+        select(func.max(model.number)).where(column == owner_id)
+    ).scalar_one_or_none()
+    return (last or 0) + 1
+
+
+def _add(model: type, owner: str, owner_id: int, record: Record, action: str,
+         user: User | None, note: str):  # fmt: skip
+    revision = model(
+        **{owner: owner_id},
+        number=_next_number(model, getattr(model, owner), owner_id),
+        action=action,
+        note=note,
+        record=record,
+        user_id=user.id if user is not None else None,
+        created_at=utcnow(),
+    )
+    db.session.add(revision)
+    db.session.flush()
+    return revision
+
+
+def add_procedure_revision(
+    procedure: Procedure, record: Record, action: str, user: User | None, note: str = ""
+) -> ProcedureRevision:
+    """Record a snapshot of a procedure's record (flush only)."""
+    return _add(ProcedureRevision, "procedure_id", procedure.id, record, action, user, note)
+
+
+def add_agency_revision(
+    agency: Agency, record: Record, action: str, user: User | None, note: str = ""
+) -> AgencyRevision:
+    """Record a snapshot of an agency's record (flush only)."""
+    return _add(AgencyRevision, "agency_id", agency.id, record, action, user, note)
+
+
+def _revisions(model: type, owner: str, owner_id: int) -> list:
+    return list(
+        db.session.execute(
+            select(model)
+            .where(getattr(model, owner) == owner_id)
+            .order_by(model.number.desc())
+            .options(selectinload(model.user))
+        ).scalars()
+    )
+
+
+def procedure_revisions(procedure: Procedure) -> list[ProcedureRevision]:
+    """A procedure's revisions, newest first."""
+    return _revisions(ProcedureRevision, "procedure_id", procedure.id)
+
+
+def agency_revisions(agency: Agency) -> list[AgencyRevision]:
+    """An agency's revisions, newest first."""
+    return _revisions(AgencyRevision, "agency_id", agency.id)
+
+
+# --- activity ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Activity:
+    """One change in the activity stream: a procedure or agency revision."""
+
+    at: datetime
+    kind: str  # "procedure" or "agency"
+    key: str  # the procedure's code or the agency's slug
+    name: str
+    number: int
+    action: str
+    note: str
+    user: User | None
+
+    @property
+    def action_label(self) -> str:
+        return str(ACTIONS.get(self.action, self.action))
+
+
+def _stream(agency_ids: set[int] | None, *, limit: int = 50, offset: int = 0) -> list[Activity]:
+    """Changes newest first: procedure revisions of procedures carried out by `agency_ids`
+    (every procedure when None) and revisions of those agencies."""
+    procedures = (
+        select(ProcedureRevision)
+        .order_by(ProcedureRevision.created_at.desc(), ProcedureRevision.id.desc())
+        .limit(limit + offset)
+        .options(selectinload(ProcedureRevision.procedure), selectinload(ProcedureRevision.user))
+    )
+    agencies = (
+        select(AgencyRevision)
+        .order_by(AgencyRevision.created_at.desc(), AgencyRevision.id.desc())
+        .limit(limit + offset)
+        .options(selectinload(AgencyRevision.agency), selectinload(AgencyRevision.user))
+    )
+    if agency_ids is not None:
+        procedures = procedures.where(
+            ProcedureRevision.procedure.has(
+                Procedure.agency_links.any(
+                    (ProcedureAgency.role == Role.IMPLEMENTING)
+                    & ProcedureAgency.agency_id.in_(agency_ids)
+                )
+            )
+        )
+        agencies = agencies.where(AgencyRevision.agency_id.in_(agency_ids))
+    items = [
+        Activity(r.created_at, "procedure", r.procedure.code, r.procedure.name, r.number,
+                 r.action, r.note, r.user)
+        for r in db.session.execute(procedures).scalars()
+    ] + [
+        Activity(r.created_at, "agency", r.agency.slug, r.agency.name, r.number, r.action,
+                 r.note, r.user)
+        for r in db.session.execute(agencies).scalars()
+    ]  # fmt: skip
+    items.sort(key=lambda a: a.at, reverse=True)
+    return items[offset : offset + limit]
+
+
+def revisions(code: str, user: User) -> tuple[WorkingCopy, list[ProcedureRevision]]:
+    """The working copy and its revisions, newest first."""
+    copy = get_working_copy(code, user)
+    return copy, procedure_revisions(copy.procedure)
+
+
+def get_revision(code: str, number: int, user: User) -> ProcedureRevision:
+    """One revision of a procedure. Raises NotFound, PermissionDenied."""
+    copy = get_working_copy(code, user)
+    revision = db.session.execute(
+        select(ProcedureRevision)
+        .where(
+            ProcedureRevision.procedure_id == copy.procedure.id,
+            ProcedureRevision.number == number,
+        )
+        .options(selectinload(ProcedureRevision.user))
+    ).scalar_one_or_none()
+    if revision is None:
+        raise NotFound(_("Không có phiên bản số %(n)s.", n=number))
+    return revision
+
+
+def compare(code: str, old: int, new: int, user: User) -> list[Change]:
+    """What changed from revision `old` to revision `new` of a procedure."""
+    a = get_revision(code, old, user)
+    b = get_revision(code, new, user)
+    return diff_records(a.record, b.record)
+
+
+def activity(
+    user: User, agency_slug: str | None = None, *, limit: int = 50, offset: int = 0
+) -> tuple[Agency | None, list[Activity]]:
+    """Changes newest first: of one agency and its procedures (when `agency_slug` is given),
+    otherwise of everything in the user's scope (the whole site for admins).
+
+    Raises NotFound, PermissionDenied (an agency outside the user's scope).
+    """
+    accounts.require(user, StaffRole.EDITOR)
+    if agency_slug is None:
+        return None, _stream(accounts.scope(user), limit=limit, offset=offset)
+    agency = queries.get_agency(agency_slug)
+    if not accounts.in_scope(user, [agency.id]):
+        raise PermissionDenied(_("Cơ quan này không thuộc phạm vi của bạn."))
+    return agency, _stream({agency.id}, limit=limit, offset=offset)
