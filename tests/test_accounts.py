@@ -11,7 +11,7 @@ from sqlalchemy import update
 
 from services.db import db
 from services.models import LoginAttempt, User
-from tests.conftest import STAFF_PASSWORD, _make_app, submit
+from tests.helpers import STAFF_PASSWORD, make_app, submit
 
 
 @pytest.fixture
@@ -231,7 +231,7 @@ def test_the_last_admin_cannot_be_demoted(staff_app, login_as):
 
 
 def test_behind_a_proxy_the_lock_out_counts_the_forwarded_address(staff_app):
-    proxied = _make_app(
+    proxied = make_app(
         Path(staff_app.instance_path),
         TRUSTED_PROXIES=1,
         SQLALCHEMY_DATABASE_URI=staff_app.config["SQLALCHEMY_DATABASE_URI"],

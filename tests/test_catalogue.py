@@ -5,7 +5,7 @@ import pytest
 from services.catalogue import convert, queries, records, store
 from services.db import db
 from services.errors import NotFound, ValidationError
-from tests.conftest import procedure_raw
+from tests.helpers import procedure_raw
 
 
 def _implementing(slug):

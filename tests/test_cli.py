@@ -4,7 +4,7 @@ import json
 
 from services.db import db
 from services.models import Procedure
-from tests.conftest import procedure_raw
+from tests.helpers import procedure_raw
 
 
 def test_init_db_with_demo_loads_only_when_empty(runner, app):

@@ -10,7 +10,7 @@ from services.catalogue import transfer
 from services.db import db
 from services.errors import ValidationError
 from services.models import Procedure
-from tests.conftest import procedure_raw
+from tests.helpers import procedure_raw
 
 
 def _document(*procedures, agencies=None, fields=None, settings=None):

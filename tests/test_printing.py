@@ -19,7 +19,7 @@ from services import importers, printing
 from services.catalogue import queries, records, store
 from services.db import db
 from tests import tthc_real
-from tests.conftest import procedure_raw
+from tests.helpers import procedure_raw
 
 BASE = "https://tthc.example.vn/"
 

@@ -6,7 +6,7 @@ import pytest
 
 from services.catalogue import records
 from services.errors import ValidationError
-from tests.conftest import procedure_raw
+from tests.helpers import procedure_raw
 
 
 def test_normalize_procedure_fills_every_key_in_order(app):

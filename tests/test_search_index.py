@@ -21,7 +21,7 @@ from services.catalogue import queries, records, store, transfer
 from services.db import db
 from services.models import Field, Procedure, SearchPending
 from services.search import index, query, sync
-from tests.conftest import _make_app, procedure_raw
+from tests.helpers import make_app, procedure_raw
 
 
 def _found(app, text: str) -> list[str]:
@@ -37,7 +37,7 @@ def _pending(app) -> int:
 
 def _restart(app):
     """The same instance and database opened again, as after a server restart."""
-    return _make_app(
+    return make_app(
         Path(app.instance_path), SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"]
     )
 
@@ -148,7 +148,7 @@ def test_a_failed_index_write_is_logged_and_repaired(app, monkeypatch, caplog):
 
 
 def test_a_busy_lock_delays_the_index_but_never_the_request(tmp_path):
-    app = _make_app(tmp_path / "instance", SEARCH_BACKGROUND=True)
+    app = make_app(tmp_path / "instance", SEARCH_BACKGROUND=True)
     with app.app_context():
         db.create_all()
         with index.write_lock(0) as held:  # another writer holds the lock
@@ -172,9 +172,9 @@ WRITER = textwrap.dedent(
     sys.path.insert(0, {root!r})
     from services.catalogue import records, store
     from services.db import db
-    from tests.conftest import _make_app, procedure_raw
+    from tests.helpers import make_app, procedure_raw
 
-    app = _make_app(Path({instance!r}), SQLALCHEMY_DATABASE_URI={url!r}, SEARCH_BACKGROUND=True)
+    app = make_app(Path({instance!r}), SQLALCHEMY_DATABASE_URI={url!r}, SEARCH_BACKGROUND=True)
     with app.app_context():
         for n in range(15):
             code = f"7.{{sys.argv[1]}}{{n:05d}}"

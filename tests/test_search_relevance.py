@@ -12,7 +12,7 @@ from flask import Flask
 
 from services import search
 from tests import relevance
-from tests.conftest import _close, _sqlite_app
+from tests.helpers import close_app, sqlite_app
 
 # The levels reached (rounded down), per kind: (nDCG@10, success@5).
 FLOORS = {
@@ -63,9 +63,9 @@ def _check(report: dict[str, dict], floors: dict[str, tuple[float, float]]) -> N
 @pytest.fixture(scope="module")
 def real_app(portal_import) -> Iterator[Flask]:
     """An app on the session's imported real catalogue; searches only read it."""
-    application = _sqlite_app(portal_import[0])
+    application = sqlite_app(portal_import[0])
     yield application
-    _close(application)
+    close_app(application)
 
 
 def test_every_kind_of_query_is_covered():

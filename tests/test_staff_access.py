@@ -9,7 +9,7 @@ from services import accounts
 from services.db import db
 from services.editorial import admin, workflow, working_copy
 from services.models import User
-from tests.conftest import STAFF_ACCOUNTS
+from tests.helpers import STAFF_ACCOUNTS
 
 ROLES = ("anonymous", "editor", "other_editor", "publisher", "admin")
 P = "/staff/procedures/1.000001"

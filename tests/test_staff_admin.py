@@ -9,7 +9,7 @@ import pytest
 
 from services.catalogue import queries
 from services.search import synonyms
-from tests.conftest import submit
+from tests.helpers import submit
 
 A = "/staff/admin/agencies/phong-a"
 

@@ -12,7 +12,7 @@ from services.db import db
 from services.editorial.diff import diff_records
 from services.forms import reshape
 from services.models import Procedure, ProcedureRevision
-from tests.conftest import read_forms, submit
+from tests.helpers import read_forms, submit
 
 P = "/staff/procedures/1.000001"
 

@@ -11,7 +11,7 @@ import pytest
 
 from services import uploads
 from services.errors import ValidationError
-from tests.conftest import submit
+from tests.helpers import submit
 
 P = "/staff/procedures/1.000001"
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import STAFF_PASSWORD
+from tests.helpers import STAFF_PASSWORD
 
 pytestmark = pytest.mark.browser
 
