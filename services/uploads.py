@@ -27,8 +27,6 @@ from .db import db, transaction
 from .errors import NotFound, ValidationError
 from .models import Attachment, User
 
-DEFAULT_MAX_BYTES = 10 * 1024 * 1024
-
 MIME_TYPES = {
     "pdf": "application/pdf",
     "doc": "application/msword",
@@ -49,8 +47,8 @@ _UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def max_bytes() -> int:
-    """The largest upload accepted, from `UPLOAD_MAX_BYTES` (10 MB by default)."""
-    return int(current_app.config.get("UPLOAD_MAX_BYTES") or DEFAULT_MAX_BYTES)
+    """The largest upload accepted: `UPLOAD_MAX_BYTES` (the factory sets 10 MB by default)."""
+    return int(current_app.config["UPLOAD_MAX_BYTES"])
 
 
 def _extension(filename: str) -> str:

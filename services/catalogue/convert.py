@@ -65,6 +65,49 @@ def _number_out(value: float | None) -> int | float | None:
     return int(value) if float(value).is_integer() else value
 
 
+def _agency_link_record(link: ProcedureAgency) -> Record:
+    return {
+        "role": link.role,
+        "agency": link.agency.slug if link.agency else None,
+        "name": link.name,
+    }
+
+
+def _channel_record(channel: Channel) -> Record:
+    return {
+        "kind": channel.kind,
+        "time_limit_value": _number_out(channel.time_limit_value),
+        "time_limit_unit": channel.time_limit_unit,
+        "time_limit_text": channel.time_limit_text,
+        "fee_text": channel.fee_text,
+        "fee_amount": channel.fee_amount,
+        "note": channel.note,
+    }
+
+
+def _dossier_record(item: DossierItem) -> Record:
+    return {
+        "group": item.group,
+        "name": item.name,
+        "originals": item.originals,
+        "copies": item.copies,
+        "required": item.required,
+        "note": item.note,
+        "template_name": item.template_name,
+        "template_url": item.template_url,
+        "template_file": item.template_file,
+    }
+
+
+def _legal_basis_record(basis: LegalBasis) -> Record:
+    return {
+        "number": basis.number,
+        "title": basis.title,
+        "issued_date": _iso(basis.issued_date),
+        "issuer": basis.issuer,
+    }
+
+
 def procedure_record(procedure: Procedure) -> Record:
     """The canonical record of a procedure, with everything it holds."""
     return {
@@ -77,14 +120,7 @@ def procedure_record(procedure: Procedure) -> Record:
         "procedure_type": procedure.procedure_type,
         "fields": [field.name for field in procedure.fields],
         "subjects": [subject.name for subject in procedure.subjects],
-        "agencies": [
-            {
-                "role": link.role,
-                "agency": link.agency.slug if link.agency else None,
-                "name": link.name,
-            }
-            for link in procedure.agency_links
-        ],
+        "agencies": [_agency_link_record(link) for link in procedure.agency_links],
         "receiving_address": procedure.receiving_address,
         "online_level": procedure.online_level,
         "keywords": list(procedure.keywords or []),
@@ -92,42 +128,10 @@ def procedure_record(procedure: Procedure) -> Record:
         "requirements": procedure.requirements,
         "source_url": procedure.source_url,
         "steps": [step.text for step in procedure.steps],
-        "channels": [
-            {
-                "kind": c.kind,
-                "time_limit_value": _number_out(c.time_limit_value),
-                "time_limit_unit": c.time_limit_unit,
-                "time_limit_text": c.time_limit_text,
-                "fee_text": c.fee_text,
-                "fee_amount": c.fee_amount,
-                "note": c.note,
-            }
-            for c in procedure.channels
-        ],
-        "dossier": [
-            {
-                "group": d.group,
-                "name": d.name,
-                "originals": d.originals,
-                "copies": d.copies,
-                "required": d.required,
-                "note": d.note,
-                "template_name": d.template_name,
-                "template_url": d.template_url,
-                "template_file": d.template_file,
-            }
-            for d in procedure.dossier
-        ],
+        "channels": [_channel_record(channel) for channel in procedure.channels],
+        "dossier": [_dossier_record(item) for item in procedure.dossier],
         "results": [{"name": r.name, "code": r.code} for r in procedure.results],
-        "legal_bases": [
-            {
-                "number": b.number,
-                "title": b.title,
-                "issued_date": _iso(b.issued_date),
-                "issuer": b.issuer,
-            }
-            for b in procedure.legal_bases
-        ],
+        "legal_bases": [_legal_basis_record(basis) for basis in procedure.legal_bases],
         "related": [r.code for r in procedure.related],
         "replaced_by": procedure.replaced_by.code if procedure.replaced_by else None,
         "abolished_reason": procedure.abolished_reason,

@@ -135,7 +135,6 @@ def check_version(document: dict[str, Any], path: Path) -> None:
                 w=records.VERSION,
             )
         )
-    return document
 
 
 def import_catalogue(document: dict[str, Any], *, dry_run: bool = False) -> ImportReport:
