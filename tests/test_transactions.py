@@ -51,10 +51,14 @@ def test_a_nested_use_case_leaves_the_commit_to_the_outermost(app):
     def inner(slug: str) -> None:
         _new_agency(slug)
 
+    @use_case
+    def outer(slug: str) -> None:
+        inner(slug)
+        raise RuntimeError("the outer unit fails after the inner one ended")
+
     with app.app_context():
-        with pytest.raises(RuntimeError), transaction():
-            inner("co-quan-ba")
-            raise RuntimeError("the outer unit fails after the inner one ended")
+        with pytest.raises(RuntimeError):
+            outer("co-quan-ba")
         assert _count_agencies() == 0
 
 
