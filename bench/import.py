@@ -16,7 +16,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app import create_app
 from services.db import create_schema
-from services.importers import agencies, portal_json, quality, run_import
+from services.importers import agencies, portal_json, run_import
+from tests import quality
 from tests.tthc_real import data_folder
 
 

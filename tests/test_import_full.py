@@ -15,9 +15,9 @@ from sqlalchemy import select
 
 from services.catalogue import convert, queries, transfer
 from services.db import db
-from services.importers import quality
 from services.models import Agency, Procedure, ProcedureAgency
-from tests.conftest import _sqlite_app
+from tests import quality
+from tests.helpers import sqlite_app
 
 TOTAL = 2642
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,7 +91,7 @@ def test_import_killed_half_way_leaves_the_catalogue_as_it_was(
 ):
     instance = tmp_path / "instance"
     shutil.copytree(demo_instance, instance)
-    app = _sqlite_app(instance)
+    app = sqlite_app(instance)
     before = _export(app)
     with app.app_context():
         db.engine.dispose()

@@ -1,6 +1,7 @@
 """`flask import` on the national database's exports, a few files at a time: the locality's
 agency map, staff edits, failures half-way, dry runs, unknown and corrupt files, bad records, the
-.xlsx lists, sets (b) and (c), the after-import hooks. Runs on SQLite and on PostgreSQL."""
+.xlsx lists, sets (b) and (c), the search index brought up to date once after the commit. Runs on
+SQLite and on PostgreSQL."""
 
 import json
 import shutil
@@ -14,7 +15,8 @@ from services import cli, importers
 from services.catalogue import convert, queries, records, store, transfer
 from services.db import db, utcnow
 from services.importers import portal_json
-from services.models import Agency, Procedure
+from services.models import Agency, Procedure, SearchPending
+from services.search import sync
 
 
 def _copy_pages(portal_pages, target, *codes):
@@ -245,21 +247,31 @@ def test_doc_exports_and_csdl_export_import_and_reimport_unchanged(app, real_dat
     assert csdl["dossier"][0]["template_url"].startswith("https://csdl.dichvucong.gov.vn/")
 
 
-def test_after_import_hooks_run_once_after_commit(app, portal_pages, tmp_path, monkeypatch):
+def test_search_index_catches_up_once_after_the_commit(app, portal_pages, tmp_path, monkeypatch):
     folder = _copy_pages(portal_pages, tmp_path / "pages", "1.000080", "1.011325")
     seen = []
+    catch_up = sync.catch_up
 
-    def hook(report):
-        # Committed already: a fresh session sees the procedures.
+    def watched():
+        # Committed already: a fresh session sees the procedures waiting for the index.
         db.session.remove()
-        count = db.session.execute(select(db.func.count(Procedure.id))).scalar_one()
-        seen.append((sorted(report.changed), count))
+        waiting = select(Procedure.code).join(
+            SearchPending, SearchPending.procedure_id == Procedure.id
+        )
+        seen.append(sorted(set(db.session.execute(waiting).scalars())))
+        # A read left open would keep SQLite from letting the catch-up write.
+        db.session.rollback()
+        catch_up()
 
-    monkeypatch.setattr(importers, "AFTER_IMPORT", [hook])
+    monkeypatch.setattr(sync, "catch_up", watched)
     with app.app_context():
         importers.run_import([folder], dry_run=True)
-        importers.run_import([folder])
-    assert seen == [(["1.000080", "1.011325"], 2)]
+        report = importers.run_import([folder])
+        left = db.session.execute(select(db.func.count(SearchPending.id))).scalar_one()
+    # The dry run leaves the index nothing to do; the import, once, both procedures.
+    assert seen == [[], ["1.000080", "1.011325"]]
+    assert sorted(report.changed) == ["1.000080", "1.011325"]
+    assert left == 0
 
 
 def test_portal_reader_keeps_a_stable_record(portal_pages):

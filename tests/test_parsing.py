@@ -4,7 +4,7 @@ texts written for these tests in the portal's shapes."""
 import pytest
 
 from services.errors import ValidationError
-from services.importers import agencies, parsing
+from services.importers import agencies, channels, dossier, legal, parsing
 
 CH = "Hình thức nộpThời gianPhí, lệ phíMô tả"
 DS = "Tên giấy tờMẫu đơn, tờ khaiSố lượng"
@@ -47,12 +47,12 @@ def test_names_split_on_commas_outside_parentheses_and_before_capitals():
     ],
 )
 def test_time_limit_number_and_unit(text, expected):
-    assert parsing.time_limit(text) == expected
+    assert channels.time_limit(text) == expected
 
 
 def test_unit_found_in_the_text_that_repeats_the_number():
-    assert parsing.unit_in("Trong thời hạn 07 ngày làm việc kể từ ...", 7) == "working_days"
-    assert parsing.unit_in("Trong thời hạn 17 ngày", 7) is None
+    assert channels.unit_in("Trong thời hạn 07 ngày làm việc kể từ ...", 7) == "working_days"
+    assert channels.unit_in("Trong thời hạn 17 ngày", 7) is None
 
 
 @pytest.mark.parametrize(
@@ -71,13 +71,13 @@ def test_unit_found_in_the_text_that_repeats_the_number():
     ],
 )
 def test_fee_amount_in_dong(text, amount):
-    assert parsing.fee_amount(text) == amount
+    assert channels.fee_amount(text) == amount
 
 
 def _channels(text):
     return [
         (c["kind"], c["time_limit_value"], c["time_limit_unit"], c["fee_amount"])
-        for c in parsing.portal_channels(CH + text)
+        for c in channels.portal_channels(CH + text)
     ]
 
 
@@ -88,22 +88,22 @@ def test_channel_rows_split_with_time_fee_and_description():
         "Nộp qua Cổng dịch vụ công.Dịch vụ bưu chính10 NgàyKhông có thông tin(1) Trường hợp gửi"
         " qua bưu điện: 10 ngày."
     )
-    channels = parsing.portal_channels(CH + text)
-    assert [(c["kind"], c["time_limit_value"], c["time_limit_unit"]) for c in channels] == [
+    rows = channels.portal_channels(CH + text)
+    assert [(c["kind"], c["time_limit_value"], c["time_limit_unit"]) for c in rows] == [
         ("direct", 15, "working_days"),
         ("online", 15, "working_days"),
         ("postal", 10, "days"),
     ]
-    assert channels[0]["fee_text"] == "Miễn phí"
-    assert channels[0]["fee_amount"] == 0
-    assert channels[0]["note"] == "Nộp tại Bộ phận một cửa."
-    assert channels[1]["fee_amount"] == 50000
-    assert channels[1]["fee_text"].startswith("50,000 Việt Nam Đồng (Lệ phí (theo Thông tư)")
-    assert channels[1]["note"] == "Nộp qua Cổng dịch vụ công."
-    assert channels[2]["fee_text"] == ""
-    assert channels[2]["fee_amount"] is None
-    assert channels[2]["note"].startswith("(1) Trường hợp gửi")
-    assert channels[0]["time_limit_text"] == "15 Ngày làm việc"
+    assert rows[0]["fee_text"] == "Miễn phí"
+    assert rows[0]["fee_amount"] == 0
+    assert rows[0]["note"] == "Nộp tại Bộ phận một cửa."
+    assert rows[1]["fee_amount"] == 50000
+    assert rows[1]["fee_text"].startswith("50,000 Việt Nam Đồng (Lệ phí (theo Thông tư)")
+    assert rows[1]["note"] == "Nộp qua Cổng dịch vụ công."
+    assert rows[2]["fee_text"] == ""
+    assert rows[2]["fee_amount"] is None
+    assert rows[2]["note"].startswith("(1) Trường hợp gửi")
+    assert rows[0]["time_limit_text"] == "15 Ngày làm việc"
 
 
 def test_channel_time_without_unit_and_glued_amount():
@@ -118,13 +118,13 @@ def test_channel_time_without_unit_and_glued_amount():
     assert _channels("Trực tiếpKhông phải trả kết quảMiễn phíQua bưu điện.") == [
         ("direct", None, None, 0)
     ]
-    assert parsing.portal_channels(CH) == []
+    assert channels.portal_channels(CH) == []
 
 
 def _dossier(text):
     return [
         (i["group"], i["originals"], i["copies"], i["template_name"])
-        for i in parsing.portal_dossier(text)
+        for i in dossier.portal_dossier(text)
     ]
 
 
@@ -141,17 +141,17 @@ def test_dossier_items_counts_groups_and_forms():
         ("Trường hợp cấp lại", 2, 0, ""),
         ("Trường hợp cấp lại", 1, 2, "Mẫu A.docx; Mẫu B.doc"),
     ]
-    names = [i["name"] for i in parsing.portal_dossier(text)]
+    names = [i["name"] for i in dossier.portal_dossier(text)]
     assert names[1] == "Bản sao giấy tờ ngày 01/02/2024"
     assert names[2] == "+ Nộp 02 bản chính tờ khai và 01 ảnh."
     assert _dossier(f"--{DS}Giấy tờ nộp: 01 bản chính.1 bản chính") == [("", 1, 0, "")]
-    assert parsing.portal_dossier("--") == []
+    assert dossier.portal_dossier("--") == []
 
 
 def test_counts_from_labelled_text():
-    assert parsing.counts("Bản chính: 1\nBản sao: 2") == (1, 2)
-    assert parsing.counts("Bản chính: 0 - Bản sao: 1") == (0, 1)
-    assert parsing.counts("") == (0, 0)
+    assert dossier.counts("Bản chính: 1\nBản sao: 2") == (1, 2)
+    assert dossier.counts("Bản chính: 0 - Bản sao: 1") == (0, 1)
+    assert dossier.counts("") == (0, 0)
 
 
 def test_legal_bases_rows_run_together():
@@ -163,7 +163,7 @@ def test_legal_bases_rows_run_together():
         "Quyết định về quy chế12/2021/QĐ-TTg"
         "Thông tư sửa đổi Thông tư số 1/2020/TT-BTC và Nghị định số 2/2021/NĐ-CP3/2022/TT-BTC"
     )
-    bases = parsing.portal_legal_bases(text)
+    bases = legal.portal_legal_bases(text)
     assert [b["number"] for b in bases] == [
         "54/2014/QH13",
         "123/2015/NĐ-CP",
@@ -175,7 +175,7 @@ def test_legal_bases_rows_run_together():
     assert bases[1]["issued_date"] == "2015-11-15"
     assert bases[3]["title"] == "Luật Các tổ chức tín dụng"
     assert bases[2]["title"] == "Luật Cư trú 2020"
-    assert parsing.portal_legal_bases(f"{LB}Không có thông tin") == []
+    assert legal.portal_legal_bases(f"{LB}Không có thông tin") == []
 
 
 def test_results_keywords_and_description():

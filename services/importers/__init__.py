@@ -8,7 +8,8 @@ that fails or is killed half-way leaves the catalogue exactly as it was. One pro
 cannot be read or stored is skipped and reported; the rest go on.
 
 Readers (portal_json, doc_export, csdl2021, xlsx_list) never touch the database; the shared
-heuristics for the portal's run-together text are in parsing, the agencies in agencies.
+heuristics for the portal's run-together text are in parsing, with the channels and fees in
+channels, the dossier in dossier and the legal bases in legal; the agencies are in agencies.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from sqlalchemy import func, select
 from .. import search
 from ..catalogue import convert, records, store, transfer
 from ..catalogue.transfer import ImportReport, Skip
-from ..db import db
+from ..db import db, transaction
 from ..errors import Conflict, ValidationError
 from ..models import Agency, Field
 from . import csdl2021, doc_export, portal_json, xlsx_list
@@ -33,14 +34,10 @@ from .items import Item
 # JSON shapes, tried in order on each parsed .json file.
 JSON_FORMATS = (portal_json, doc_export, csdl2021)
 
-# Work to do once after an import commits (not in a dry run), each called with the report:
-# e.g. rebuilding the search index once for the whole import instead of once per procedure.
-AFTER_IMPORT: list[Callable[[ImportReport], None]] = []
-
 # Items stored per batch: their stored versions are loaded together, in a few queries.
 BATCH = 200
 
-__all__ = ["AFTER_IMPORT", "ImportReport", "Skip", "files_in", "read_mapping", "run_import"]
+__all__ = ["ImportReport", "Skip", "files_in", "read_mapping", "run_import"]
 
 
 def files_in(paths: Iterable[Path]) -> list[Path]:
@@ -75,7 +72,7 @@ def run_import(
     fields_before = _count_fields()
     # The search index is brought up to date once, after the commit (rebuilt when much
     # changed), not procedure by procedure.
-    with search.bulk(), transfer.one_transaction(dry_run=dry_run):
+    with search.bulk(), transaction(commit=not dry_run):
         for path in files_in(paths):
             run.read(path)
             if progress:
@@ -84,9 +81,6 @@ def run_import(
         # Readers create lĩnh vực as records name them; count them all, catalogue files' too.
         run.report.fields["created"] = _count_fields() - fields_before
     run.report.seconds = time.perf_counter() - started
-    if not dry_run:
-        for hook in AFTER_IMPORT:
-            hook(run.report)
     return run.report
 
 

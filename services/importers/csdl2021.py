@@ -18,7 +18,7 @@ from typing import Any
 from ..catalogue.records import Record
 from ..models import Role, Status
 from ..text import fold
-from . import parsing
+from . import channels, dossier, parsing
 from .agencies import Resolver
 from .items import Item, build
 
@@ -61,10 +61,10 @@ def _fee_text(raw: object) -> str:
 
 
 def _channel(row: dict) -> Record | None:
-    kind = parsing.channel_kind(row.get("Hình thức nộp"))
+    kind = channels.channel_kind(row.get("Hình thức nộp"))
     if kind is None:
         return None
-    number, unit = parsing.time_limit(row.get("Thời hạn giải quyết"))
+    number, unit = channels.time_limit(row.get("Thời hạn giải quyết"))
     fee = _fee_text(row.get("Phí, lệ phí"))
     return {
         "kind": kind,
@@ -72,13 +72,13 @@ def _channel(row: dict) -> Record | None:
         "time_limit_unit": unit,
         "time_limit_text": parsing.value(row.get("Thời hạn giải quyết")),
         "fee_text": fee,
-        "fee_amount": parsing.fee_amount(fee),
+        "fee_amount": channels.fee_amount(fee),
         "note": parsing.block(row.get("Mô tả")),
     }
 
 
 def _dossier_item(row: dict) -> Record:
-    originals, copies = parsing.counts(row.get("Số lượng - bản chính"))
+    originals, copies = dossier.counts(row.get("Số lượng - bản chính"))
     url = parsing.value(row.get("Mẫu đơn, tờ khai"))
     return {
         "name": parsing.block(row.get("Tên giấy tờ")),

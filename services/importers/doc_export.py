@@ -12,7 +12,7 @@ from typing import Any
 
 from ..catalogue.records import Record
 from ..models import Role, Status
-from . import parsing
+from . import channels, dossier, legal, parsing
 from .agencies import Resolver, ministry_of
 from .items import Item, build
 
@@ -38,17 +38,17 @@ def read(document: dict, path: Path, resolver: Resolver) -> Iterator[Item]:
 
 
 def _channel(row: dict) -> Record | None:
-    kind = parsing.channel_kind(row.get("hinh_thuc"))
+    kind = channels.channel_kind(row.get("hinh_thuc"))
     if kind is None:
         return None
-    number, unit = parsing.time_limit(row.get("thoi_han_giai_quyet"))
+    number, unit = channels.time_limit(row.get("thoi_han_giai_quyet"))
     return {
         "kind": kind,
         "time_limit_value": number,
         "time_limit_unit": unit,
         "time_limit_text": parsing.value(row.get("thoi_han_giai_quyet")),
         "fee_text": parsing.block(row.get("phi_le_phi")),
-        "fee_amount": parsing.fee_amount(row.get("phi_le_phi")),
+        "fee_amount": channels.fee_amount(row.get("phi_le_phi")),
         "note": parsing.block(row.get("mo_ta")),
     }
 
@@ -57,7 +57,7 @@ def _dossier_item(row: dict) -> Record:
     cells = [parsing.block(row.get(key)) for key in ("so_luong", "ghi_chu")]
     counts = next((cell for cell in cells if "bản chính" in cell.lower()), "")
     template = next((cell for cell in cells if cell and cell != counts), "")
-    originals, copies = parsing.counts(counts)
+    originals, copies = dossier.counts(counts)
     return {
         "name": parsing.block(row.get("ten_giay_to")),
         "originals": originals,
@@ -70,15 +70,15 @@ def _legal_basis(row: dict) -> Record:
     title = parsing.block(row.get("trich_yeu"))
     number = parsing.value(row.get("so_ky_hieu"))
     # The number column is sometimes cut short ("12") or holds a phrase ("Thông tư số ...").
-    found = parsing.legal_number(number)
+    found = legal.legal_number(number)
     if not found:
-        in_title = parsing.legal_number(title)
+        in_title = legal.legal_number(title)
         found = in_title if in_title.split("/")[0] == number else ""
     day = re.match(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})", parsing.value(row.get("ngay_ban_hanh")))
     return {
         "number": found or number,
         "title": title,
-        "issued_date": parsing.to_date(*day.groups()) if day else None,
+        "issued_date": legal.iso_date(*day.groups()) if day else None,
         "issuer": parsing.value(row.get("co_quan_ban_hanh")),
     }
 

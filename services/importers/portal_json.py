@@ -10,7 +10,7 @@ from typing import Any
 
 from ..catalogue.records import Record
 from ..models import Role, Status
-from . import parsing
+from . import channels, dossier, legal, parsing
 from .agencies import Resolver, ministry_of
 from .items import Item, build
 
@@ -41,11 +41,11 @@ def procedure(raw: dict, resolver: Resolver) -> tuple[dict, list[Record]]:
         link for field, role in ROLES for link in resolver.links(raw.get(field), role, ministry)
     ]
     steps = parsing.steps(raw.get("trinh_tu_thuc_hien"))
-    channels = parsing.portal_channels(raw.get("cach_thuc_thuc_hien"))
-    for channel in channels:
+    channel_rows = channels.portal_channels(raw.get("cach_thuc_thuc_hien"))
+    for channel in channel_rows:
         # A time cell without its unit ("7"): the steps usually say "07 ngày làm việc".
         if channel["time_limit_value"] is not None and channel["time_limit_unit"] is None:
-            channel["time_limit_unit"] = parsing.unit_in(
+            channel["time_limit_unit"] = channels.unit_in(
                 "\n".join(steps), channel["time_limit_value"]
             )
     results, keywords, description = parsing.portal_results(raw.get("ket_qua_xu_ly"))
@@ -66,8 +66,8 @@ def procedure(raw: dict, resolver: Resolver) -> tuple[dict, list[Record]]:
         "requirements": parsing.optional_block(raw.get("yeu_cau_dieu_kien")),
         "source_url": parsing.value(raw.get("detail_url")),
         "steps": steps,
-        "channels": channels,
-        "dossier": parsing.portal_dossier(raw.get("thanh_phan_ho_so")),
+        "channels": channel_rows,
+        "dossier": dossier.portal_dossier(raw.get("thanh_phan_ho_so")),
         "results": results,
-        "legal_bases": parsing.portal_legal_bases(raw.get("can_cu_phap_ly")),
+        "legal_bases": legal.portal_legal_bases(raw.get("can_cu_phap_ly")),
     }, resolver.needed(links)

@@ -7,23 +7,23 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from ..catalogue.records import Record
-from . import parsing, portal_json
+from services.catalogue.records import Record
+from services.importers import channels, dossier, legal, parsing, portal_json
 
 
 def _has_channels(raw: dict) -> bool:
     return not parsing.is_empty(
-        parsing.prepare(raw.get("cach_thuc_thuc_hien")).replace(parsing.CHANNEL_HEADER, "")
+        parsing.prepare(raw.get("cach_thuc_thuc_hien")).replace(channels.CHANNEL_HEADER, "")
     )
 
 
 def _has_dossier(raw: dict) -> bool:
     # Some pages hold misplaced step text here, without the dossier table.
-    return parsing.DOSSIER_HEADER in parsing.prepare(raw.get("thanh_phan_ho_so"))
+    return dossier.DOSSIER_HEADER in parsing.prepare(raw.get("thanh_phan_ho_so"))
 
 
 def _has_legal_bases(raw: dict) -> bool:
-    return not parsing.is_empty(parsing.legal_table(raw.get("can_cu_phap_ly")))
+    return not parsing.is_empty(legal.legal_table(raw.get("can_cu_phap_ly")))
 
 
 def _has_results(raw: dict) -> bool:
