@@ -19,7 +19,7 @@ import flask_migrate
 from flask import Flask, has_request_context, request
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData, event
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 
 class Base(DeclarativeBase):
@@ -33,6 +33,20 @@ class Base(DeclarativeBase):
             "pk": "pk_%(table_name)s",
         }
     )
+
+
+class Versioned:
+    """Optimistic locking, the one scheme for everything staff edit: every UPDATE checks and
+    bumps `version` (`UPDATE … WHERE version = <the version read>`), so a write based on a
+    stale read fails with StaleDataError on every database, even when another transaction
+    committed in between; use cases turn that into EditConflict. Forms quote the version they
+    were loaded with."""
+
+    version: Mapped[int] = mapped_column(default=1)
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        return {"version_id_col": cls.version}
 
 
 db = SQLAlchemy(model_class=Base)

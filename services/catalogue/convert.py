@@ -73,29 +73,22 @@ def _agency_link_record(link: ProcedureAgency) -> Record:
     }
 
 
+_CHANNEL_KEYS = ("time_limit_unit", "time_limit_text", "fee_text", "fee_amount", "note")
+_DOSSIER_KEYS = (
+    "group", "name", "originals", "copies", "required", "note", "template_name", "template_url",
+    "template_file",
+)  # fmt: skip
+
+
+def _columns(row: object, keys: tuple[str, ...]) -> Record:
+    return {key: getattr(row, key) for key in keys}
+
+
 def _channel_record(channel: Channel) -> Record:
     return {
         "kind": channel.kind,
         "time_limit_value": _number_out(channel.time_limit_value),
-        "time_limit_unit": channel.time_limit_unit,
-        "time_limit_text": channel.time_limit_text,
-        "fee_text": channel.fee_text,
-        "fee_amount": channel.fee_amount,
-        "note": channel.note,
-    }
-
-
-def _dossier_record(item: DossierItem) -> Record:
-    return {
-        "group": item.group,
-        "name": item.name,
-        "originals": item.originals,
-        "copies": item.copies,
-        "required": item.required,
-        "note": item.note,
-        "template_name": item.template_name,
-        "template_url": item.template_url,
-        "template_file": item.template_file,
+        **_columns(channel, _CHANNEL_KEYS),
     }
 
 
@@ -129,7 +122,7 @@ def procedure_record(procedure: Procedure) -> Record:
         "source_url": procedure.source_url,
         "steps": [step.text for step in procedure.steps],
         "channels": [_channel_record(channel) for channel in procedure.channels],
-        "dossier": [_dossier_record(item) for item in procedure.dossier],
+        "dossier": [_columns(item, _DOSSIER_KEYS) for item in procedure.dossier],
         "results": [{"name": r.name, "code": r.code} for r in procedure.results],
         "legal_bases": [_legal_basis_record(basis) for basis in procedure.legal_bases],
         "related": [r.code for r in procedure.related],

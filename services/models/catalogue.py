@@ -15,7 +15,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..db import Base, utcnow
+from ..db import Base, Versioned, utcnow
 
 
 class AgencyKind(enum.StrEnum):
@@ -62,7 +62,7 @@ class OnlineLevel(enum.StrEnum):
     PARTIAL = "partial"
 
 
-class SiteSettings(Base):
+class SiteSettings(Versioned, Base):
     """The installation's identity and reception desk: one row, edited by admins."""
 
     __tablename__ = "site_settings"
@@ -77,12 +77,9 @@ class SiteSettings(Base):
     desk_hours: Mapped[str] = mapped_column(Text, default="")
     desk_phone: Mapped[str] = mapped_column(String(100), default="")
     desk_email: Mapped[str] = mapped_column(String(200), default="")
-    version: Mapped[int] = mapped_column(default=1)
-
-    __mapper_args__ = {"version_id_col": version}
 
 
-class Agency(Base):
+class Agency(Versioned, Base):
     """An office that receives, decides or helps with procedures (cơ quan)."""
 
     __tablename__ = "agency"
@@ -104,11 +101,6 @@ class Agency(Base):
     valid_to: Mapped[date | None]
     successor_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
     sort_name: Mapped[str] = mapped_column(String(800), default="")
-    # Optimistic locking, as for procedures: an UPDATE that finds another version raises
-    # StaleDataError, which the admin use cases turn into EditConflict.
-    version: Mapped[int] = mapped_column(default=1)
-
-    __mapper_args__ = {"version_id_col": version}
 
     parent: Mapped[Agency | None] = relationship(
         remote_side=[id], back_populates="children", foreign_keys=[parent_id]
@@ -127,7 +119,7 @@ class Agency(Base):
         return self.short_name or self.name
 
 
-class Field(Base):
+class Field(Versioned, Base):
     """A lĩnh vực: the subject area a procedure belongs to."""
 
     __tablename__ = "field"
@@ -137,9 +129,6 @@ class Field(Base):
     code: Mapped[str | None] = mapped_column(String(50))
     name: Mapped[str] = mapped_column(String(300), unique=True)
     sort_name: Mapped[str] = mapped_column(String(800), default="")
-    version: Mapped[int] = mapped_column(default=1)
-
-    __mapper_args__ = {"version_id_col": version}
 
 
 class Level(Base):
@@ -184,7 +173,7 @@ procedure_subject = Table(
 )
 
 
-class Procedure(Base):
+class Procedure(Versioned, Base):
     """A thủ tục hành chính with every field of the national TTHC database."""
 
     __tablename__ = "procedure"
@@ -211,10 +200,6 @@ class Procedure(Base):
     # When staff last saved this procedure in the portal (None: never edited here). Local state,
     # not part of the record: an import of an older version must not silently overwrite it.
     local_edit_at: Mapped[datetime | None]
-    # Optimistic locking: an UPDATE that finds another version raises StaleDataError.
-    version: Mapped[int] = mapped_column(default=1)
-
-    __mapper_args__ = {"version_id_col": version}
 
     replaced_by: Mapped[Procedure | None] = relationship(remote_side=[id])
     fields: Mapped[list[Field]] = relationship(secondary=procedure_field, order_by=Field.sort_name)

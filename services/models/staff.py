@@ -10,7 +10,7 @@ from flask_login import UserMixin
 from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..db import Base, utcnow
+from ..db import Base, Versioned, utcnow
 from .catalogue import Agency, Procedure, Status
 
 
@@ -80,7 +80,7 @@ class LoginAttempt(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class ProcedureDraft(Base):
+class ProcedureDraft(Versioned, Base):
     """Pending changes to a published (or abolished) procedure, as a canonical record.
 
     The procedure row keeps what the public sees until the draft is published.
@@ -97,9 +97,6 @@ class ProcedureDraft(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
-    version: Mapped[int] = mapped_column(default=1)
-
-    __mapper_args__ = {"version_id_col": version}
 
     procedure: Mapped[Procedure] = relationship()
     updated_by: Mapped[User | None] = relationship()
