@@ -1,4 +1,5 @@
-"""The application factory: configuration in layers, extensions, blueprints, error pages, CLI.
+"""The application factory: configuration in layers, extensions, blueprints and what templates
+share, error pages (every service error mapped once, here), CLI.
 
 `flask --app app run` finds `create_app`; production runs `gunicorn 'app:create_app()'`.
 """
@@ -13,16 +14,19 @@ from typing import Any
 from flask import Flask, current_app, has_request_context, render_template, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import Babel
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager
 from flask_migrate import Migrate
-from flask_wtf.csrf import CSRFProtect
+from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from services import accounts, cli, db
 from services import search as search_service
-from services.views import admin, api, files, printing, public, search, staff
+from services.errors import Conflict, NotFound, PermissionDenied, ServiceError, ValidationError
+from services.views import admin, api, auth, editor, files, printing, public, search, templating
 
 babel = Babel()
 csrf = CSRFProtect()
@@ -45,6 +49,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     configure(app, test_config)
     register_extensions(app)
     register_blueprints(app)
+    templating.init_app(app)
     register_errorhandlers(app)
     register_commands(app)
     return app
@@ -109,7 +114,7 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
     login.init_app(app)
-    login.login_view = "staff.login"
+    login.login_view = "auth.login"
     login.login_message = _l("Hãy đăng nhập để vào khu vực cán bộ.")
     login.login_message_category = "info"
     login.user_loader(accounts.load_user)
@@ -131,22 +136,56 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api.bp)
     app.register_blueprint(printing.bp)
     app.register_blueprint(files.bp)
-    app.register_blueprint(staff.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(editor.bp)
     app.register_blueprint(admin.bp)
 
 
-def register_errorhandlers(app: Flask) -> None:
-    """Friendly error pages in the user's language; JSON errors under /api/."""
+# The HTTP status of each service error a view lets through; a subclass goes with its base
+# (EditConflict with Conflict; printing's EmptyBooklet, which its view shows itself, NotFound).
+SERVICE_ERRORS: dict[type[ServiceError], int] = {
+    NotFound: 404,
+    PermissionDenied: 403,
+    Conflict: 409,
+    ValidationError: 400,
+    search_service.SearchUnavailable: 503,
+}
 
-    def render_error(error: HTTPException):
-        code = error.code or 500
+
+def register_errorhandlers(app: Flask) -> None:
+    """Friendly error pages in the user's language, JSON errors under /api/: for HTTP errors,
+    a refused CSRF token and the service errors of SERVICE_ERRORS."""
+
+    def http_error(error: HTTPException):
         # Werkzeug's own descriptions are English; only messages we wrote are shown.
         message = None if error.description == type(error).description else error.description
-        if request.path.startswith("/api/"):
-            return {"error": message or error.name, "status": code}, code
-        return render_template("errors/error.html", code=code, message=message), code
+        return error_response(error.code or 500, message)
 
-    app.register_error_handler(HTTPException, render_error)
+    def csrf_error(error: CSRFError):
+        message = _(
+            "Biểu mẫu thiếu hoặc sai mã bảo vệ (CSRF), có thể do phiên làm việc đã hết. "
+            "Hãy tải lại trang rồi gửi lại."
+        )
+        return error_response(400, message)
+
+    def service_error(error: ServiceError):
+        code = next(code for kind, code in SERVICE_ERRORS.items() if isinstance(error, kind))
+        return error_response(code, str(error) or None)
+
+    app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(CSRFError, csrf_error)
+    for kind in SERVICE_ERRORS:
+        app.register_error_handler(kind, service_error)
+
+
+def error_response(code: int, message: str | None):
+    """The error page for `code` with our `message` (if any); under /api/ the same as JSON."""
+    if request.path.startswith("/api/"):
+        return {
+            "error": message or HTTP_STATUS_CODES.get(code, "Unknown Error"),
+            "status": code,
+        }, code
+    return render_template("errors/error.html", code=code, message=message), code
 
 
 def register_commands(app: Flask) -> None:

@@ -77,7 +77,7 @@ def _staff_rules(app: Flask) -> set[tuple[str, str]]:
     return {
         (method, rule.rule)
         for rule in app.url_map.iter_rules()
-        if rule.endpoint.split(".")[0] in ("staff", "admin")
+        if rule.endpoint.split(".")[0] in ("auth", "editor", "admin")
         for method in rule.methods - {"HEAD", "OPTIONS"}
     }
 

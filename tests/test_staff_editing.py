@@ -10,7 +10,7 @@ from werkzeug.datastructures import MultiDict
 from services.catalogue import queries
 from services.db import db
 from services.editorial.diff import diff_records
-from services.forms import reshape
+from services.forms.editor import reshape
 from services.models import Procedure, ProcedureRevision
 from tests.helpers import read_forms, submit
 

@@ -1,1 +1,2 @@
-"""Blueprints, one per audience: public pages, search, the staff area, the JSON API."""
+"""Blueprints, one per audience: public pages, search, the JSON API, files, printing, and the
+staff area's auth, editor and admin; templating registers what every template shares."""

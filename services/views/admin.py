@@ -1,12 +1,12 @@
 """Admin pages under /staff/admin/: accounts, agencies (with history), lĩnh vực, site settings,
 the search synonym dictionary.
 
-Only admins get past `require_admin`; the services check again.
+Only logged-in admins get past `require_admin`; the services check again.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -15,34 +15,21 @@ from ..catalogue import convert
 from ..editorial import admin, diff
 from ..editorial.working_copy import editor_choices
 from ..errors import EditConflict, PermissionDenied, ValidationError
-from ..forms import (
-    AgencyForm,
-    FieldForm,
-    SettingsForm,
-    SynonymsForm,
-    UserForm,
-    VersionForm,
-    options,
-    put_errors,
-)
+from ..forms.admin import AgencyForm, FieldForm, SettingsForm, SynonymsForm, UserForm, VersionForm
+from ..forms.common import options, put_errors
 from ..models import StaffRole
+from .auth import guard
+from .editor import show_diff
 
 bp = Blueprint("admin", __name__, url_prefix="/staff/admin")
+guard(bp)
 
 
 @bp.before_request
-def require_admin():
-    if not current_user.is_authenticated:
-        return current_app.login_manager.unauthorized()
+def require_admin() -> None:
+    """Admin pages are for admins (the login was checked just before)."""
     if not current_user.has_role(StaffRole.ADMIN):
         raise PermissionDenied(_("Chỉ quản trị viên được vào trang này."))
-    return None
-
-
-@bp.after_request
-def no_store(response):
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 def _guarded(form_class: type[VersionForm], record: dict, token: str, data: dict | None = None):
@@ -199,16 +186,10 @@ def agency_history(slug: str):
 
 @bp.get("/agencies/<slug>/diff")
 def agency_diff(slug: str):
-    old = request.args.get("a", type=int)
-    new = request.args.get("b", type=int)
-    if old is None or new is None:
-        abort(400, description=_("Cần chọn hai phiên bản để so sánh."))
-    return render_template(
-        "staff/diff.html",
-        code=slug,
-        changes=admin.compare_agency(slug, old, new, current_user),
-        numbers=(old, new),
-        back=url_for("admin.agency_history", slug=slug),
+    return show_diff(
+        slug,
+        lambda old, new: admin.compare_agency(slug, old, new, current_user),
+        url_for("admin.agency_history", slug=slug),
     )
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, request, url_for
+from flask import Blueprint, request, url_for
 
 from .. import search as search_service
 from ..errors import ValidationError
-from ..forms import ApiSearchForm
+from ..forms.search import ApiSearchForm
 from ..models import Procedure, Role
 from .search import params_from
 
@@ -51,8 +51,6 @@ def procedures():
         page = search_service.find(params_from(form, form.per_page.data or 20), strict=True)
     except ValidationError as error:
         return _error(error.errors)
-    except search_service.SearchUnavailable as error:
-        abort(503, description=str(error))
     return {
         "total": page.total,
         "page": page.params.page,

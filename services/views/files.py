@@ -6,20 +6,16 @@ Vietnamese names), never rendered in the browser, with `nosniff`.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, send_file
+from flask import Blueprint, send_file
 
 from .. import uploads
-from ..errors import NotFound
 
 bp = Blueprint("files", __name__)
 
 
 @bp.get("/tep-mau/<name>")
 def template(name: str):
-    try:
-        attachment, path = uploads.get_attachment(name)
-    except NotFound as error:
-        abort(404, description=str(error))
+    attachment, path = uploads.get_attachment(name)
     response = send_file(
         path,
         mimetype=attachment.content_type,

@@ -3,28 +3,21 @@ lĩnh vực for the reception desk."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask import Blueprint, Response, render_template, request, url_for
 
 from .. import printing
-from ..errors import NotFound
 
 bp = Blueprint("printing", __name__)
 
 
 @bp.get("/thu-tuc/<code>/in")
 def procedure_sheet(code: str):
-    try:
-        return printing.procedure_sheet(code, printing.portal_base(request.url_root))
-    except NotFound as error:
-        abort(404, description=str(error))
+    return printing.procedure_sheet(code, printing.portal_base(request.url_root))
 
 
 @bp.get("/thu-tuc/<code>.pdf")
 def procedure_pdf(code: str):
-    try:
-        pdf = printing.procedure_pdf(code, printing.portal_base(request.url_root))
-    except NotFound as error:
-        abort(404, description=str(error))
+    pdf = printing.procedure_pdf(code, printing.portal_base(request.url_root))
     return _pdf_response(pdf, f"thu-tuc-{code}.pdf")
 
 
@@ -48,8 +41,6 @@ def _booklet(find, back_url: str):
         booklet = find()
     except printing.EmptyBooklet as error:
         return render_template("print/empty.html", message=str(error), back_url=back_url), 404
-    except NotFound as error:
-        abort(404, description=str(error))
     pdf = printing.booklet_pdf(booklet, printing.portal_base(request.url_root))
     response = _pdf_response(pdf.data, f"so-tay-{booklet.name}.pdf")
     response.set_etag(pdf.key)

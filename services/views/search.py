@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask import Blueprint, current_app, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 
 from .. import search as search_service
 from ..errors import ValidationError
-from ..forms import SORTS, SearchForm
+from ..forms.search import SORTS, SearchForm
 
 bp = Blueprint("search", __name__)
 
@@ -36,7 +36,6 @@ def params_from(form: SearchForm, per_page: int) -> search_service.Params:
     )
 
 
-@bp.app_template_global()
 def search_url(params: search_service.Params | None = None, **changes) -> str:
     """The address of a search like `params` with some parameters changed (None removes one);
     the page number is dropped unless given."""
@@ -57,6 +56,4 @@ def search():
         context["page"] = search_service.find(params_from(form, current_app.config["PER_PAGE"]))
     except ValidationError as error:
         return render_template("search/results.html", **context, errors=error.errors), 400
-    except search_service.SearchUnavailable as error:
-        abort(503, description=str(error))
     return render_template("search/results.html", **context)

@@ -1,91 +1,32 @@
-"""The staff area under /staff/: logging in and out, one's password, the list of procedures,
-the procedure editor, the workflow (submit, return, publish, discard, abolish), previews,
-history with diffs and restore, and the activity stream.
+"""The procedure editor under /staff/: the list of procedures, the editor, the workflow
+(submit, return, publish, discard, abolish), previews, history with diffs and restore, and the
+activity stream.
 
 Every URL here needs a logged-in account; the services decide what each account may see and
-do (PermissionDenied → 403, NotFound → 404).
+do, and their errors are mapped to pages once, in the factory.
 """
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from collections.abc import Callable
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
-from flask_wtf.csrf import CSRFError
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from .. import accounts, uploads
 from ..catalogue import queries
 from ..editorial import diff, history, workflow, working_copy
-from ..errors import EditConflict, NotFound, PermissionDenied, ValidationError
-from ..forms import (
-    GROUPS,
-    AbolishForm,
-    LoginForm,
-    NoteForm,
-    PasswordForm,
-    ProcedureForm,
-    RestoreForm,
-    options,
-    put_errors,
-    reshape,
-)
+from ..errors import EditConflict, ValidationError
+from ..forms.common import options, put_errors
+from ..forms.editor import GROUPS, AbolishForm, NoteForm, ProcedureForm, RestoreForm, reshape
 from ..models import StaffRole
+from .auth import guard
 
-bp = Blueprint("staff", __name__, url_prefix="/staff")
-
-PUBLIC_ENDPOINTS = {"staff.login"}
-
-
-@bp.before_request
-def require_login():
-    if request.endpoint not in PUBLIC_ENDPOINTS and not current_user.is_authenticated:
-        return current_app.login_manager.unauthorized()
-    return None
-
-
-@bp.after_request
-def no_store(response):
-    """Staff pages are private and change often: no shared or browser caching."""
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-@bp.app_errorhandler(CSRFError)
-def csrf_error(error: CSRFError):
-    message = _(
-        "Biểu mẫu thiếu hoặc sai mã bảo vệ (CSRF), có thể do phiên làm việc đã hết. "
-        "Hãy tải lại trang rồi gửi lại."
-    )
-    return render_template("errors/error.html", code=400, message=message), 400
-
-
-@bp.app_errorhandler(PermissionDenied)
-def permission_denied(error: PermissionDenied):
-    return render_template("errors/error.html", code=403, message=str(error)), 403
-
-
-@bp.app_errorhandler(NotFound)
-def not_found(error: NotFound):
-    return render_template("errors/error.html", code=404, message=str(error)), 404
-
-
-# Macros are imported without the template context, so what they need is global.
-bp.add_app_template_global(StaffRole, "StaffRole")
-bp.add_app_template_global(history.ACTIONS, "ACTIONS")
-bp.add_app_template_filter(diff.as_text, "as_text")
-bp.add_app_template_filter(diff.key_label, "key_label")
+bp = Blueprint("editor", __name__, url_prefix="/staff")
+guard(bp)
 
 
 def _flash_errors(error: ValidationError) -> None:
@@ -93,65 +34,7 @@ def _flash_errors(error: ValidationError) -> None:
         flash(message, "error")
 
 
-# --- account ------------------------------------------------------------------------------------
-
-
-def _safe_next(target: str | None) -> str:
-    """Where to go after logging in: only a path inside the staff area, never another site."""
-    parts = urlsplit(target or "")
-    if parts.scheme or parts.netloc or not parts.path.startswith("/staff/"):
-        return url_for("staff.dashboard")
-    return target
-
-
-@bp.route("/login", methods=["GET", "POST"])
-def login():
-    if current_user.is_authenticated:
-        return redirect(url_for("staff.dashboard"))
-    form = LoginForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            user = accounts.authenticate(
-                form.username.data, form.password.data, request.remote_addr or ""
-            )
-        except (accounts.LoginFailed, accounts.LockedOut) as error:
-            form.form_errors.append(str(error))
-            status = 429 if isinstance(error, accounts.LockedOut) else 401
-        else:
-            login_user(user)
-            return redirect(_safe_next(request.args.get("next")))
-    elif request.method == "POST":
-        status = 400
-    return render_template("staff/login.html", form=form), status
-
-
-@bp.post("/logout")
-def logout():
-    logout_user()
-    flash(_("Bạn đã đăng xuất."), "info")
-    return redirect(url_for("staff.login"))
-
-
-@bp.route("/password", methods=["GET", "POST"])
-def password():
-    form = PasswordForm()
-    if form.validate_on_submit():
-        try:
-            user = accounts.change_password(
-                current_user, form.current_password.data, form.new_password.data
-            )
-        except ValidationError as error:
-            put_errors(form, error.errors, "new_password")
-        else:
-            login_user(user)  # the session id changed with the password
-            flash(_("Đã đổi mật khẩu."), "success")
-            return redirect(url_for("staff.dashboard"))
-    status = 400 if request.method == "POST" else 200
-    return render_template("staff/password.html", form=form), status
-
-
-# --- procedures ---------------------------------------------------------------------------------
+# --- the list -----------------------------------------------------------------------------------
 
 
 @bp.get("/")
@@ -172,6 +55,9 @@ def dashboard():
         agencies=choices.scoped_agencies,
         args={"agency": agency or "", "status": status or "", "q": text},
     )
+
+
+# --- the editor ---------------------------------------------------------------------------------
 
 
 def _editor(form: ProcedureForm, code: str | None, published: bool, *, status: int = 200, **extra):
@@ -203,6 +89,11 @@ def _editor(form: ProcedureForm, code: str | None, published: bool, *, status: i
     )
 
 
+def _not_saved(form: ProcedureForm, code: str | None, published: bool):
+    flash(_("Chưa lưu: hãy sửa các chỗ được đánh dấu bên dưới."), "error")
+    return _editor(form, code, published, status=400)
+
+
 def _store_uploads(formdata: MultiDict) -> dict[str, str]:
     """Keep the files chosen in the dossier rows; set each row's template_file to the stored
     name. Returns errors by upload field name (nothing is saved while there are any)."""
@@ -222,6 +113,28 @@ def _store_uploads(formdata: MultiDict) -> dict[str, str]:
     return errors
 
 
+def _show_upload_errors(form: ProcedureForm, errors: dict[str, str]) -> None:
+    """Put each refused upload's message beside its dossier row."""
+    for key, message in errors.items():
+        index = key.split("-")[1]
+        if index.isdigit() and int(index) < len(form.dossier.entries):
+            row = form.dossier.entries[int(index)].form
+            row.template_upload.errors = [*row.template_upload.errors, message]
+        else:
+            form.form_errors.append(message)
+
+
+def _save(code: str | None, form: ProcedureForm, raw: dict, submit: bool) -> str:
+    """Create or save the procedure from the editor; its code."""
+    note = form.note.data or ""
+    if code is None:
+        return workflow.create_procedure(raw, current_user, note, submit_after=submit).code
+    workflow.save_procedure(
+        code, raw, form.version.data or "", current_user, note, submit_after=submit
+    )
+    return code
+
+
 def _edit_post(code: str | None, published: bool):
     """Handle a submitted editor: uploads, then a row action or a save."""
     formdata = request.form.copy()
@@ -231,33 +144,15 @@ def _edit_post(code: str | None, published: bool):
         return _editor(ProcedureForm(formdata=reshape(formdata, action)), code, published)
     form = ProcedureForm(formdata=formdata)
     valid = form.validate()
-    for key, message in upload_errors.items():
-        index = key.split("-")[1]
-        if index.isdigit() and int(index) < len(form.dossier.entries):
-            row = form.dossier.entries[int(index)].form
-            row.template_upload.errors = [*row.template_upload.errors, message]
-        else:
-            form.form_errors.append(message)
+    _show_upload_errors(form, upload_errors)
     if not valid or upload_errors:
-        flash(_("Chưa lưu: hãy sửa các chỗ được đánh dấu bên dưới."), "error")
-        return _editor(form, code, published, status=400)
+        return _not_saved(form, code, published)
     raw, positions = form.to_raw()
-    note = form.note.data or ""
     try:
-        if code is None:
-            procedure = workflow.create_procedure(
-                raw, current_user, note, submit_after=action == "submit"
-            )
-            code = procedure.code
-        else:
-            workflow.save_procedure(
-                code, raw, form.version.data or "", current_user, note,
-                submit_after=action == "submit",
-            )  # fmt: skip
+        code = _save(code, form, raw, submit=action == "submit")
     except ValidationError as error:
         form.add_errors(error.errors, positions)
-        flash(_("Chưa lưu: hãy sửa các chỗ được đánh dấu bên dưới."), "error")
-        return _editor(form, code, published, status=400)
+        return _not_saved(form, code, published)
     except EditConflict as conflict:
         form.version.data = conflict.token
         mine = {**conflict.record, **raw}
@@ -271,7 +166,7 @@ def _edit_post(code: str | None, published: bool):
             record=conflict.record,
         )
     flash(_("Đã gửi duyệt.") if action == "submit" else _("Đã lưu."), "success")
-    return redirect(url_for("staff.procedure", code=code))
+    return redirect(url_for("editor.procedure", code=code))
 
 
 @bp.route("/procedures/new", methods=["GET", "POST"])
@@ -298,6 +193,9 @@ def edit(code: str):
     )
 
 
+# --- the workflow -------------------------------------------------------------------------------
+
+
 @bp.get("/procedures/<code>")
 def procedure(code: str):
     copy, revisions = history.revisions(code, current_user)
@@ -311,10 +209,10 @@ def procedure(code: str):
 
 
 _STEPS = {
-    "submit": (workflow.submit, _("Đã gửi duyệt.")),
-    "return": (workflow.return_to_draft, _("Đã trả lại để sửa.")),
-    "publish": (workflow.publish, _("Đã công bố. Trang công khai đã cập nhật.")),
-    "discard": (workflow.discard_draft, _("Đã hủy bản nháp.")),
+    "submit": (workflow.submit, _l("Đã gửi duyệt.")),
+    "return": (workflow.return_to_draft, _l("Đã trả lại để sửa.")),
+    "publish": (workflow.publish, _l("Đã công bố. Trang công khai đã cập nhật.")),
+    "discard": (workflow.discard_draft, _l("Đã hủy bản nháp.")),
 }
 
 
@@ -332,7 +230,7 @@ def workflow_step(code: str, step: str):
         flash(str(conflict), "error")
     else:
         flash(str(done), "success")
-    return redirect(url_for("staff.procedure", code=code))
+    return redirect(url_for("editor.procedure", code=code))
 
 
 @bp.route("/procedures/<code>/abolish", methods=["GET", "POST"])
@@ -354,10 +252,13 @@ def abolish(code: str):
             form.version.data = conflict.token
         else:
             flash(_("Đã bãi bỏ thủ tục."), "success")
-            return redirect(url_for("staff.procedure", code=code))
+            return redirect(url_for("editor.procedure", code=code))
     if request.method == "POST":
         status = 400
     return render_template("staff/abolish.html", copy=copy, form=form), status
+
+
+# --- previews and history -----------------------------------------------------------------------
 
 
 @bp.get("/procedures/<code>/preview")
@@ -395,19 +296,24 @@ def revision(code: str, number: int):
     )
 
 
-@bp.get("/procedures/<code>/diff", endpoint="diff")
-def diff_page(code: str):
+def show_diff(key: str, compare: Callable[[int, int], list[diff.Change]], back: str):
+    """The page comparing two revisions of `key`, numbered by the query's `a` and `b` (400
+    without both); `compare` gives the changes between two numbers, `back` the history page."""
     old = request.args.get("a", type=int)
     new = request.args.get("b", type=int)
     if old is None or new is None:
         abort(400, description=_("Cần chọn hai phiên bản để so sánh."))
-    changes = history.compare(code, old, new, current_user)
     return render_template(
-        "staff/diff.html",
-        code=code,
-        changes=changes,
-        numbers=(old, new),
-        back=url_for("staff.history_page", code=code),
+        "staff/diff.html", code=key, changes=compare(old, new), numbers=(old, new), back=back
+    )
+
+
+@bp.get("/procedures/<code>/diff", endpoint="diff")
+def diff_page(code: str):
+    return show_diff(
+        code,
+        lambda old, new: history.compare(code, old, new, current_user),
+        url_for("editor.history_page", code=code),
     )
 
 
@@ -422,12 +328,12 @@ def restore(code: str, number: int):
         )
     except ValidationError as error:
         _flash_errors(error)
-        return redirect(url_for("staff.history_page", code=code))
+        return redirect(url_for("editor.history_page", code=code))
     except EditConflict as conflict:
         flash(str(conflict), "error")
-        return redirect(url_for("staff.history_page", code=code))
+        return redirect(url_for("editor.history_page", code=code))
     flash(_("Đã khôi phục phiên bản số %(n)s.", n=number), "success")
-    return redirect(url_for("staff.procedure", code=code))
+    return redirect(url_for("editor.procedure", code=code))
 
 
 # --- activity -----------------------------------------------------------------------------------
