@@ -39,7 +39,7 @@ from services.catalogue import convert, queries, records, store
 from services.db import create_schema, db
 from services.importers import run_import
 from services.models import Agency, Field, Procedure, ProcedureAgency, Role
-from services.search import analysis, index, query, snapshot, sync, synonyms
+from services.search import analysis, documents, index, query, snapshot, sync, synonyms
 from tests import relevance
 from tests.tthc_real import data_folder
 
@@ -259,7 +259,7 @@ def build_fts(app, path: Path) -> float:
             ).scalars()
             rows, facets = [], []
             for procedure in batch:
-                document = index.document(procedure)
+                document = documents.document(procedure)
                 body = "\n".join((document["keywords"], document["context"], document["body"]))
                 rows.append((procedure.id, procedure.name, analysis.fold_text(body)))
                 main = next(iter(procedure.agencies(Role.IMPLEMENTING)), None)

@@ -111,20 +111,22 @@ def create_schema() -> None:
 
 # --- the use-case transaction boundary ---------------------------------------------------------
 
-_depth: ContextVar[int] = ContextVar("transaction_depth", default=0)
-
 P = ParamSpec("P")
 R = TypeVar("R")
+_DEPTH = "transaction_depth"
 
 
 @contextlib.contextmanager
 def transaction(*, commit: bool = True) -> Iterator[None]:
     """One unit of work: committed when the block ends (rolled back instead with
     `commit=False`, for dry runs), rolled back when anything in it raises. Inside another
-    unit it does neither: the outermost one decides (Superset's `@transaction`, Indico's
-    request handler)."""
-    depth = _depth.get()
-    token = _depth.set(depth + 1)
+    unit of the same session it does neither: the outermost one decides (Superset's
+    `@transaction`, Indico's request handler). Nesting is counted per session, so work done in
+    a session of its own (the search index, written from an after-commit hook) is a unit of
+    its own."""
+    info = db.session.info
+    depth = info.get(_DEPTH, 0)
+    info[_DEPTH] = depth + 1
     try:
         if depth:
             yield
@@ -139,7 +141,7 @@ def transaction(*, commit: bool = True) -> Iterator[None]:
             db.session.rollback()
             raise
     finally:
-        _depth.reset(token)
+        info[_DEPTH] = depth
 
 
 def use_case(
@@ -158,7 +160,7 @@ def use_case(
     def decorate(fn: Callable[P, R]) -> Callable[P, R]:
         @functools.wraps(fn)
         def run(*args: P.args, **kwargs: P.kwargs) -> R:
-            outermost = _depth.get() == 0
+            outermost = not db.session.info.get(_DEPTH)
             try:
                 with transaction():
                     return fn(*args, **kwargs)

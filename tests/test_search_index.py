@@ -18,9 +18,9 @@ from sqlalchemy import delete, func, select, update
 
 from services import search
 from services.catalogue import queries, records, store, transfer
-from services.db import db
+from services.db import db, transaction
 from services.models import Field, Procedure, SearchPending
-from services.search import index, query, sync
+from services.search import documents, index, query, sync
 from tests.helpers import make_app, procedure_raw
 
 
@@ -84,6 +84,19 @@ def test_agency_and_field_renames_reach_their_procedures(app, make_agency, make_
         store.store_field({"slug": field.slug, "code": None, "name": "Sân khấu kịch nói"})
         db.session.commit()
     assert _found(app, "san khau kich noi") == [procedure.code]
+
+
+def test_a_use_case_commit_is_written_and_leaves_nothing_pending(app):
+    # Written inline from the use case's after_commit, while its transaction is still open:
+    # the index's own transactions must commit all the same.
+    with app.app_context():
+        with transaction():
+            procedure, _ = store.store_procedure(
+                records.normalize_procedure(procedure_raw(name="Cấp phép nuôi trồng thủy sản"))
+            )
+        code = procedure.code
+    assert _found(app, "nuoi trong thuy san") == [code]
+    assert _pending(app) == 0
 
 
 def test_a_rollback_leaves_nothing_to_write(app):
@@ -244,14 +257,14 @@ def test_staff_keep_saving_while_the_index_is_rebuilt(demo_app, monkeypatch):
         db.session.add(SearchPending(procedure_id=db.session.scalar(select(Procedure.id))))
         db.session.commit()
     reading, go_on = threading.Event(), threading.Event()
-    document = index.document
+    document = documents.document
 
     def paused(procedure):
         reading.set()
         assert go_on.wait(60)
         return document(procedure)
 
-    monkeypatch.setattr(index, "document", paused)
+    monkeypatch.setattr(documents, "document", paused)
     errors: list[BaseException] = []
 
     def rebuild() -> None:
@@ -295,7 +308,7 @@ def test_a_broken_index_is_rebuilt_at_start(demo_app, damage):
         (folder / index.POINTER).write_text(name)
     restarted = _restart(demo_app)
     assert _found(restarted, "đăng ký khai sinh") == expected
-    assert index.current_generation(folder).startswith(f"v{index.SCHEMA_VERSION}-")
+    assert index.current_generation(folder).startswith(f"v{documents.SCHEMA_VERSION}-")
 
 
 def test_search_check_and_reindex_commands(demo_app):

@@ -1,5 +1,7 @@
-"""Optimistic locking for agencies, lĩnh vực and the site settings: a version column each,
-checked by every UPDATE, in place of comparing fingerprints of their records
+"""Version columns for agencies, lĩnh vực and the site settings
+
+Optimistic locking as for procedures: a version column each, checked by every UPDATE, in place
+of comparing fingerprints of their records.
 
 Revision ID: 7c1f3a9d2b60
 Revises: e9bfc85bba5f

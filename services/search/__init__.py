@@ -2,9 +2,9 @@
 
 Views and commands use only what is defined here: `find` (the search page and the JSON API),
 `suggest` (completions as you type), `rebuild`, `check` and `bulk` (index maintenance), and
-`init_app`. Whoosh itself stays behind this package (analysis.py, index.py, sync.py,
-snapshot.py, query.py, ranking.py, spelling.py, highlight.py), so the engine can be replaced
-without touching a view.
+`init_app`. Whoosh itself stays behind this package (analysis.py, documents.py, index.py,
+sync.py, snapshot.py, query.py, ranking.py, spelling.py, highlight.py), so the engine can be
+replaced without touching a view.
 
 The index returns document numbers and highlights; what is shown is loaded from the database,
 so it is never stale.
@@ -29,7 +29,7 @@ from sqlalchemy.exc import OperationalError
 
 from .. import labels
 from ..catalogue.queries import LIST_PROCEDURE
-from ..db import db
+from ..db import db, transaction
 from ..errors import ServiceError, ValidationError
 from ..models import Agency, Field, Level, OnlineLevel, Procedure, SearchLog, Status, Subject
 from . import highlight, index, query, snapshot, spelling, sync, synonyms
@@ -185,22 +185,7 @@ def _repair(error: Exception) -> None:
 
 def _check_params(params: Params, strict: bool) -> list[str]:
     """Unknown facet values: a ValidationError when `strict`, else dropped and returned."""
-    errors: dict[str, str] = {}
-    for name, model in _FACET_MODELS.items():
-        value = getattr(params, name)
-        if (
-            value
-            and db.session.execute(select(model.id).where(model.slug == value)).first() is None
-        ):
-            errors[name] = _("Không có giá trị “%(v)s” cho bộ lọc này.", v=value)
-    if params.online and params.online not in (*OnlineLevel, NO_ONLINE):
-        errors["online"] = _("Mức dịch vụ trực tuyến không hợp lệ.")
-    if params.sort not in query.SORTS:
-        errors["sort"] = _("Cách sắp xếp không hợp lệ.")
-    if not 1 <= params.per_page <= MAX_PER_PAGE:
-        errors["per_page"] = _("Số kết quả mỗi trang phải từ 1 đến %(n)s.", n=MAX_PER_PAGE)
-    if params.page < 1 or (params.page - 1) * params.per_page >= query.MAX_RESULTS:
-        errors["page"] = _("Trang không hợp lệ.")
+    errors = {**_unknown_facet_values(params), **_bad_choices(params)}
     if strict and errors:
         raise ValidationError(errors)
     for name in errors:
@@ -211,6 +196,33 @@ def _check_params(params: Params, strict: bool) -> list[str]:
         elif name in ("page", "per_page"):
             raise ValidationError({name: errors[name]})
     return list(errors.values())
+
+
+def _unknown_facet_values(params: Params) -> dict[str, str]:
+    """The facets whose value names no agency, lĩnh vực, level or subject."""
+    errors: dict[str, str] = {}
+    for name, model in _FACET_MODELS.items():
+        value = getattr(params, name)
+        if (
+            value
+            and db.session.execute(select(model.id).where(model.slug == value)).first() is None
+        ):
+            errors[name] = _("Không có giá trị “%(v)s” cho bộ lọc này.", v=value)
+    return errors
+
+
+def _bad_choices(params: Params) -> dict[str, str]:
+    """The parameters with a value outside their fixed choices or range."""
+    errors: dict[str, str] = {}
+    if params.online and params.online not in (*OnlineLevel, NO_ONLINE):
+        errors["online"] = _("Mức dịch vụ trực tuyến không hợp lệ.")
+    if params.sort not in query.SORTS:
+        errors["sort"] = _("Cách sắp xếp không hợp lệ.")
+    if not 1 <= params.per_page <= MAX_PER_PAGE:
+        errors["per_page"] = _("Số kết quả mỗi trang phải từ 1 đến %(n)s.", n=MAX_PER_PAGE)
+    if params.page < 1 or (params.page - 1) * params.per_page >= query.MAX_RESULTS:
+        errors["page"] = _("Trang không hợp lệ.")
+    return errors
 
 
 def _names(view: snapshot.View, facet: str) -> dict[str, str]:
@@ -257,11 +269,11 @@ def _rows(ids: list[int]) -> dict[int, Procedure]:
 
 def _log_search(entry: SearchLog) -> None:
     """Record a search for the staff report. A busy database loses the entry, not the search."""
-    db.session.add(entry)
     try:
-        db.session.commit()
+        with transaction():
+            db.session.add(entry)
     except OperationalError:
-        db.session.rollback()
+        # The transaction has rolled the entry back; the search itself goes on.
         current_app.logger.warning("search not logged: the database is busy", exc_info=True)
 
 

@@ -1,6 +1,7 @@
-"""The search index: its schema, the document of a procedure, writing what is pending (one
+"""The search index on disk: its generations, the write lock, writing what is pending (one
 writer at a time, under a lock file shared by every process), rebuilding, checking, and the
-repair of a missing or broken index at start. sync.py decides when to write.
+repair of a missing or broken index at start. documents.py says what a procedure's document
+holds; sync.py decides when to write.
 
 Whoever holds the lock writes every pending id (the `search_pending` table), its own and other
 processes', so a busy lock delays an update by the length of one write and loses none.
@@ -8,43 +9,40 @@ processes', so a busy lock delays an update by the length of one write and loses
 The index lives in `SEARCH_INDEX_DIR` as generations: `CURRENT` names the directory in use.
 A rebuild writes a new generation beside it, then replaces `CURRENT` atomically, so searches
 keep working during a rebuild; the generation before stays for processes that have it open.
+
+On SQLite a transaction that read and then writes fails at once ("database is locked") when
+another process committed in between, so every read here ends (a rollback: nothing to keep)
+before the write that follows it, and each write is a transaction of its own.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import logging
 import os
 import secrets
 import shutil
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from itertools import chain
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import delete, func, inspect, select
-from whoosh import columns, formats, index
-from whoosh.fields import COLUMN, ID, KEYWORD, STORED, FieldType, Schema
+from sqlalchemy import Row, delete, func, inspect, select
+from whoosh import index
 from whoosh.util.filelock import FileLock, try_for
 
 from ..catalogue.queries import FULL_PROCEDURE
-from ..db import db, reading
-from ..models import Procedure, Role, SearchPending
-from .analysis import SyllablePairAnalyzer, VietnameseAnalyzer, fold_word, syllables
+from ..db import db, reading, transaction
+from ..models import Procedure, SearchPending
+from . import documents
 
 log = logging.getLogger(__name__)
 
-# Bump when the schema or the analysis changes: an index of another version is rebuilt at start.
-SCHEMA_VERSION = 1
 POINTER = "CURRENT"
 LOCK_FILE = "write.lock"
 BATCH = 250
-SUMMARY_LENGTH = 700
 # Segments as separate files, not one compound file: Whoosh copies each part of a compound
 # file into memory when it opens it (70 MB per searcher for 50,000 procedures).
 COMPOUND = False
@@ -52,152 +50,6 @@ COMPOUND = False
 # whatever is pending itself), and a rebuild.
 INLINE_LOCK_WAIT = 10.0
 REBUILD_LOCK_WAIT = 3600.0
-
-
-def _terms(analyzer) -> FieldType:
-    """An indexed set of terms: which documents hold a term, nothing more (ranking is done by
-    services.search.query, not by Whoosh's scorer)."""
-    # Scorable only so that Whoosh keeps a length column: without one its writer checks the
-    # disk for that column once per posting, which tripled the time of a rebuild.
-    return FieldType(formats.Existence(), analyzer, scorable=True)
-
-
-def schema() -> Schema:
-    """The fields of a procedure's search document."""
-    folded = VietnameseAnalyzer()
-    return Schema(
-        id=ID(stored=True, unique=True),
-        code=ID(),
-        digest=STORED(),
-        status=ID(),
-        name=_terms(folded),
-        name_exact=_terms(VietnameseAnalyzer(exact=True)),
-        keywords=_terms(folded),
-        context=_terms(folded),
-        body=_terms(folded),
-        pairs=_terms(SyllablePairAnalyzer()),
-        refs=_terms(VietnameseAnalyzer(whole=True)),
-        agency=KEYWORD(commas=True, scorable=True),
-        field=KEYWORD(commas=True, scorable=True),
-        level=KEYWORD(commas=True, scorable=True),
-        subject=KEYWORD(commas=True, scorable=True),
-        online=ID(),
-        stored_code=STORED(),
-        title=COLUMN(columns.VarBytesColumn()),
-        kw=COLUMN(columns.VarBytesColumn()),
-        ctx=COLUMN(columns.VarBytesColumn()),
-        summary=COLUMN(columns.CompressedBytesColumn()),
-        sort_name=COLUMN(columns.VarBytesColumn()),
-        code_key=COLUMN(columns.VarBytesColumn()),
-        updated=COLUMN(columns.NumericColumn("q")),
-        name_length=COLUMN(columns.NumericColumn("H")),
-    )
-
-
-# --- documents ----------------------------------------------------------------------------------
-
-
-def _lines(values: Iterable[str | None]) -> str:
-    return "\n".join(v for v in values if v)
-
-
-def document(procedure: Procedure) -> dict:
-    """The search document of a procedure (loaded with queries.FULL_PROCEDURE)."""
-    links = procedure.agency_links
-    agency_names = chain.from_iterable(
-        (link.display_name, link.name, link.agency.short_name if link.agency else "")
-        for link in links
-    )
-    context = _lines(
-        dict.fromkeys(
-            chain(
-                agency_names,
-                (f.name for f in procedure.fields),
-                (level.name for level in procedure.levels),
-                (s.name for s in procedure.subjects),
-            )
-        )
-    )
-    keywords = _lines(procedure.keywords or [])
-    body = _lines(
-        chain(
-            [procedure.description, procedure.requirements],
-            (step.text for step in procedure.steps),
-            chain.from_iterable(
-                (d.group, d.name, d.note, d.template_name) for d in procedure.dossier
-            ),
-            (r.name for r in procedure.results),
-            chain.from_iterable((b.number, b.title, b.issuer) for b in procedure.legal_bases),
-            chain.from_iterable(
-                (c.time_limit_text, c.fee_text, c.note) for c in procedure.channels
-            ),
-            [procedure.receiving_address, procedure.procedure_type, procedure.abolished_reason],
-        )
-    )
-    refs = _lines(
-        chain(
-            [procedure.code, procedure.decision_number],
-            (b.number for b in procedure.legal_bases),
-            (r.code for r in procedure.results),
-        )
-    )
-    summary = _lines(
-        chain(
-            [procedure.description],
-            (r.name for r in procedure.results),
-            [procedure.requirements],
-            (d.name for d in procedure.dossier),
-            (step.text for step in procedure.steps),
-        )
-    )[:SUMMARY_LENGTH]
-    implementing = [
-        link.agency.slug for link in procedure.agencies(Role.IMPLEMENTING) if link.agency
-    ]
-    text = {
-        "code": procedure.code,
-        "status": procedure.status,
-        "name": procedure.name,
-        "keywords": keywords,
-        "context": context,
-        "body": body,
-        "refs": refs,
-        "agency": ",".join(dict.fromkeys(implementing)),
-        "field": ",".join(f.slug for f in procedure.fields),
-        "level": ",".join(level.slug for level in procedure.levels),
-        "subject": ",".join(s.slug for s in procedure.subjects),
-        "online": procedure.online_level or "none",
-        "summary": summary,
-        "sort_name": procedure.sort_name,
-        "updated": int(procedure.updated_at.timestamp()) if procedure.updated_at else 0,
-    }
-    digest = hashlib.sha1(json.dumps(text, sort_keys=True).encode()).hexdigest()
-    return {
-        "id": str(procedure.id),
-        "code": fold_word(procedure.code),
-        "stored_code": procedure.code,
-        "digest": digest,
-        "status": procedure.status,
-        "name": procedure.name,
-        "name_exact": procedure.name,
-        "keywords": keywords,
-        "context": context,
-        "body": body,
-        "pairs": _lines([procedure.name, keywords, context]),
-        "refs": refs,
-        "agency": text["agency"],
-        "field": text["field"],
-        "level": text["level"],
-        "subject": text["subject"],
-        "online": text["online"],
-        "title": procedure.name.encode(),
-        "kw": keywords.encode(),
-        "ctx": context.encode(),
-        "summary": summary.encode(),
-        "sort_name": procedure.sort_name.encode(),
-        "code_key": procedure.code.encode(),
-        "updated": text["updated"],
-        "name_length": min(len(syllables(procedure.name)), 65535),
-    }
 
 
 # --- storage: generations, the pointer, the lock ------------------------------------------------
@@ -229,9 +81,9 @@ def _point_to(folder: Path, name: str) -> None:
 
 
 def _new_generation(folder: Path) -> tuple[str, index.Index]:
-    name = f"v{SCHEMA_VERSION}-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
+    name = f"v{documents.SCHEMA_VERSION}-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
     (folder / name).mkdir(parents=True)
-    return name, index.create_in(str(folder / name), schema())
+    return name, index.create_in(str(folder / name), documents.schema())
 
 
 def _remove_old_generations(folder: Path, keep: set[str]) -> None:
@@ -272,7 +124,7 @@ def _write(ix: index.Index, ids: list[int]) -> None:
     try:
         for procedure_id in ids:
             if procedure_id in procedures:
-                writer.update_document(**document(procedures[procedure_id]))
+                writer.update_document(**documents.document(procedures[procedure_id]))
             else:
                 writer.delete_by_term("id", str(procedure_id))
     except BaseException:
@@ -282,26 +134,39 @@ def _write(ix: index.Index, ids: list[int]) -> None:
     db.session.expunge_all()
 
 
+def _pending_rows() -> list[Row]:
+    """The oldest pending changes (row id, procedure id), at most BATCH * 2 of them."""
+    rows = db.session.execute(
+        select(SearchPending.id, SearchPending.procedure_id)
+        .order_by(SearchPending.id)
+        .limit(BATCH * 2)
+    ).all()
+    db.session.rollback()  # the read ends: nothing to commit (see the module docstring)
+    return rows
+
+
+def _forget(pending: list[int]) -> None:
+    """Delete pending rows that the index now holds, in one transaction of its own."""
+    with transaction():
+        for start in range(0, len(pending), BATCH * 4):
+            chunk = pending[start : start + BATCH * 4]
+            db.session.execute(delete(SearchPending).where(SearchPending.id.in_(chunk)))
+
+
 def _drain_locked(ix: index.Index) -> int:
     """Write every pending id into `ix` (the caller holds the write lock); returns how many."""
     written = 0
-    while True:
-        rows = db.session.execute(
-            select(SearchPending.id, SearchPending.procedure_id)
-            .order_by(SearchPending.id)
-            .limit(BATCH * 2)
-        ).all()
-        # Each step in a transaction of its own: on SQLite a read transaction that later writes
-        # fails at once ("database is locked") when another process committed in between.
-        db.session.rollback()
-        if not rows:
-            return written
+    while rows := _pending_rows():
         ids = sorted({procedure_id for _, procedure_id in rows})
-        _write(ix, ids)
-        db.session.rollback()
-        db.session.execute(delete(SearchPending).where(SearchPending.id.in_([r for r, _ in rows])))
-        db.session.commit()
+        try:
+            _write(ix, ids)
+        finally:
+            # The read of the procedures ends, after a failed write too: its rows stay
+            # pending for the next try.
+            db.session.rollback()
+        _forget([row_id for row_id, _ in rows])
         written += len(ids)
+    return written
 
 
 @reading()
@@ -325,11 +190,31 @@ def _procedure_batches() -> Iterator[list[Procedure]]:
         db.session.expunge_all()
 
 
+def _build(ix: index.Index, folder: Path, name: str, tables: bool) -> int:
+    """Write every procedure into the new generation `name`; returns how many. On failure the
+    generation is removed and the one in use stays."""
+    count = 0
+    writer = ix.writer(limitmb=512, compound=COMPOUND)
+    try:
+        if tables:
+            for batch in _procedure_batches():
+                for procedure in batch:
+                    writer.add_document(**documents.document(procedure))
+                count += len(batch)
+    except BaseException:
+        writer.cancel()
+        shutil.rmtree(folder / name, ignore_errors=True)
+        raise
+    writer.commit()
+    return count
+
+
 @reading()
 def rebuild() -> int:
     """Build a new index generation from the database beside the one in use, switch to it
     atomically and write what changed meanwhile. Returns the number of procedures indexed.
-    Searches keep using the old generation until the switch."""
+    Searches keep using the old generation until the switch. Raises TimeoutError when another
+    writer holds the lock for REBUILD_LOCK_WAIT seconds."""
     folder = root()
     with current_app.app_context(), write_lock(REBUILD_LOCK_WAIT) as acquired:
         if not acquired:
@@ -339,29 +224,15 @@ def rebuild() -> int:
         tables = _has_tables()
         # Changes committed before the rebuild reads the database are in what it reads.
         done = list(db.session.execute(select(SearchPending.id)).scalars()) if tables else []
-        db.session.rollback()
-        count = 0
-        writer = ix.writer(limitmb=512, compound=COMPOUND)
-        try:
-            if tables:
-                for batch in _procedure_batches():
-                    for procedure in batch:
-                        writer.add_document(**document(procedure))
-                    count += len(batch)
-        except BaseException:
-            writer.cancel()
-            shutil.rmtree(folder / name, ignore_errors=True)
-            raise
-        writer.commit()
+        db.session.rollback()  # the read ends: nothing to commit
+        count = _build(ix, folder, name, tables)
         _point_to(folder, name)
         if tables:
-            # The long read ends here: on SQLite a write in the same transaction would fail at
-            # once if anything was committed meanwhile.
+            # The long read of the build ends before its changes are forgotten: on SQLite a
+            # write in the same transaction would fail at once if anything was committed
+            # meanwhile.
             db.session.rollback()
-            for start in range(0, len(done), BATCH * 4):
-                chunk = done[start : start + BATCH * 4]
-                db.session.execute(delete(SearchPending).where(SearchPending.id.in_(chunk)))
-            db.session.commit()
+            _forget(done)
             _drain_locked(ix)
         _remove_old_generations(folder, {name, previous or name})
     return count
@@ -375,7 +246,7 @@ def _has_tables() -> bool:
 
 
 def _looks_sound(folder: Path, name: str | None) -> bool:
-    if name is None or not name.startswith(f"v{SCHEMA_VERSION}-"):
+    if name is None or not name.startswith(f"v{documents.SCHEMA_VERSION}-"):
         return False
     try:
         with open_generation(folder, name).searcher() as searcher:
@@ -455,7 +326,7 @@ def check() -> CheckReport:
                 entry = indexed.pop(str(procedure.id), None)
                 if entry is None:
                     report.missing.append(procedure.code)
-                elif entry[1] != document(procedure)["digest"]:
+                elif entry[1] != documents.document(procedure)["digest"]:
                     report.stale.append(procedure.code)
     report.extra = sorted(code for code, _ in indexed.values())
     return report

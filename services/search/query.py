@@ -280,68 +280,104 @@ def run(view: View, request: Request, dictionary: Dictionary) -> Outcome:
     public = view.bits("status", "published")
     need = min(request.page * request.per_page, MAX_RESULTS)
     if not plan.concepts:
-        matched = public
-        results = matched & _filter_bits(view, request.filters)
-        outcome = Outcome(
-            results.bit_count(), [], facet_counts(view, matched, request.filters), set()
-        )
-        order = _sorted(
-            view, results, "name" if request.sort == "relevance" else request.sort, need
-        )
-        outcome.docnums = order[(request.page - 1) * request.per_page : need]
-        outcome.truncated = plan.truncated
-        return outcome
-
-    matched = match(view, plan) & public
-    plans = [(plan, matched)]
-    suggestion, corrected = None, False
-    if matched.bit_count() < FEW:
-        suggestion = spelling.correct(view, plan)
-        fixed = parse(suggestion, dictionary) if suggestion else None
-        fixed_matched = match(view, fixed) & public if fixed else 0
-        if fixed and fixed_matched & ~matched:
-            if ranking.named(view, fixed, fixed_matched) and not ranking.named(view, plan, matched):
-                # The words as typed occur only in body text, the corrected ones in names:
-                # show what the user most likely meant first.
-                plans = [(fixed, fixed_matched), (plan, matched & ~fixed_matched)]
-                corrected = True
-            else:
-                plans.append((fixed, fixed_matched & ~matched))
-            matched |= fixed_matched
-        else:
-            suggestion = None
-    relaxed = False
-    if not matched:
-        loose = match_all_but_one(view, plan) & public
-        if loose:
-            plans = [(plan, loose)]
-            matched, relaxed = loose, True
+        return _browse(view, request, plan.truncated, public, need)
+    found = _matches(view, plan, public, dictionary)
     filters = _filter_bits(view, request.filters)
-    results = matched & filters
+    results = found.matched & filters
     outcome = Outcome(
         total=results.bit_count(),
         docnums=[],
-        facets=facet_counts(view, matched, request.filters),
-        terms=set().union(*(p.terms() for p, _ in plans)),
-        suggestion=suggestion,
-        corrected=corrected,
-        relaxed=relaxed,
+        facets=facet_counts(view, found.matched, request.filters),
+        terms=set().union(*(p.terms() for p, _ in found.plans)),
+        suggestion=found.suggestion,
+        corrected=found.corrected,
+        relaxed=found.relaxed,
         truncated=plan.truncated,
     )
     if request.sort == "relevance":
-        order: list[int] = []
-        for one_plan, bits in plans:
-            if len(order) >= need:
-                break
-            for docnum, score in ranking.order(view, one_plan, bits & filters, need - len(order)):
-                order.append(docnum)
-                outcome.scores[docnum] = score
+        order = _ranked(view, found.plans, filters, need, outcome.scores)
     else:
         order = _sorted(view, results, request.sort, need)
-    outcome.docnums = order[(request.page - 1) * request.per_page : need]
+    outcome.docnums = _page(order, request, need)
     if not results:
         outcome.nearby = _nearby(view, plan, public)
     return outcome
+
+
+def _browse(view: View, request: Request, truncated: bool, public: int, need: int) -> Outcome:
+    """A search without words: every published procedure the filters keep, in name order
+    unless another was asked for."""
+    results = public & _filter_bits(view, request.filters)
+    outcome = Outcome(results.bit_count(), [], facet_counts(view, public, request.filters), set())
+    order = _sorted(view, results, "name" if request.sort == "relevance" else request.sort, need)
+    outcome.docnums = _page(order, request, need)
+    outcome.truncated = truncated
+    return outcome
+
+
+def _page(order: list[int], request: Request, need: int) -> list[int]:
+    return order[(request.page - 1) * request.per_page : need]
+
+
+@dataclass
+class _Matches:
+    """What a query matched, and the plans that rank it in order: its own and a corrected
+    spelling's (either first); or, when nothing matched, its own over the documents that hold
+    all its words but one (`relaxed`)."""
+
+    plans: list[tuple[Plan, int]]
+    matched: int
+    suggestion: str | None = None
+    corrected: bool = False
+    relaxed: bool = False
+
+
+def _matches(view: View, plan: Plan, public: int, dictionary: Dictionary) -> _Matches:
+    """The published documents a plan matches; when they are few, with those of a corrected
+    spelling; when there are none, those that hold all its words but one."""
+    matched = match(view, plan) & public
+    found = _Matches([(plan, matched)], matched)
+    if matched.bit_count() < FEW:
+        _add_correction(view, found, public, dictionary)
+    if not found.matched:
+        loose = match_all_but_one(view, plan) & public
+        if loose:
+            found.plans, found.matched, found.relaxed = [(plan, loose)], loose, True
+    return found
+
+
+def _add_correction(view: View, found: _Matches, public: int, dictionary: Dictionary) -> None:
+    """Add what a corrected spelling of the query finds beyond what it found as typed."""
+    plan, matched = found.plans[0]
+    suggestion = spelling.correct(view, plan)
+    fixed = parse(suggestion, dictionary) if suggestion else None
+    fixed_matched = match(view, fixed) & public if fixed else 0
+    if not (fixed and fixed_matched & ~matched):
+        return
+    found.suggestion = suggestion
+    if ranking.named(view, fixed, fixed_matched) and not ranking.named(view, plan, matched):
+        # The words as typed occur only in body text, the corrected ones in names: show what
+        # the user most likely meant first.
+        found.plans = [(fixed, fixed_matched), (plan, matched & ~fixed_matched)]
+        found.corrected = True
+    else:
+        found.plans.append((fixed, fixed_matched & ~matched))
+    found.matched = matched | fixed_matched
+
+
+def _ranked(
+    view: View, plans: list[tuple[Plan, int]], filters: int, need: int, scores: dict[int, float]
+) -> list[int]:
+    """The first `need` documents by relevance, each plan's matches after the previous plan's;
+    their scores go into `scores`."""
+    order: list[int] = []
+    for plan, bits in plans:
+        if len(order) >= need:
+            break
+        for docnum, score in ranking.order(view, plan, bits & filters, need - len(order)):
+            order.append(docnum)
+            scores[docnum] = score
+    return order
 
 
 def _sorted(view: View, bits: int, sort: str, need: int) -> list[int]:

@@ -17,8 +17,10 @@ names-first order, so every page of a search sees the same order.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise
+from typing import TypeAlias
 
 from . import analysis, query
 from .snapshot import View, members
@@ -92,45 +94,59 @@ def _contains(sequence: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
     )
 
 
-def _place(doc: DocText, alt: query.Alternative) -> tuple[float, bool]:
-    """Where one alternative was found, as a share of its concept's weight, and whether in
-    the name."""
-    syllables = alt.syllables
-    in_name = True
-    if alt.whole:
-        found = NAME_PHRASE if alt.whole in doc.name_set else BODY * 3
-        in_name = found == NAME_PHRASE
-    elif len(syllables) == 1:
-        # One syllable (most concepts): set lookups only.
-        word = syllables[0]
-        if word in doc.name_set:
-            found = NAME_PHRASE * _accents_agree(doc, alt)
-        else:
-            in_name = False
-            if word in doc.keyword_set:
-                found = KEYWORD_PHRASE
-            elif word in doc.context_set:
-                found = CONTEXT_PHRASE
-            else:
-                found = BODY
-    elif not all(s in doc.name_set for s in syllables):
-        in_name = False
-        if any(_contains(line, syllables) for line in doc.keywords):
-            found = KEYWORD_PHRASE
-        elif all(s in doc.keyword_set for s in syllables):
-            found = KEYWORD_SCATTERED
-        elif any(_contains(line, syllables) for line in doc.context):
-            found = CONTEXT_PHRASE
-        elif all(s in doc.context_set for s in syllables):
-            found = CONTEXT_SCATTERED
-        else:
-            share = sum(s in doc.name_set for s in syllables) / len(syllables)
-            found = max(BODY, NAME_SCATTERED * share * 0.7)
-    elif _contains(doc.name, syllables):
-        found = NAME_PHRASE * _accents_agree(doc, alt)
+def _place_whole(doc: DocText, alt: query.Alternative) -> tuple[float, bool]:
+    """Where a compound token kept whole (a code, a number) was found, as a share of its
+    concept's weight, and whether in the name."""
+    if alt.whole in doc.name_set:
+        return NAME_PHRASE * alt.weight, True
+    return BODY * 3 * alt.weight, False
+
+
+def _place_syllable(doc: DocText, alt: query.Alternative) -> tuple[float, bool]:
+    """The same for one syllable (most concepts): set lookups only."""
+    word = alt.syllables[0]
+    if word in doc.name_set:
+        return NAME_PHRASE * _accents_agree(doc, alt) * alt.weight, True
+    if word in doc.keyword_set:
+        found = KEYWORD_PHRASE
+    elif word in doc.context_set:
+        found = CONTEXT_PHRASE
     else:
-        found = NAME_SCATTERED * _accents_agree(doc, alt)
-    return found * alt.weight, in_name
+        found = BODY
+    return found * alt.weight, False
+
+
+def _place_phrase(doc: DocText, alt: query.Alternative) -> tuple[float, bool]:
+    """The same for several syllables: as a phrase or scattered, in the name, a keyword, the
+    agency or lĩnh vực names; else partly in the name, or in the body."""
+    syllables = alt.syllables
+    if all(s in doc.name_set for s in syllables):
+        found = NAME_PHRASE if _contains(doc.name, syllables) else NAME_SCATTERED
+        return found * _accents_agree(doc, alt) * alt.weight, True
+    if any(_contains(line, syllables) for line in doc.keywords):
+        found = KEYWORD_PHRASE
+    elif all(s in doc.keyword_set for s in syllables):
+        found = KEYWORD_SCATTERED
+    elif any(_contains(line, syllables) for line in doc.context):
+        found = CONTEXT_PHRASE
+    elif all(s in doc.context_set for s in syllables):
+        found = CONTEXT_SCATTERED
+    else:
+        share = sum(s in doc.name_set for s in syllables) / len(syllables)
+        found = max(BODY, NAME_SCATTERED * share * 0.7)
+    return found * alt.weight, False
+
+
+# A string: query imports this module, so query.Alternative does not exist yet at import.
+Place: TypeAlias = "Callable[[DocText, query.Alternative], tuple[float, bool]]"
+
+
+def _placer(alt: query.Alternative) -> Place:
+    """How to find where an alternative is in a document, chosen once per ranking rather than
+    once per candidate."""
+    if alt.whole:
+        return _place_whole
+    return _place_syllable if len(alt.syllables) == 1 else _place_phrase
 
 
 def _accents_agree(doc: DocText, alt: query.Alternative) -> float:
@@ -145,8 +161,9 @@ def _accents_agree(doc: DocText, alt: query.Alternative) -> float:
 @dataclass
 class _Weights:
     concepts: list[float]
-    # The weight of each alternative of each concept (see _alternative_weights).
-    alternatives: list[list[float]]
+    # Each alternative of each concept with its weight (see _alternative_weights) and the
+    # function that places it in a document.
+    choices: list[list[tuple[query.Alternative, float, Place]]]
     # Pairs of typed syllables across consecutive concepts ("cấp" + "lại"), with a weight: the
     # bonus for words typed next to each other; `required` are those the first tier needs
     # (between concepts without dictionary alternatives).
@@ -182,8 +199,13 @@ def _weights(view: View, plan: query.Plan) -> _Weights:
     """How much each concept, alternative and cross-word pair of the plan counts. Computed per
     ranking, not kept on the view: the queries a view sees are unbounded."""
     concepts = [_concept_weight(view, c) for c in plan.concepts]
-    alternatives = [
-        _alternative_weights(concept, weight)
+    choices = [
+        [
+            (alt, alt_weight, _placer(alt))
+            for alt, alt_weight in zip(
+                concept.alternatives, _alternative_weights(concept, weight), strict=True
+            )
+        ]
         for concept, weight in zip(plan.concepts, concepts, strict=True)
     ]
     across: list[tuple[str, float]] = []
@@ -203,9 +225,7 @@ def _weights(view: View, plan: query.Plan) -> _Weights:
         for s in c.typed.syllables
     )
     total = sum(w for c, w in zip(plan.concepts, concepts, strict=True) if not c.optional)
-    return _Weights(
-        concepts, alternatives, across, required, phrase if len(phrase) > 1 else (), total
-    )
+    return _Weights(concepts, choices, across, required, phrase if len(phrase) > 1 else (), total)
 
 
 def _phrase_bits(view: View, concept: query.Concept) -> int:
@@ -224,12 +244,12 @@ def score(doc: DocText, plan: query.Plan, weights: _Weights) -> float:
     """The fine score of one document for a plan."""
     total = 0.0
     covered: set[str] = set()
-    for concept, weight, alt_weights in zip(
-        plan.concepts, weights.concepts, weights.alternatives, strict=True
+    for concept, weight, choices in zip(
+        plan.concepts, weights.concepts, weights.choices, strict=True
     ):
         gain, best, best_alt, in_name = 0.0, 0.0, None, False
-        for alt, alt_weight in zip(concept.alternatives, alt_weights, strict=True):
-            found, name = _place(doc, alt)
+        for alt, alt_weight, place in choices:
+            found, name = place(doc, alt)
             if found * alt_weight > gain:
                 gain, best, best_alt, in_name = found * alt_weight, found, alt, name
         if concept.optional and best <= BODY:
@@ -237,12 +257,12 @@ def score(doc: DocText, plan: query.Plan, weights: _Weights) -> float:
         gain *= OPTIONAL if concept.optional else 1.0
         total += gain
         if best_alt is not None and in_name:
+            # Found in the name, its first syllable (or whole token) is in the name. The object
+            # of a procedure comes right after its verb ("Cấp hộ chiếu"): a match early in the
+            # name is what the procedure is about.
             first = best_alt.whole or best_alt.syllables[0]
             covered.update(best_alt.syllables)
-            if first in doc.name_set:
-                # The object of a procedure comes right after its verb ("Cấp hộ chiếu"):
-                # a match early in the name is what the procedure is about.
-                total += EARLY * gain / (1 + doc.name.index(first) / 2)
+            total += EARLY * gain / (1 + doc.name.index(first) / 2)
         total += ACCENTS * weight * sum(word in doc.exact for word in concept.exact)
     for term, weight in weights.across:
         if term in doc.name_pairs:

@@ -132,6 +132,8 @@ def catch_up() -> None:
     there would make its next write fail once this one commits)."""
     with current_app.app_context():
         pending = db.session.execute(select(func.count(SearchPending.id))).scalar_one()
+        # Only a read: it ends here (nothing to commit) rather than stay open through the
+        # rebuild or the writes below.
         db.session.rollback()
         if not pending:
             return

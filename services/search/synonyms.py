@@ -103,37 +103,41 @@ def _phrases(text: str, line_number: int) -> list[Phrase]:
     return phrases
 
 
-def parse(text: str) -> Dictionary:
-    """Read dictionary text. Raises ValidationError naming the first bad line."""
-    if len(text) > MAX_TEXT:
-        raise ValidationError({"synonyms": _("Từ điển quá dài.")})
-    dictionary = Dictionary()
-    groups: list[list[Phrase]] = []
-    one_way: list[tuple[list[Phrase], list[Phrase]]] = []
+@dataclass
+class _Rules:
+    """The rules of a dictionary text as written: groups of equivalents, one-way rules
+    (sources, targets) and optional phrases."""
+
+    groups: list[list[Phrase]] = field(default_factory=list)
+    one_way: list[tuple[list[Phrase], list[Phrase]]] = field(default_factory=list)
+    optional: list[Phrase] = field(default_factory=list)
+
+
+def _read(text: str) -> _Rules:
+    """The rules of each line. Raises ValidationError naming the first bad line."""
+    rules = _Rules()
     for number, raw in enumerate(analysis.normalize(text).splitlines(), start=1):
         line = raw.split("#", 1)[0].strip()
         if not line:
             continue
         if line.startswith("?"):
-            for phrase in _phrases(line[1:], number):
-                dictionary.optional.add(phrase)
-                dictionary.longest = max(dictionary.longest, len(phrase))
+            rules.optional.extend(_phrases(line[1:], number))
         elif "=>" in line:
             left, right = line.split("=>", 1)
-            one_way.append((_phrases(left, number), _phrases(right, number)))
+            rules.one_way.append((_phrases(left, number), _phrases(right, number)))
         elif "=" in line:
-            group = [p for part in line.split("=") for p in _phrases(part, number)]
-            groups.append(group)
+            rules.groups.append([p for part in line.split("=") for p in _phrases(part, number)])
         else:
             raise ValidationError(
                 {"synonyms": _("Dòng %(n)s: cần dạng “A = B”, “A => B” hoặc “? từ phụ”.", n=number)}
             )
-    for group in groups:
-        for phrase in group:
-            dictionary._add(phrase, group)
-    # Equivalents reach into longer phrases ("GTGT" in "hoàn thuế GTGT"), and a one-way rule
-    # reaches its targets' equivalents ("sổ đỏ" finds what "giấy chứng nhận quyền sử dụng đất"
-    # finds, its abbreviations included).
+    return rules
+
+
+def _reach(dictionary: Dictionary, one_way: list[tuple[list[Phrase], list[Phrase]]]) -> None:
+    """Equivalents reach into longer phrases ("GTGT" in "hoàn thuế GTGT"), and a one-way rule
+    reaches its targets' equivalents ("sổ đỏ" finds what "giấy chứng nhận quyền sử dụng đất"
+    finds, its abbreviations included)."""
     equivalents = {phrase: list(targets) for phrase, targets in dictionary.alternatives.items()}
     for phrase, targets in equivalents.items():
         dictionary._add(phrase, [v for t in [phrase, *targets] for v in _variants(t, equivalents)])
@@ -146,6 +150,21 @@ def parse(text: str) -> Dictionary:
         for source in sources:
             dictionary._add(source, reach)
             dictionary.one_way.add(source)
+
+
+def parse(text: str) -> Dictionary:
+    """Read dictionary text. Raises ValidationError naming the first bad line."""
+    if len(text) > MAX_TEXT:
+        raise ValidationError({"synonyms": _("Từ điển quá dài.")})
+    rules = _read(text)
+    dictionary = Dictionary()
+    for phrase in rules.optional:
+        dictionary.optional.add(phrase)
+        dictionary.longest = max(dictionary.longest, len(phrase))
+    for group in rules.groups:
+        for phrase in group:
+            dictionary._add(phrase, group)
+    _reach(dictionary, rules.one_way)
     return dictionary
 
 
