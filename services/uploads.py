@@ -13,7 +13,6 @@ import hashlib
 import io
 import re
 import secrets
-import unicodedata
 import zipfile
 from pathlib import Path
 from typing import BinaryIO
@@ -26,6 +25,7 @@ from .catalogue.records import FILE_PATTERN
 from .db import db, transaction
 from .errors import NotFound, ValidationError
 from .models import Attachment, User
+from .text import nfc
 
 MIME_TYPES = {
     "pdf": "application/pdf",
@@ -87,7 +87,7 @@ def sniff(data: bytes) -> str | None:
 
 def clean_filename(filename: str) -> str:
     """The last part of a client's file name (no folders), NFC, without control characters."""
-    name = unicodedata.normalize("NFC", filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = nfc(filename or "").replace("\\", "/").rsplit("/", 1)[-1]
     name = _UNSAFE.sub("", name).strip().lstrip(".")
     if len(name) > 200:
         stem, dot, ext = name.rpartition(".")
