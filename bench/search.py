@@ -6,7 +6,7 @@ For each size it prints: the time to build the index and its size on disk; the p
 latency of 200 mixed queries (words with and without diacritics, abbreviations, English,
 typos, codes, decision numbers; 40 % filtered by agency or lĩnh vực) through the JSON API
 (/api/v1/procedures, facets and highlights on, rows loaded from the database), the same for the
-engine alone (services.search.query.run), and for FTS5 (top 20 by bm25 with the name
+engine alone (services.search.engine.run), and for FTS5 (top 20 by bm25 with the name
 highlighted, the total and two facets); the ratio API / FTS5; and how long after its commit
 an edited procedure is found. The machine's load average is printed with each figure: other
 work on the machine inflates them.
@@ -39,7 +39,7 @@ from services.catalogue import convert, queries, records, store
 from services.db import create_schema, db
 from services.importers import run_import
 from services.models import Agency, Field, Procedure, ProcedureAgency, Role
-from services.search import analysis, documents, index, query, snapshot, sync, synonyms
+from services.search import analysis, documents, engine, index, query, snapshot, sync, synonyms
 from tests import relevance
 from tests.tthc_real import data_folder
 
@@ -195,12 +195,12 @@ def measure_engine(app, queries: list[dict[str, str]]) -> list[float]:
     with app.app_context():
         dictionary = synonyms.current()
         for params in queries:
-            request = query.Request(
+            request = engine.Request(
                 params["q"], {k: v for k, v in params.items() if k != "q"}, "relevance", 1, 20
             )
             view = snapshot.current(index.root())
             started = time.perf_counter()
-            query.run(view, request, dictionary)
+            engine.run(view, request, dictionary)
             times.append((time.perf_counter() - started) * 1000)
     return times
 
@@ -333,7 +333,7 @@ def run_size(label: str, app, instance: Path, count: int, rng: random.Random) ->
     fts = measure_fts(fts_path, queries)
     print(row("JSON API, first pass", cold))
     print(row("JSON API", api))
-    print(row("engine (query.run)", engine))
+    print(row("engine (engine.run)", engine))
     print(row("SQLite FTS5", fts))
     ratios = [a / b for a, b in zip(percentiles(api), percentiles(fts), strict=True)]
     print("  API / FTS5:            " + "   ".join(f"{r:.1f}×" for r in ratios))

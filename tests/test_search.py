@@ -331,7 +331,7 @@ def test_large_result_sets_are_sorted_through_the_column_order(demo_app, demo_cl
     }
     # Past SORT_IN_PLACE the whole index is put in order once; keys that agree on their first
     # KEY_PREFIX bytes are ordered by their whole value.
-    monkeypatch.setattr("services.search.query.SORT_IN_PLACE", 0)
+    monkeypatch.setattr("services.search.engine.SORT_IN_PLACE", 0)
     monkeypatch.setattr("services.search.snapshot.KEY_PREFIX", 4)
     for sort, codes in expected.items():
         html = demo_client.get(f"/tim-kiem?sort={sort}").get_data(as_text=True)

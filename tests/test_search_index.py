@@ -20,7 +20,7 @@ from services import search
 from services.catalogue import queries, records, store, transfer
 from services.db import db, transaction
 from services.models import Field, Procedure, SearchPending
-from services.search import documents, index, query, sync
+from services.search import documents, engine, index, sync
 from tests.helpers import make_app, procedure_raw
 
 
@@ -375,7 +375,7 @@ def test_a_bug_in_a_query_is_not_taken_for_a_damaged_index(demo_app, demo_client
     def broken(*args, **kwargs):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(query, "run", broken)
+    monkeypatch.setattr(engine, "run", broken)
     rebuilds: list[bool] = []
     monkeypatch.setattr(index, "rebuild", lambda: rebuilds.append(True))
     with pytest.raises(RuntimeError):  # TESTING propagates what would be a 500

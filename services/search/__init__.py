@@ -3,7 +3,7 @@
 Views and commands use only what is defined here: `find` (the search page and the JSON API),
 `suggest` (completions as you type), `rebuild`, `check` and `bulk` (index maintenance), and
 `init_app`. Whoosh itself stays behind this package (analysis.py, documents.py, index.py,
-sync.py, snapshot.py, query.py, ranking.py, spelling.py, highlight.py), so the engine can be
+sync.py, snapshot.py, query.py, engine.py, ranking.py, spelling.py, highlight.py), so it can be
 replaced without touching a view.
 
 The index returns document numbers and highlights; what is shown is loaded from the database,
@@ -32,7 +32,7 @@ from ..catalogue.queries import LIST_PROCEDURE
 from ..db import db, transaction
 from ..errors import ServiceError, ValidationError
 from ..models import Agency, Field, Level, OnlineLevel, Procedure, SearchLog, Status, Subject
-from . import highlight, index, query, snapshot, spelling, sync, synonyms
+from . import engine, highlight, index, query, snapshot, spelling, sync, synonyms
 from .index import check, rebuild
 from .sync import bulk
 
@@ -77,7 +77,7 @@ def init_app(app: Flask) -> None:
 def _warm(app: Flask) -> None:
     try:
         with app.app_context():
-            snapshot.warm(index.root(), query.FACETS, query.ALL_FIELDS)
+            snapshot.warm(index.root(), engine.FACETS, query.ALL_FIELDS)
     except Exception:
         log.exception("search cache warm-up failed (searches still work)")
 
@@ -97,7 +97,7 @@ class Params:
     per_page: int = 20
 
     def filters(self) -> dict[str, str]:
-        return {name: getattr(self, name) for name in query.FACETS if getattr(self, name)}
+        return {name: getattr(self, name) for name in engine.FACETS if getattr(self, name)}
 
 
 @dataclass
@@ -137,7 +137,7 @@ class SearchPage:
 
     @property
     def pages(self) -> int:
-        return max(1, -(-min(self.total, query.MAX_RESULTS) // self.params.per_page))
+        return max(1, -(-min(self.total, engine.MAX_RESULTS) // self.params.per_page))
 
 
 @contextlib.contextmanager
@@ -189,7 +189,7 @@ def _check_params(params: Params, strict: bool) -> list[str]:
     if strict and errors:
         raise ValidationError(errors)
     for name in errors:
-        if name in query.FACETS:
+        if name in engine.FACETS:
             setattr(params, name, "")
         elif name == "sort":
             params.sort = "relevance"
@@ -216,11 +216,11 @@ def _bad_choices(params: Params) -> dict[str, str]:
     errors: dict[str, str] = {}
     if params.online and params.online not in (*OnlineLevel, NO_ONLINE):
         errors["online"] = _("Mức dịch vụ trực tuyến không hợp lệ.")
-    if params.sort not in query.SORTS:
+    if params.sort not in engine.SORTS:
         errors["sort"] = _("Cách sắp xếp không hợp lệ.")
     if not 1 <= params.per_page <= MAX_PER_PAGE:
         errors["per_page"] = _("Số kết quả mỗi trang phải từ 1 đến %(n)s.", n=MAX_PER_PAGE)
-    if params.page < 1 or (params.page - 1) * params.per_page >= query.MAX_RESULTS:
+    if params.page < 1 or (params.page - 1) * params.per_page >= engine.MAX_RESULTS:
         errors["page"] = _("Trang không hợp lệ.")
     return errors
 
@@ -287,9 +287,9 @@ def find(params: Params, *, strict: bool = False, record: bool = True) -> Search
     """
     started = time.perf_counter()
     ignored = _check_params(params, strict)
-    request = query.Request(params.q, params.filters(), params.sort, params.page, params.per_page)
+    request = engine.Request(params.q, params.filters(), params.sort, params.page, params.per_page)
     with _reading() as view:
-        outcome = query.run(view, request, synonyms.current())
+        outcome = engine.run(view, request, synonyms.current())
         hits = [
             (int(view.stored(d)["id"]), view.value("summary", d).decode(), outcome.scores.get(d))
             for d in outcome.docnums
