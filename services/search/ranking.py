@@ -137,8 +137,7 @@ def _place_phrase(doc: DocText, alt: query.Alternative) -> tuple[float, bool]:
     return found * alt.weight, False
 
 
-# A string: query imports this module, so query.Alternative does not exist yet at import.
-Place: TypeAlias = "Callable[[DocText, query.Alternative], tuple[float, bool]]"
+Place: TypeAlias = Callable[[DocText, query.Alternative], tuple[float, bool]]
 
 
 def _placer(alt: query.Alternative) -> Place:
