@@ -150,6 +150,23 @@ def search_check_command(limit: int) -> None:
         if codes:
             more = _(" … và %(n)s mã nữa", n=len(codes) - limit) if len(codes) > limit else ""
             click.echo(f"{label} ({len(codes)}): {', '.join(codes[:limit])}{more}")
+    if report.without_vectors:
+        if report.model:
+            click.echo(
+                _(
+                    "Chưa có vectơ ngữ nghĩa: %(n)s thủ tục (mô hình %(model)s).",
+                    n=report.without_vectors,
+                    model=report.model,
+                )
+            )
+        else:
+            click.echo(
+                _(
+                    "Chưa có vectơ ngữ nghĩa: %(n)s thủ tục; chưa cài mô hình nhúng câu nên "
+                    "tìm kiếm chỉ theo từ ngữ.",
+                    n=report.without_vectors,
+                )
+            )
     if not report.ok:
         click.echo(_("Hãy chạy `flask search-reindex` để dựng lại chỉ mục."))
         sys.exit(1)

@@ -22,6 +22,9 @@ from services.db import db
 # TTHC_TEST_DATABASE_URL runs the suite on another server (PostgreSQL in CI): each app then
 # gets a database of its own, created empty on that server, instead of a fresh SQLite file.
 TEST_DATABASE_URL = os.environ.get("TTHC_TEST_DATABASE_URL")
+# One content cache of passage vectors for every app of the suite (and the next run): each
+# test's catalogue is embedded once, not once per instance folder.
+VECTOR_CACHE = Path(__file__).resolve().parent.parent / "instance" / "test-vectors.sqlite3"
 _databases = count(1)
 
 
@@ -49,6 +52,7 @@ def make_app(instance: Path, **config: Any) -> Flask:
             "UPLOAD_DIR": str(instance / "uploads"),
             # Index writes happen inline, so a test sees its change in the index at once.
             "SEARCH_BACKGROUND": False,
+            "SEARCH_VECTOR_CACHE": str(VECTOR_CACHE),
             **config,
         }
     )

@@ -64,14 +64,22 @@ def test_whoosh_analyzers_yield_each_term_once():
 
 
 def test_shipped_dictionary_parses_and_maps_abbreviations_and_english():
-    dictionary = synonyms.parse(synonyms.SHIPPED.read_text(encoding="utf-8"))
+    dictionary = synonyms.build(
+        synonyms.SHIPPED.read_text(encoding="utf-8"), synonyms.GLOSSARY.read_text(encoding="utf-8")
+    )
     gpxd = dictionary.alternatives[("gpxd",)]
     assert ("giay", "phep", "xay", "dung") in gpxd
     assert ("gpxd",) in dictionary.alternatives[("giay", "phep", "xay", "dung")]
-    vat = dictionary.alternatives[("vat", "refund")]
+    vat = dictionary.alternatives[("vat", "refund")]  # "refund" cannot be Vietnamese: always
     assert ("hoan", "thue", "gia", "tri", "gia", "tang") in vat
     assert ("hoan", "thue", "gtgt") in vat  # GTGT = giá trị gia tăng reaches into the phrase
     assert ("vat", "refund") in dictionary.one_way
+    assert ("work", "permits") in dictionary.alternatives  # plurals of the glossary's terms
+    # English words that may be Vietnamese syllables ("an" toàn, "the" = thẻ) are optional only
+    # in a query read as English.
+    for word in ("an", "the"):
+        assert (word,) not in dictionary.optional
+        assert (word,) in dictionary.english.optional
     # One-way: the formal words do not find the everyday ones.
     assert ("so", "do") not in dictionary.alternatives.get(
         ("giay", "chung", "nhan", "quyen", "su", "dung", "dat"), []

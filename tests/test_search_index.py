@@ -53,7 +53,8 @@ def test_created_updated_abolished_and_deleted_procedures(app):
     code = _store(app, name="Cấp phép khai thác cát lòng sông")
     assert _found(app, "khai thac cat") == [code]
     _store(app, code=code, name="Cấp phép nạo vét luồng lạch")
-    assert _found(app, "khai thac cat") == []
+    # ("khai" is still in its dossier: a partial match would find it by that word.)
+    assert _found(app, "thac cat") == []
     assert _found(app, "nạo vét") == [code]
     _store(app, code=code, name="Cấp phép nạo vét luồng lạch", status="abolished")
     assert _found(app, "nạo vét") == []
@@ -76,7 +77,7 @@ def test_agency_and_field_renames_reach_their_procedures(app, make_agency, make_
     assert _found(app, "phong van hoa") == [procedure.code]
     make_agency(slug="van-hoa", name="Phòng Thể thao và Du lịch")
     assert _found(app, "the thao du lich") == [procedure.code]
-    assert _found(app, "phong van hoa") == []
+    assert _found(app, "van hoa") == []  # ("phòng" is in the new name too)
     with app.app_context():
         page = search.find(search.Params(q="biểu diễn"), record=False)
         assert [v.name for v in page.facets["agency"]] == ["Phòng Thể thao và Du lịch"]

@@ -32,7 +32,17 @@ from ..catalogue.queries import LIST_PROCEDURE
 from ..db import db, transaction
 from ..errors import ServiceError, ValidationError
 from ..models import Agency, Field, Level, OnlineLevel, Procedure, SearchLog, Status, Subject
-from . import engine, highlight, index, query, snapshot, spelling, sync, synonyms
+from . import (
+    engine,
+    highlight,
+    index,
+    query,
+    semantic,
+    snapshot,
+    spelling,
+    sync,
+    synonyms,
+)
 from .index import check, rebuild
 from .sync import bulk
 
@@ -277,6 +287,30 @@ def _log_search(entry: SearchLog) -> None:
         current_app.logger.warning("search not logged: the database is busy", exc_info=True)
 
 
+def _meaning() -> engine.Meaning | None:
+    """How the engine gets a query's vector: embedded in the model's threads while the words
+    are matched; None without a model."""
+    model = semantic.embedder()
+    if model is None:
+        return None
+    wait = float(current_app.config.get("SEARCH_EMBEDDING_TIMEOUT", 2.0))
+
+    def start(texts: list[str]):
+        pending = [model.query_later(text) for text in texts]
+
+        def vector():
+            try:
+                return semantic.mean([p.result(timeout=wait) for p in pending])
+            except Exception:
+                # Slow or failed: the words alone rank this query.
+                log.warning("query not embedded in time: words only", exc_info=True)
+                return None
+
+        return vector
+
+    return start
+
+
 def find(params: Params, *, strict: bool = False, record: bool = True) -> SearchPage:
     """Search the catalogue: the requested page of results, facets, help for few results.
 
@@ -289,7 +323,7 @@ def find(params: Params, *, strict: bool = False, record: bool = True) -> Search
     ignored = _check_params(params, strict)
     request = engine.Request(params.q, params.filters(), params.sort, params.page, params.per_page)
     with _reading() as view:
-        outcome = engine.run(view, request, synonyms.current())
+        outcome = engine.run(view, request, synonyms.current(), _meaning())
         hits = [
             (int(view.stored(d)["id"]), view.value("summary", d).decode(), outcome.scores.get(d))
             for d in outcome.docnums

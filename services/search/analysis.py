@@ -61,6 +61,20 @@ def fold_text(text: str) -> str:
     return lower.translate(_FOLD)
 
 
+# A Vietnamese syllable once folded: an initial consonant, a vowel group, a final consonant or
+# semivowel. English words mostly fail it ("register", "land", "permit", "food"); a few pass
+# ("the", "to", "an"), which is why a query's language is judged on all its words.
+_SYLLABLE = re.compile(
+    r"^(?:ngh|ng|gh|gi|kh|nh|ph|th|tr|ch|qu|[bcdghklmnprstvx])?"
+    r"(?:[aeiouy]{1,3})(?:ch|ng|nh|[cmnpt])?$"
+)
+
+
+def is_syllable(folded: str) -> bool:
+    """True when a folded word can be a Vietnamese syllable."""
+    return bool(_SYLLABLE.match(folded))
+
+
 def unified_i(term: str) -> bool:
     """True when a folded term ending in i may have been written with y ("ki": kí, ký)."""
     return term.endswith("i") and bool(_FINAL_Y.match(term[:-1] + "y"))
@@ -187,6 +201,20 @@ class VietnameseAnalyzer(_TermAnalyzer):
         if self.whole:
             return [_spell(token) for token in _TOKEN.findall(fold_text(normalize(value)))]
         return terms(value)
+
+
+def exact_syllables(text: str | None) -> list[str]:
+    """Lowercase syllables with their diacritics in order (compound tokens split), the two
+    spellings of a final i/y made one."""
+    return [accent_key(part) for word in words(text) for part in _JOINERS.split(word.exact) if part]
+
+
+class ExactPairAnalyzer(_TermAnalyzer):
+    """Pairs of adjacent syllables as written (with diacritics), one text per line: which
+    spelling of "dung" follows "xây" in names ("xây_dựng", not "xây_dụng")."""
+
+    def terms(self, value: str) -> list[str]:
+        return [p for line in value.split("\n") for p in pairs(exact_syllables(line))]
 
 
 class SyllablePairAnalyzer(_TermAnalyzer):

@@ -16,11 +16,18 @@ from whoosh import columns, formats
 from whoosh.fields import COLUMN, ID, KEYWORD, STORED, FieldType, Schema
 
 from ..models import Procedure, Role
-from .analysis import SyllablePairAnalyzer, VietnameseAnalyzer, fold_word, syllables
+from .analysis import (
+    ExactPairAnalyzer,
+    SyllablePairAnalyzer,
+    VietnameseAnalyzer,
+    fold_word,
+    syllables,
+)
 
 # Bump when the schema or the analysis changes: an index of another version is rebuilt at start.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SUMMARY_LENGTH = 700
+PASSAGE_DESCRIPTION = 200
 
 
 def _terms(analyzer) -> FieldType:
@@ -45,6 +52,7 @@ def schema() -> Schema:
         context=_terms(folded),
         body=_terms(folded),
         pairs=_terms(SyllablePairAnalyzer()),
+        pairs_exact=_terms(ExactPairAnalyzer()),
         refs=_terms(VietnameseAnalyzer(whole=True)),
         agency=KEYWORD(commas=True, scorable=True),
         field=KEYWORD(commas=True, scorable=True),
@@ -60,6 +68,8 @@ def schema() -> Schema:
         code_key=COLUMN(columns.VarBytesColumn()),
         updated=COLUMN(columns.NumericColumn("q")),
         name_length=COLUMN(columns.NumericColumn("H")),
+        # The passage's embedding (vectors.py), b"" when none could be made.
+        vector=COLUMN(columns.VarBytesColumn()),
     )
 
 
@@ -130,6 +140,19 @@ def _summary(procedure: Procedure) -> str:
     )[:SUMMARY_LENGTH]
 
 
+def passage(procedure: Procedure) -> str:
+    """What the document's vector is made from: the name, the lĩnh vực and a short
+    description (the description, else the results), in a sentence or two."""
+    parts = [procedure.name]
+    fields = ", ".join(f.name for f in procedure.fields)
+    if fields:
+        parts.append(f"Lĩnh vực: {fields}")
+    described = procedure.description or "; ".join(r.name for r in procedure.results)
+    if described:
+        parts.append(described[:PASSAGE_DESCRIPTION])
+    return ". ".join(part.rstrip(". ") for part in parts)
+
+
 def _facets(procedure: Procedure) -> dict[str, str]:
     """The facet values of a procedure (slugs, comma-separated); the agency facet counts only
     the agencies that implement it."""
@@ -185,6 +208,7 @@ def document(procedure: Procedure) -> dict:
         **searched,
         "name_exact": procedure.name,
         "pairs": _lines([procedure.name, keywords, context]),
+        "pairs_exact": _lines([procedure.name, keywords]),
         **facets,
         "title": procedure.name.encode(),
         "kw": keywords.encode(),

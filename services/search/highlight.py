@@ -18,19 +18,25 @@ from . import analysis
 SNIPPET_CHARS = 220
 LEAD = 40
 ELLIPSIS = "…"
+_STOPS = ".;:!?…"
 
 
 @lru_cache(maxsize=512)
 def _pattern(terms: frozenset[str]) -> re.Pattern | None:
     parts = []
     for term in sorted(terms, key=len, reverse=True):
-        escaped = re.escape(term)
-        if analysis.unified_i(term):  # "ki" stands for "ký" as well as "kí"
-            escaped = escaped[:-1] + "[iy]"
-        parts.append(escaped)
+        # A phrase ("giay chung nhan") is marked only whole, its syllables apart by spaces.
+        parts.append(r"\s+".join(_syllable(word) for word in term.split(" ")))
     if not parts:
         return None
     return re.compile(r"(?<![^\W_])(?:" + "|".join(parts) + r")(?![^\W_])")
+
+
+def _syllable(term: str) -> str:
+    escaped = re.escape(term)
+    if analysis.unified_i(term):  # "ki" stands for "ký" as well as "kí"
+        escaped = escaped[:-1] + "[iy]"
+    return escaped
 
 
 def _spans(text: str, terms: set[str], folded: str | None = None) -> list[tuple[int, int]]:
@@ -60,6 +66,17 @@ def _render(text: str, spans: list[tuple[int, int]], start: int, end: int) -> st
     return "".join(out)
 
 
+def _sentences(text: str) -> str:
+    """The lines of a summary (description, results, dossier...) as one line, each ending in
+    its punctuation, or a full stop where it has none, so fields do not run together."""
+    out = []
+    for line in analysis.normalize(text).splitlines():
+        line = " ".join(line.split())
+        if line:
+            out.append(line if line[-1] in _STOPS else line + ".")
+    return " ".join(out)
+
+
 def mark(text: str, terms: set[str]) -> Markup:
     """The whole text with matched words marked."""
     text = analysis.normalize(text)
@@ -69,7 +86,7 @@ def mark(text: str, terms: set[str]) -> Markup:
 def snippet(text: str, terms: set[str], size: int = SNIPPET_CHARS) -> Markup:
     """About `size` characters of `text` where the most different matched words are close
     together, marked; the beginning of the text when nothing matches."""
-    text = " ".join(analysis.normalize(text).split())
+    text = _sentences(text)
     if not text:
         return Markup("")
     folded = analysis.fold_text(text)

@@ -36,11 +36,12 @@ from whoosh.util.filelock import FileLock, try_for
 from ..catalogue.queries import FULL_PROCEDURE
 from ..db import db, reading, transaction
 from ..models import Procedure, SearchPending
-from . import documents
+from . import documents, semantic, vectors
 
 log = logging.getLogger(__name__)
 
 POINTER = "CURRENT"
+MODEL_FILE = "MODEL"  # in a generation: the embedding model its vectors come from ("" none)
 LOCK_FILE = "write.lock"
 BATCH = 250
 # Segments as separate files, not one compound file: Whoosh copies each part of a compound
@@ -118,13 +119,24 @@ def _load(ids: list[int]) -> list[Procedure]:
     )
 
 
+def _documents(procedures: list[Procedure]) -> list[dict]:
+    """The search documents of procedures, each with the vector of its passage."""
+    made = [documents.document(p) for p in procedures]
+    for document, vector in zip(
+        made, vectors.encode([documents.passage(p) for p in procedures]), strict=True
+    ):
+        document["vector"] = vector
+    return made
+
+
 def _write(ix: index.Index, ids: list[int]) -> None:
-    procedures = {p.id: p for p in _load(ids)}
+    loaded = _load(ids)
+    made = {p.id: d for p, d in zip(loaded, _documents(loaded), strict=True)}
     writer = ix.writer(timeout=INLINE_LOCK_WAIT, compound=COMPOUND)
     try:
         for procedure_id in ids:
-            if procedure_id in procedures:
-                writer.update_document(**documents.document(procedures[procedure_id]))
+            if procedure_id in made:
+                writer.update_document(**made[procedure_id])
             else:
                 writer.delete_by_term("id", str(procedure_id))
     except BaseException:
@@ -198,8 +210,8 @@ def _build(ix: index.Index, folder: Path, name: str, tables: bool) -> int:
     try:
         if tables:
             for batch in _procedure_batches():
-                for procedure in batch:
-                    writer.add_document(**documents.document(procedure))
+                for document in _documents(batch):
+                    writer.add_document(**document)
                 count += len(batch)
     except BaseException:
         writer.cancel()
@@ -226,6 +238,8 @@ def rebuild() -> int:
         done = list(db.session.execute(select(SearchPending.id)).scalars()) if tables else []
         db.session.rollback()  # the read ends: nothing to commit
         count = _build(ix, folder, name, tables)
+        model = semantic.embedder()
+        (folder / name / MODEL_FILE).write_text(model.identity if model else "")
         _point_to(folder, name)
         if tables:
             # The long read of the build ends before its changes are forgotten: on SQLite a
@@ -235,6 +249,7 @@ def rebuild() -> int:
             _forget(done)
             _drain_locked(ix)
         _remove_old_generations(folder, {name, previous or name})
+    vectors.prune()
     return count
 
 
@@ -275,9 +290,26 @@ def ensure() -> str:
             log.warning("search index %s unusable or empty: rebuilding", folder / name)
             rebuild()
             return "rebuilt"
+        if _vectors_outdated(folder, name):
+            log.warning("search index %s has no vectors of the model in use: rebuilding", name)
+            rebuild()
+            return "rebuilt"
         if _has_tables():
             drain(timeout=0)
     return "ok"
+
+
+def _vectors_outdated(folder: Path, name: str) -> bool:
+    """True when a model is installed whose vectors the generation does not hold (it was built
+    without it, or with another)."""
+    model = semantic.embedder()
+    if model is None:
+        return False
+    try:
+        built_with = (folder / name / MODEL_FILE).read_text().strip()
+    except OSError:
+        built_with = ""
+    return built_with != model.identity
 
 
 def _is_empty_but_catalogue_is_not(folder: Path, name: str | None) -> bool:
@@ -301,10 +333,25 @@ class CheckReport:
     extra: list[str] = field(default_factory=list)  # codes indexed, no longer in the database
     pending: int = 0  # changes waiting to be written
     indexed: int = 0
+    without_vectors: int = 0  # documents the semantic ranking cannot see
+    model: str | None = None  # the embedding model in use, None when there is none
 
     @property
     def ok(self) -> bool:
-        return not (self.missing or self.stale or self.extra)
+        """True when the index holds what the database does (vectors included, when a model
+        could have made them)."""
+        vectors_missing = self.model is not None and self.without_vectors > 0
+        return not (self.missing or self.stale or self.extra or vectors_missing)
+
+
+def _without_vectors(searcher) -> int:
+    count = 0
+    for reader, _ in searcher.reader().leaf_readers():
+        column = reader.column_reader("vector")
+        for docnum in range(reader.doc_count_all()):
+            if not reader.is_deleted(docnum) and not column[docnum]:
+                count += 1
+    return count
 
 
 @reading()
@@ -318,7 +365,10 @@ def check() -> CheckReport:
         with open_generation(folder, name).searcher() as searcher:
             for stored in searcher.all_stored_fields():
                 indexed[stored["id"]] = (stored["stored_code"], stored["digest"])
+            report.without_vectors = _without_vectors(searcher)
     report.indexed = len(indexed)
+    model = semantic.embedder()
+    report.model = model.identity if model else None
     with current_app.app_context():
         report.pending = db.session.execute(select(func.count(SearchPending.id))).scalar_one()
         for batch in _procedure_batches():

@@ -15,7 +15,7 @@ help and facets is engine.py.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from . import analysis
 from .snapshot import View
@@ -49,6 +49,12 @@ class Alternative:
     whole: str | None = None
     weight: float = TYPED
     exact: tuple[str | None, ...] = ()
+    phrase: bool = False  # typed, but found only as a phrase in the short fields ("sổ đỏ")
+
+    @property
+    def as_phrase(self) -> bool:
+        """Whether it matches only as a phrase (dictionary words, everyday phrases)."""
+        return (not self.typed or self.phrase) and len(self.syllables) > 1
 
 
 @dataclass
@@ -73,29 +79,45 @@ class Plan:
     words: list[analysis.Word]
     concepts: list[Concept]
     truncated: bool = False
+    english: bool = False
+
+    @property
+    def question(self) -> bool:
+        """True when the query holds words that only frame it ("tôi muốn", "thế nào")."""
+        return any(c.optional for c in self.concepts)
 
     @property
     def required(self) -> list[Concept]:
         return [c for c in self.concepts if not c.optional]
 
     def terms(self) -> set[str]:
-        """Every folded term the query may match, for highlighting."""
+        """What to highlight: folded terms, and phrases (syllables joined by a space) for
+        alternatives that match only as phrases, so "sổ đỏ" → "giấy chứng nhận" never marks a
+        lone "nhận"."""
         out: set[str] = set()
-        for concept in self.concepts:
+        for concept in self.required:  # not the words that only frame the query
             for alt in concept.alternatives:
-                out.update(alt.syllables)
                 if alt.whole:
                     out.add(alt.whole)
+                elif alt.as_phrase:
+                    out.add(" ".join(alt.syllables))
+                else:
+                    out.update(alt.syllables)
         return out
 
 
-def parse(text: str, dictionary: Dictionary) -> Plan:
-    """Turn user text into a plan (no syntax: every character is plain text)."""
+def parse(text: str, dictionary: Dictionary, view: View | None = None) -> Plan:
+    """Turn user text into a plan (no syntax: every character is plain text). With the
+    index's `view`, a framing word that forms a word of the catalogue with its neighbour
+    ("bị" in "thiết bị", "làm" in "làm việc") stays a word to match."""
     text = analysis.normalize(text)
     truncated = len(text) > MAX_CHARS
     words = analysis.words(text[:MAX_CHARS])
     truncated = truncated or len(words) > MAX_WORDS
     words = words[:MAX_WORDS]
+    english = is_english(words, dictionary)
+    if english and dictionary.english is not None:
+        dictionary = dictionary.english
     concepts: list[Concept] = []
     i = 0
     while i < len(words):
@@ -123,18 +145,57 @@ def parse(text: str, dictionary: Dictionary) -> Plan:
                 tuple(syllables[k : k + length]),
                 weight=EVERYDAY_TYPED if rule.one_way else TYPED,
                 exact=exact,
+                phrase=rule.one_way,
             )
             weight = EVERYDAY_TARGET if rule.one_way else EQUIVALENT
             others = [Alternative(other, False, weight=weight) for other in rule.alternatives]
+            optional = rule.optional and _spelt_as_listed(dictionary, typed.syllables, span)
             concepts.append(
-                Concept([typed, *others], rule.optional, _accented(span), (i + k, i + k + length))
+                Concept([typed, *others], optional, _accented(span), (i + k, i + k + length))
             )
             k += length
         i = j
+    if view is not None:
+        _keep_catalogue_words(view, concepts)
     if concepts and all(c.optional for c in concepts):
         for concept in concepts:
             concept.optional = False
-    return Plan(text[:MAX_CHARS], words, concepts, truncated)
+    return Plan(text[:MAX_CHARS], words, concepts, truncated, english)
+
+
+def _keep_catalogue_words(view: View, concepts: list[Concept]) -> None:
+    """Make a framing word required where it and a neighbouring syllable are a pair that
+    names, keywords or agencies hold."""
+    for i, concept in enumerate(concepts):
+        if not concept.optional or concept.typed.whole:
+            continue
+        syllables = concept.typed.syllables
+        before = concepts[i - 1].typed.syllables[-1:] if i else ()
+        after = concepts[i + 1].typed.syllables[:1] if i + 1 < len(concepts) else ()
+        candidates = [*(analysis.pair(b, syllables[0]) for b in before)]
+        candidates += [analysis.pair(syllables[-1], a) for a in after]
+        if any(view.bits("pairs", term) for term in candidates):
+            concept.optional = False
+
+
+def is_english(words: list[analysis.Word], dictionary: Dictionary) -> bool:
+    """True when a query reads as English: no diacritics, and more of its words are English
+    (words of the glossary that cannot be Vietnamese syllables) than Vietnamese."""
+    if not all(w.exact.isascii() for w in words):
+        return False
+    plain = [w.folded for w in words if not w.is_compound and not w.folded.isdigit()]
+    foreign = sum(1 for w in plain if not analysis.is_syllable(w) and w in dictionary.english_words)
+    return foreign > 0 and foreign >= sum(1 for w in plain if analysis.is_syllable(w)) / 2
+
+
+def _spelt_as_listed(
+    dictionary: Dictionary, phrase: tuple[str, ...], span: list[analysis.Word]
+) -> bool:
+    """False when an optional phrase was typed with diacritics other than the dictionary's."""
+    if all(w.exact.isascii() for w in span):
+        return True
+    spelt = tuple(analysis.accent_key(w.exact) for w in span)
+    return spelt in dictionary.spellings.get(phrase, {spelt})
 
 
 def _accented(words: list[analysis.Word]) -> tuple[str, ...]:
@@ -160,14 +221,14 @@ def alternative_bits(view: View, alt: Alternative, fields: tuple[str, ...] = ALL
             | view.bits("code", alt.whole)
             | _in_fields(view, fields, alt.whole)
         )
-    if not alt.typed:
+    if not alt.typed or alt.phrase:
         fields = tuple(f for f in fields if f in SHORT_FIELDS)
     bits = view.live
     for syllable in alt.syllables:
         bits &= _in_fields(view, fields, syllable)
         if not bits:
             return 0
-    if not alt.typed:
+    if alt.as_phrase:
         for term in analysis.pairs(list(alt.syllables)):
             bits &= view.bits("pairs", term)
     return bits
@@ -191,19 +252,20 @@ def match(view: View, plan: Plan) -> int:
     return bits
 
 
-def match_all_but_one(view: View, plan: Plan) -> int:
-    """Documents that hold all required concepts but one (for a query that finds nothing)."""
-    required = [concept_bits(view, c) for c in plan.required]
-    if len(required) < 2:
-        return 0
+def match_any(view: View, plan: Plan) -> int:
+    """Documents that hold at least one required concept (for a query whose words are never
+    all found together)."""
     bits = 0
-    for skip in range(len(required)):
-        part = view.live
-        for i, concept in enumerate(required):
-            if i != skip:
-                part &= concept
-        bits |= part
-    return bits
+    for concept in plan.required:
+        bits |= concept_bits(view, concept)
+    return bits & view.live
+
+
+def everything_required(plan: Plan) -> Plan:
+    """The plan with its framing words required too: when nothing else of a query is in the
+    catalogue ("tại" and a word nobody wrote), they are all it has."""
+    concepts = [replace(c, optional=False) for c in plan.concepts]
+    return replace(plan, concepts=concepts)
 
 
 def idf(view: View, bits: int) -> float:

@@ -20,10 +20,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 from . import analysis, query
-from .snapshot import View, members
+from .snapshot import View, as_array, members
 
 LIMIT = 100
 _DOC_TEXT_BYTES = 4096  # what a DocText takes in memory, about (its tuples, sets, strings)
@@ -44,6 +44,8 @@ ADJACENT = 0.3
 PHRASE = 0.3  # of the query's total weight, when the name holds the whole query as typed
 EARLY = 0.3  # of a concept's gain when it starts the name, less further in
 ACCENTS = 0.1
+PARTIAL_BODY = 0.3  # a concept found only in the body, in a partial match's quick score
+POOL_SHARE = 0.5  # partial matches shown: a quick score at least this share of the best
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,18 +241,30 @@ def _phrase_bits(view: View, concept: query.Concept) -> int:
     return bits
 
 
-def score(doc: DocText, plan: query.Plan, weights: _Weights) -> float:
-    """The fine score of one document for a plan."""
+def _best(doc: DocText, choices: list[tuple[query.Alternative, float, Place]]):
+    """The alternative of a concept found best in a document: its gain, where it was found
+    (share of weight), the alternative, and whether in the name."""
+    gain, best, best_alt, in_name = 0.0, 0.0, None, False
+    for alt, alt_weight, place in choices:
+        found, name = place(doc, alt)
+        if found * alt_weight > gain:
+            gain, best, best_alt, in_name = found * alt_weight, found, alt, name
+    return gain, best, best_alt, in_name
+
+
+def score(
+    doc: DocText, plan: query.Plan, weights: _Weights, absent: frozenset[int] = frozenset()
+) -> float:
+    """The fine score of one document for a plan; the concepts numbered in `absent` are not
+    in the document (a partial match) and count nothing."""
     total = 0.0
     covered: set[str] = set()
-    for concept, weight, choices in zip(
-        plan.concepts, weights.concepts, weights.choices, strict=True
+    for number, (concept, weight, choices) in enumerate(
+        zip(plan.concepts, weights.concepts, weights.choices, strict=True)
     ):
-        gain, best, best_alt, in_name = 0.0, 0.0, None, False
-        for alt, alt_weight, place in choices:
-            found, name = place(doc, alt)
-            if found * alt_weight > gain:
-                gain, best, best_alt, in_name = found * alt_weight, found, alt, name
+        if number in absent:
+            continue
+        gain, best, best_alt, in_name = _best(doc, choices)
         if concept.optional and best <= BODY:
             continue
         gain *= OPTIONAL if concept.optional else 1.0
@@ -294,6 +308,13 @@ def _tiers(view: View, plan: query.Plan, bits: int, weights: _Weights) -> list[i
     for term in weights.required:
         adjacent &= view.bits("pairs", term)
     return [code, adjacent, named & ~adjacent, rest & ~named]
+
+
+def exact(view: View, plan: query.Plan, bits: int) -> int:
+    """The documents of `bits` whose code was typed, or whose name or keywords hold every
+    concept with the typed words adjacent (the first two tiers)."""
+    code, adjacent, _, _ = _tiers(view, plan, bits, _weights(view, plan))
+    return code | adjacent
 
 
 def named(view: View, plan: query.Plan, bits: int) -> int:
@@ -353,6 +374,61 @@ def _rank_tier(
     if need > len(scored) and candidates != tier:
         rest = _static_order(view, members(tier & ~candidates))[: need - len(scored)]
         scored.extend((d, 0.0) for d in rest)
+    return scored[:need]
+
+
+def _quick(view: View, plan: query.Plan, bits: int) -> tuple[Any, dict[int, int]]:
+    """A quick partial-match score for every document (rarity of each concept it holds, more
+    in the short fields), and the documents of `bits` holding each required concept."""
+    import numpy
+
+    weights = [_concept_weight(view, c) for c in plan.concepts]
+    present = {
+        i: query.concept_bits(view, c) & bits for i, c in enumerate(plan.concepts) if not c.optional
+    }
+    quick = numpy.zeros(view.size, dtype=numpy.float32)
+    for i, bits_i in present.items():
+        short = query.concept_bits(view, plan.concepts[i], query.SHORT_FIELDS) & bits_i
+        quick += weights[i] * (
+            PARTIAL_BODY * as_array(bits_i, view.size) + as_array(short, view.size)
+        )
+    return quick, present
+
+
+def partial_pool(view: View, plan: query.Plan, bits: int) -> int:
+    """The documents of `bits` that hold enough of the plan to be shown as partial matches:
+    a quick score at least POOL_SHARE of the best one's."""
+    import numpy
+
+    quick, _ = _quick(view, plan, bits)
+    best = float(quick.max()) if len(quick) else 0.0
+    if best <= 0:
+        return 0
+    chosen = numpy.flatnonzero(quick >= POOL_SHARE * best)
+    data = numpy.packbits(numpy.isin(numpy.arange(view.size), chosen), bitorder="little")
+    return int.from_bytes(data.tobytes(), "little") & bits
+
+
+def order_partial(view: View, plan: query.Plan, bits: int, need: int) -> list[tuple[int, float]]:
+    """The best `need` documents of `bits`, each holding only some of the plan's concepts:
+    ranked by how many concepts, how rare, and in which fields. The quick score picks
+    2 * LIMIT candidates for the fine score; the others follow in quick-score order."""
+    import numpy
+
+    weights = _weights(view, plan)
+    quick, present = _quick(view, plan, bits)
+    candidates = int(numpy.count_nonzero(quick))
+    if not candidates:
+        return []
+    ranked = numpy.argsort(-quick, kind="stable")[:candidates].tolist()
+    scored = []
+    for d in ranked[: 2 * LIMIT]:
+        absent = frozenset(i for i, bits_i in present.items() if not bits_i >> d & 1)
+        scored.append((d, score(_doc_text(view, d), plan, weights, absent)))
+    lengths = view.column("name_length")
+    scored.sort(key=lambda item: (-item[1], lengths[item[0]], item[0]))
+    if need > len(scored):
+        scored.extend((d, 0.0) for d in ranked[2 * LIMIT : need])
     return scored[:need]
 
 

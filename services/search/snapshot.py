@@ -21,13 +21,14 @@ import threading
 from array import array
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import TermNotFound
 
-from . import index
+from . import index, vectors
 
 CACHE_BYTES = 64 * 1024 * 1024
 # Sort keys (Vietnamese collation keys are long) are compared on this many bytes first.
@@ -47,6 +48,14 @@ def members(bits: int) -> list[int]:
         base = match.start() * 8
         out.extend([base + i for i in _BIT_OFFSETS[data[match.start()]]])
     return out
+
+
+def as_array(bits: int, size: int):
+    """A bitset as a numpy array of booleans, one per document number below `size`."""
+    import numpy
+
+    data = numpy.frombuffer(bits.to_bytes((size + 7) // 8, "little"), numpy.uint8)
+    return numpy.unpackbits(data, bitorder="little")[:size].astype(bool)
 
 
 class _Cache:
@@ -115,6 +124,24 @@ class _Segment:
             return values, 64 * len(values)
 
         return cache.get((*self.key, "c", name), build)
+
+    def vectors(self):
+        """This segment's document vectors and which documents have one (vectors.matrix)."""
+
+        def build():
+            found = vectors.matrix(list(self.reader.column_reader("vector")))
+            return found, found[0].nbytes + 64
+
+        return cache.get((*self.key, "v"), build)
+
+
+@dataclass
+class Neighbours:
+    """Documents nearest to a vector, best first, and how similar the catalogue is overall."""
+
+    hits: list[tuple[int, float]]
+    mean: float
+    spread: float
 
 
 class View:
@@ -240,6 +267,38 @@ class View:
                 break
             out.append(term)
         return out
+
+    def similar(self, vector, bits: int, limit: int) -> Neighbours:
+        """The `limit` documents of `bits` whose vectors are nearest to `vector` (cosine), best
+        first, with the mean and spread of the similarities over `bits`. Documents without a
+        vector are never returned."""
+        import numpy
+
+        scores = []
+        for segment in self.segments:
+            matrix, _ = segment.vectors()
+            scores.append(matrix @ vector if len(matrix) else numpy.zeros(0, numpy.float32))
+        if not scores:
+            return Neighbours([], 0.0, 0.0)
+        score = numpy.concatenate(scores)
+        allowed = bits & self.with_vectors()
+        if not allowed:
+            return Neighbours([], 0.0, 0.0)
+        mask = as_array(allowed, self.size)
+        kept = score[mask]
+        score = numpy.where(mask, score, -2.0)
+        limit = min(limit, len(kept))
+        top = numpy.argpartition(-score, limit - 1)[:limit]
+        top = top[numpy.argsort(-score[top], kind="stable")]
+        return Neighbours(
+            [(int(d), float(score[d])) for d in top], float(kept.mean()), float(kept.std())
+        )
+
+    def with_vectors(self) -> int:
+        """Live documents that have a vector."""
+        return self.memo(
+            ("with_vectors",), lambda: self._combine(lambda s: s.vectors()[1]) & self.live
+        )
 
     def memo(self, key: tuple, build: Callable[[], Any]) -> Any:
         """A value derived from this view, computed once."""

@@ -19,6 +19,7 @@ from .snapshot import View
 VOCABULARY_FIELDS = ("name", "keywords", "context")
 MIN_LENGTH = 2
 COMPLETIONS = 60
+SPELLINGS = 4  # spellings of a folded word weighed when writing a correction
 
 _LETTERS = re.compile(r"^[a-z]+$")
 _TELEX_MARKS = (("dd", "d"), ("aa", "a"), ("aw", "a"), ("ee", "e"), ("oo", "o"), ("ow", "o"),
@@ -63,6 +64,7 @@ class _Vocabulary:
                 self.deletions.setdefault(key, []).append(term)
         self.pairs = frozenset(view.lexicon("pairs"))
         self._accented: dict[str, str] | None = None
+        self._exact: frozenset[str] = frozenset()
         self._reader = reader
 
     def near(self, word: str) -> set[str]:
@@ -71,21 +73,103 @@ class _Vocabulary:
             found.update(self.deletions.get(key, ()))
         return {t for t in found if t != word and _distance(word, t) <= 1}
 
-    def accented(self, folded: str) -> str:
-        """The spelling with diacritics most names use for a folded word."""
+    def _spellings(self) -> dict[str, list[tuple[int, str]]]:
+        """Each folded word's spellings in names, the most frequent first."""
         if self._accented is None:
-            best: dict[str, tuple[int, str]] = {}
+            spellings: dict[str, list[tuple[int, str]]] = {}
+            exact: set[str] = set()
             for raw, info in self._reader.iter_field("name_exact"):
                 term = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+                exact.add(analysis.accent_key(term))
                 key = analysis.fold_word(term)
-                if info.doc_frequency() > best.get(key, (0, ""))[0]:
-                    best[key] = (info.doc_frequency(), term)
-            self._accented = {key: term for key, (_, term) in best.items()}
-        return self._accented.get(folded, folded)
+                spellings.setdefault(key, []).append((info.doc_frequency(), term))
+            for options in spellings.values():
+                options.sort(reverse=True)
+                del options[SPELLINGS:]
+            self._exact = frozenset(exact)
+            self._accented = spellings
+        return self._accented
+
+    def accented(self, folded: str) -> str:
+        """The spelling with diacritics most names use for a folded word."""
+        options = self._spellings().get(folded)
+        return options[0][1] if options else folded
+
+    def in_context(self, word: str, before: str | None, after: str | None) -> bool:
+        """True when `word` forms a pair of the short fields with a neighbour."""
+        return any(
+            p in self.pairs
+            for p in (
+                analysis.pair(before, word) if before else None,
+                analysis.pair(word, after) if after else None,
+            )
+            if p
+        )
+
+    def out_of_context(self, word: str, before: str | None, after: str | None) -> bool:
+        """True for a known word that forms no pair with either neighbour in names ("xu"
+        after "luật", meant "sư"), when it has neighbours."""
+        return bool(before or after) and not self.in_context(word, before, after)
+
+    def pair_count(self, term: str) -> int:
+        """How many documents hold a folded syllable pair in their short fields."""
+        return self._reader.doc_frequency("pairs", term)
+
+    def _pair_count(self, first: str, second: str) -> int:
+        term = analysis.pair(analysis.accent_key(first), analysis.accent_key(second))
+        return self._reader.doc_frequency("pairs_exact", term)
+
+    def _options(self, folded: list[str], typed: list[str | None], i: int) -> list[str]:
+        """The spellings the word at `i` may have (none past the end)."""
+        if i >= len(folded):
+            return []
+        if typed[i] is not None:
+            return [typed[i]]
+        return [term for _, term in self._spellings().get(folded[i], [])] or [folded[i]]
+
+    def accent_all(self, folded: list[str], typed: list[str | None]) -> list[str]:
+        """A folded phrase written as names write it: each word's spelling chosen by the
+        spellings next to it in names ("xây dựng", not "xây dụng"), else the most frequent;
+        words typed with diacritics (`typed`) keep them."""
+        out: list[str] = []
+        for i, given in enumerate(typed):
+            if given is not None:
+                out.append(given)
+                continue
+            options = self._options(folded, typed, i)
+            following = self._options(folded, typed, i + 1)
+
+            def fit(option: str, i: int = i, following: list[str] = following) -> int:
+                before = self._pair_count(out[i - 1], option) if i else 0
+                after = max((self._pair_count(option, f) for f in following), default=0)
+                return before + after
+
+            out.append(max(options, key=fit))  # max keeps the most frequent among ties
+        return out
+
+    def misspelt(self, word: analysis.Word) -> bool:
+        """True for a word typed with diacritics that no name spells so, though names hold
+        its letters ("giây" for "giấy", "chap" typed "chạp" for "chấp")."""
+        spellings = self._spellings()
+        return (
+            not word.exact.isascii()
+            and word.folded in spellings
+            and analysis.accent_key(word.exact) not in self._exact
+        )
 
 
 def _vocabulary(view: View) -> _Vocabulary:
     return view.memo(("vocabulary",), lambda: _Vocabulary(view))
+
+
+# Letters Vietnamese speakers of one region or another write for each other.
+_SOUNDS = (("s", "x"), ("x", "s"), ("tr", "ch"), ("ch", "tr"), ("gi", "d"), ("d", "gi"),
+           ("r", "d"), ("d", "r"), ("l", "n"), ("n", "l"))  # fmt: skip
+
+
+def _sounds_like(word: str) -> set[str]:
+    """`word` with its initial consonant swapped for one often confused with it."""
+    return {other + word[len(first) :] for first, other in _SOUNDS if word.startswith(first)}
 
 
 def without_input_method(word: str) -> str:
@@ -100,58 +184,121 @@ def without_input_method(word: str) -> str:
     return analysis.fold_word(folded)
 
 
-def _best(vocabulary: _Vocabulary, word: str, before: str | None, after: str | None) -> str | None:
+def _best(
+    vocabulary: _Vocabulary,
+    word: str,
+    before: str | None,
+    after: str | None,
+    in_context: bool = False,
+) -> str | None:
+    """The likeliest word meant by `word` between its neighbours; with `in_context`, only a
+    word that forms a pair with a neighbour (the typed one is a word, but not here)."""
     candidates: dict[str, float] = {}
     telex = without_input_method(word)
     if telex != word and telex in vocabulary.counts:
         candidates[telex] = 1.0
-    for candidate in vocabulary.near(word):
-        candidates.setdefault(candidate, 0.0)
+    for candidate in vocabulary.near(word) | _sounds_like(word):
+        if candidate in vocabulary.counts:
+            candidates.setdefault(candidate, 0.0)
+    if in_context:
+        candidates = {
+            c: v for c, v in candidates.items() if vocabulary.in_context(c, before, after)
+        }
     if not candidates:
         return None
 
     def rank(candidate: str) -> float:
+        # A candidate that forms pairs with its neighbours in names wins, the more names the
+        # better ("gia tang" in "giá trị gia tăng" over "gia tinh").
         fits = sum(
-            p in vocabulary.pairs
+            3.0 * (1.0 + math.log1p(vocabulary.pair_count(p)))
             for p in (
                 analysis.pair(before, candidate) if before else None,
                 analysis.pair(candidate, after) if after else None,
             )
-            if p
+            if p and p in vocabulary.pairs
         )
-        return 3.0 * fits + candidates[candidate] + math.log1p(vocabulary.counts[candidate])
+        return fits + candidates[candidate] + math.log1p(vocabulary.counts[candidate])
 
     return max(sorted(candidates), key=rank)
 
 
+def as_names_write(view: View, plan: query.Plan) -> str:
+    """The query in the catalogue's words, for its meaning to be read: framing words left out,
+    everyday and English words replaced by what names say, abbreviations spelt out, and words
+    typed without diacritics given those names give them ("giay phep lai xe" → "giấy phép lái
+    xe", "work permit" → "giấy phép lao động")."""
+    folded: list[str] = []
+    typed: list[str | None] = []
+    for concept in plan.concepts:
+        if concept.optional:
+            continue
+        chosen = _said_by_names(concept)
+        if chosen is concept.typed:
+            for word in plan.words[concept.words[0] : concept.words[1]]:
+                folded.append(word.folded)
+                typed.append(None if word.exact.isascii() and not word.is_compound else word.exact)
+        else:
+            folded.extend(chosen.syllables)
+            typed.extend([None] * len(chosen.syllables))
+    if not folded:
+        return plan.text
+    return " ".join(_vocabulary(view).accent_all(folded, typed))
+
+
+def _said_by_names(concept: query.Concept) -> query.Alternative:
+    """The alternative of a concept the catalogue would use: a one-way rule's first target
+    (everyday words, English), the longest form of an abbreviation, else the words typed."""
+    others = concept.alternatives[1:]
+    if not others:
+        return concept.typed
+    if concept.typed.weight != query.TYPED:
+        return others[0]
+    longest = max(others, key=lambda alt: len(alt.syllables))
+    return longest if len(longest.syllables) > len(concept.typed.syllables) else concept.typed
+
+
+def accents_wrong(view: View, plan: query.Plan) -> bool:
+    """True when a word of the query has diacritics no name spells it with."""
+    if all(w.exact == w.folded for w in plan.words):
+        return False
+    vocabulary = _vocabulary(view)
+    return any(vocabulary.misspelt(w) for w in plan.words)
+
+
 def correct(view: View, plan: query.Plan) -> str | None:
-    """The query with unknown words corrected, or None when there is nothing to correct."""
+    """The query with unknown words corrected, or None when there is nothing to correct. It
+    is written with diacritics, as names spell the words, whatever way it was typed."""
     words = plan.words
     if not words:
         return None
     vocabulary = _vocabulary(view)
-    accents = any(w.exact != w.folded for w in words)
-    out: list[str] = []
-    changed = False
     folded = [w.folded for w in words]
+    typed: list[str | None] = []
+    changed = False
     for i, word in enumerate(words):
         fixed = None
-        if (
-            not word.is_compound
-            and _LETTERS.match(word.folded)
-            and len(word.folded) >= MIN_LENGTH
-            and word.folded not in vocabulary.counts
-        ):
-            before = folded[i - 1] if i else None
-            after = folded[i + 1] if i + 1 < len(folded) else None
-            fixed = _best(vocabulary, word.folded, before, after)
+        before = folded[i - 1] if i else None
+        after = folded[i + 1] if i + 1 < len(folded) else None
+        if not word.is_compound and _LETTERS.match(word.folded) and len(word.folded) >= MIN_LENGTH:
+            if word.folded not in vocabulary.counts:
+                fixed = _best(vocabulary, word.folded, before, after)
+            elif vocabulary.out_of_context(word.folded, before, after):
+                fixed = _best(vocabulary, word.folded, before, after, in_context=True)
         if fixed:
             folded[i] = fixed
-            out.append(vocabulary.accented(fixed) if accents else fixed)
+            typed.append(None)  # spelt as names spell it
             changed = True
+        elif vocabulary.misspelt(word):
+            typed.append(None)
+            changed = True
+        elif word.is_compound or word.exact.isascii():
+            typed.append(word.exact if word.is_compound else None)
         else:
-            out.append(word.exact)
-    return " ".join(out) if changed else None
+            typed.append(word.exact)
+    if not changed:
+        return None
+    return " ".join(vocabulary.accent_all(folded, typed))
 
 
 def complete(

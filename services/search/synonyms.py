@@ -26,6 +26,7 @@ from ..errors import ValidationError
 from . import analysis
 
 SHIPPED = Path(__file__).resolve().parents[2] / "data" / "synonyms.txt"
+GLOSSARY = SHIPPED.with_name("glossary-en.txt")
 FILENAME = "synonyms.txt"
 MAX_TEXT = 200_000
 
@@ -41,7 +42,14 @@ class Dictionary:
     alternatives: dict[Phrase, list[Phrase]] = field(default_factory=dict)
     one_way: set[Phrase] = field(default_factory=set)
     optional: set[Phrase] = field(default_factory=set)
+    # How each optional phrase is written: typed with other diacritics it is another word
+    # ("thẻ" is not the "thế" of "thế nào"), to be matched.
+    spellings: dict[Phrase, set[Phrase]] = field(default_factory=dict)
     longest: int = 1
+    # The same rules with the English glossary's (glossary.py), for queries in English; the
+    # glossary's rules for words that cannot be Vietnamese apply to every query.
+    english: Dictionary | None = None
+    english_words: frozenset[str] = frozenset()
 
     def _add(self, source: Phrase, targets: list[Phrase]) -> None:
         known = self.alternatives.setdefault(source, [])
@@ -111,6 +119,7 @@ class _Rules:
     groups: list[list[Phrase]] = field(default_factory=list)
     one_way: list[tuple[list[Phrase], list[Phrase]]] = field(default_factory=list)
     optional: list[Phrase] = field(default_factory=list)
+    spellings: list[Phrase] = field(default_factory=list)  # of `optional`, in the same order
 
 
 def _read(text: str) -> _Rules:
@@ -122,6 +131,9 @@ def _read(text: str) -> _Rules:
             continue
         if line.startswith("?"):
             rules.optional.extend(_phrases(line[1:], number))
+            rules.spellings.extend(
+                tuple(analysis.exact_syllables(part)) for part in line[1:].split(",")
+            )
         elif "=>" in line:
             left, right = line.split("=>", 1)
             rules.one_way.append((_phrases(left, number), _phrases(right, number)))
@@ -152,14 +164,16 @@ def _reach(dictionary: Dictionary, one_way: list[tuple[list[Phrase], list[Phrase
             dictionary.one_way.add(source)
 
 
-def parse(text: str) -> Dictionary:
-    """Read dictionary text. Raises ValidationError naming the first bad line."""
+def parse(text: str, rules: _Rules | None = None) -> Dictionary:
+    """Read dictionary text (or apply rules already read). Raises ValidationError naming the
+    first bad line."""
     if len(text) > MAX_TEXT:
         raise ValidationError({"synonyms": _("Từ điển quá dài.")})
-    rules = _read(text)
+    rules = rules or _read(text)
     dictionary = Dictionary()
-    for phrase in rules.optional:
+    for phrase, spelt in zip(rules.optional, rules.spellings, strict=True):
         dictionary.optional.add(phrase)
+        dictionary.spellings.setdefault(phrase, set()).add(spelt)
         dictionary.longest = max(dictionary.longest, len(phrase))
     for group in rules.groups:
         for phrase in group:
@@ -176,6 +190,13 @@ def override_path() -> Path:
 def _active_path() -> Path:
     path = override_path()
     return path if path.exists() else SHIPPED
+
+
+def glossary_path() -> Path:
+    """The English glossary in effect: an edited copy in the instance folder, else the one
+    the project ships."""
+    path = Path(current_app.instance_path) / GLOSSARY.name
+    return path if path.exists() else GLOSSARY
 
 
 def load_text() -> str:
@@ -207,15 +228,73 @@ def reset() -> None:
     override_path().unlink(missing_ok=True)
 
 
-_cache: dict[Path, tuple[float, Dictionary]] = {}
+def _plural(word: str) -> str:
+    if word.endswith(("s", "x", "ch", "sh")):
+        return word + "es"
+    if word.endswith("y") and word[-2:-1] not in ("a", "e", "o", "u"):
+        return word[:-1] + "ies"
+    return word + "s"
+
+
+def _with_plurals(phrases: list[Phrase]) -> list[Phrase]:
+    """English phrases with their last word also in the plural ("work permit(s)")."""
+    out = list(phrases)
+    for phrase in phrases:
+        plural = (*phrase[:-1], _plural(phrase[-1]))
+        if plural not in out:
+            out.append(plural)
+    return out
+
+
+def _glossary_rules(text: str) -> _Rules:
+    rules = _read(text)
+    rules.one_way = [(_with_plurals(sources), targets) for sources, targets in rules.one_way]
+    return rules
+
+
+def _foreign(rules: _Rules) -> _Rules:
+    """The glossary rules whose English cannot be read as Vietnamese: they apply to every
+    query ("visa", "work permit"), where "to" or "an" must not."""
+    return _Rules(
+        one_way=[
+            (kept, targets)
+            for sources, targets in rules.one_way
+            if (kept := [p for p in sources if not all(analysis.is_syllable(w) for w in p)])
+        ]
+    )
+
+
+def _merged(first: _Rules, second: _Rules) -> _Rules:
+    return _Rules(
+        first.groups + second.groups,
+        first.one_way + second.one_way,
+        first.optional + second.optional,
+        first.spellings + second.spellings,
+    )
+
+
+def build(text: str, glossary_text: str = "") -> Dictionary:
+    """The dictionary of a synonyms text and a glossary text, with its English variant."""
+    rules = _read(text)
+    glossary = _glossary_rules(glossary_text)
+    dictionary = parse(text, _merged(rules, _foreign(glossary)))
+    dictionary.english = parse(text, _merged(rules, glossary))
+    dictionary.english_words = frozenset(
+        word for sources, _ in glossary.one_way for p in sources for word in p
+    ) | frozenset(word for p in glossary.optional for word in p)
+    return dictionary
+
+
+_cache: dict[tuple, Dictionary] = {}
 
 
 def current() -> Dictionary:
-    """The dictionary in effect, parsed once per change of the file."""
-    path = _active_path()
-    mtime = path.stat().st_mtime_ns
-    cached = _cache.get(path)
-    if cached is None or cached[0] != mtime:
-        cached = (mtime, parse(path.read_text(encoding="utf-8")))
-        _cache[path] = cached
-    return cached[1]
+    """The dictionary in effect with the glossary, parsed once per change of either file."""
+    paths = (_active_path(), glossary_path())
+    key = tuple((str(path), path.stat().st_mtime_ns if path.exists() else 0) for path in paths)
+    found = _cache.get(key)
+    if found is None:
+        _cache.clear()
+        texts = [path.read_text(encoding="utf-8") if path.exists() else "" for path in paths]
+        found = _cache[key] = build(*texts)
+    return found

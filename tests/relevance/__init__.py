@@ -16,7 +16,7 @@ HERE = Path(__file__).parent
 
 
 def load(name: str) -> list[dict]:
-    """The queries of one set ("real" or "demo")."""
+    """The queries of one set ("needs", "real" or "demo")."""
     return json.loads((HERE / f"{name}.json").read_text(encoding="utf-8"))["queries"]
 
 
