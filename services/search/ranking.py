@@ -404,8 +404,7 @@ def partial_pool(view: View, plan: query.Plan, bits: int) -> int:
     best = float(quick.max()) if len(quick) else 0.0
     if best <= 0:
         return 0
-    chosen = numpy.flatnonzero(quick >= POOL_SHARE * best)
-    data = numpy.packbits(numpy.isin(numpy.arange(view.size), chosen), bitorder="little")
+    data = numpy.packbits(quick >= POOL_SHARE * best, bitorder="little")
     return int.from_bytes(data.tobytes(), "little") & bits
 
 
