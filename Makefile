@@ -16,8 +16,7 @@ run: $(VENV)/.installed instance
 test: $(VENV)/.installed system-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest
-	./.ci/postgres-tests
+	./.ci/test-passes
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
