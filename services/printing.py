@@ -9,7 +9,11 @@ the portal's one print stylesheet (static/css/print.css).
 
 Booklets take tens of seconds to lay out, so their PDFs are kept in PRINT_CACHE_DIR under a
 fingerprint of everything they show (their HTML without the print date, plus the stylesheets):
-one is rebuilt exactly when something on its pages changed.
+one is rebuilt exactly when something on its pages changed, by one builder at a time
+(build_lock); the web has them built in the background (services/booklets.py).
+
+Absolute addresses come from the site settings' base URL only (portal_base), never from a
+request's Host header: without one, documents are printed without QR codes.
 """
 
 from __future__ import annotations
