@@ -197,16 +197,16 @@ class _Builder:
             self.app.logger.info("built booklet %s in %.1f s", spec.name, seconds)
 
 
-_builders: dict[int, _Builder] = {}
 _builders_lock = threading.Lock()
 
 
 def _builder(app: Flask) -> _Builder:
-    """This process's builder for `app` (a fresh one after a fork: threads do not survive it)."""
+    """This process's builder for `app` (a fresh one after a fork: threads do not survive it).
+    Kept on the app, so it goes, threads and all, when the app does."""
     with _builders_lock:
-        builder = _builders.get(id(app))
+        builder = app.extensions.get("booklets")
         if builder is None or builder.pid != os.getpid():
-            builder = _builders[id(app)] = _Builder(app)
+            builder = app.extensions["booklets"] = _Builder(app)
         return builder
 
 
