@@ -188,9 +188,7 @@ def test_logging_out_ends_the_accounts_other_sessions_too(login_as):
     assert login_as("editor").get("/staff/").status_code == 200
 
 
-def test_a_session_cookie_copied_before_a_password_change_is_refused_after_it(
-    staff_app, login_as
-):
+def test_a_session_cookie_copied_before_a_password_change_is_refused_after_it(staff_app, login_as):
     here = login_as("editor")
     copy = here.get_cookie("session").value
     page = here.get("/staff/password")
