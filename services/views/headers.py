@@ -5,9 +5,10 @@ The Content-Security-Policy allows scripts, styles, fonts and fetches from the p
 only, with no inline script or style anywhere (the templates load /static/ files; JSON-LD data
 blocks are not scripts), images from the portal and `data:` (printed QR codes, the empty
 favicon), and no framing at all (`frame-ancestors 'none'`: the staff login cannot be put under
-another site's clickjacking frame). HSTS is sent only on HTTPS, as `request.is_secure` sees it
-(behind nginx that is ProxyFix reading X-Forwarded-Proto, see TRUSTED_PROXIES), so a portal run
-over plain HTTP never tells browsers to refuse it.
+another site's clickjacking frame); PDFs get a policy their browser viewer can live with.
+HSTS is sent only on HTTPS, as `request.is_secure` sees it (behind nginx that is ProxyFix
+reading X-Forwarded-Proto, see TRUSTED_PROXIES), so a portal run over plain HTTP never tells
+browsers to refuse it.
 
 The headers are built with `secure` (typed builders, no dependencies).
 """
@@ -47,14 +48,26 @@ PERMISSIONS = (
     PermissionsPolicy().camera().microphone().geolocation().payment().usb().browsing_topics()
 )
 
-EVERY_RESPONSE = Secure(
-    csp=CSP,
-    permissions=PERMISSIONS,
-    referrer=ReferrerPolicy().strict_origin_when_cross_origin(),
-    xcto=XContentTypeOptions().nosniff(),
-    # For browsers that predate frame-ancestors.
-    xfo=XFrameOptions().deny(),
-)
+# A PDF is shown by the browser's own viewer, a page the browser makes around it with inline
+# styles and a plugin: Chrome applies the PDF's CSP to that page and shows it blank under
+# `object-src 'none'` or a strict `style-src`. The PDF itself runs nothing of ours, so its
+# policy keeps only what does not touch the viewer: no framing, no base, no form.
+PDF_CSP = ContentSecurityPolicy().frame_ancestors(NONE).base_uri(NONE).form_action(NONE)
+
+
+def _headers(csp: ContentSecurityPolicy) -> Secure:
+    return Secure(
+        csp=csp,
+        permissions=PERMISSIONS,
+        referrer=ReferrerPolicy().strict_origin_when_cross_origin(),
+        xcto=XContentTypeOptions().nosniff(),
+        # For browsers that predate frame-ancestors.
+        xfo=XFrameOptions().deny(),
+    )
+
+
+EVERY_RESPONSE = _headers(CSP)
+PDF_RESPONSE = _headers(PDF_CSP)
 # One year, without includeSubDomains: the portal's host may sit under a locality's domain whose
 # other sites are not ours to pin.
 HTTPS_ONLY = Secure(hsts=StrictTransportSecurity().max_age(31_536_000))
@@ -62,7 +75,8 @@ HTTPS_ONLY = Secure(hsts=StrictTransportSecurity().max_age(31_536_000))
 
 def set_security_headers(response: Response) -> Response:
     """Add the security headers to `response` (HSTS only when the request came over HTTPS)."""
-    EVERY_RESPONSE.set_headers(response)
+    headers = PDF_RESPONSE if response.mimetype == "application/pdf" else EVERY_RESPONSE
+    headers.set_headers(response)
     if request.is_secure:
         HTTPS_ONLY.set_headers(response)
     return response
