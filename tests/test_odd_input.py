@@ -5,6 +5,7 @@ it exists."""
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
@@ -131,6 +132,13 @@ def test_an_odd_integer_in_a_form_field_is_a_message_beside_it(admin, odd):
     response = submit(admin, page, **{"dossier-0-copies": odd, "action": "save"})
     assert response.status_code == 400
     assert "Phải là số nguyên." in response.text or "Phải từ 0 đến 1000" in response.text
+
+
+def test_a_file_sent_as_an_integer_field_is_a_message_beside_it(admin):
+    page = admin.get("/staff/admin/agencies/phong-a")
+    response = submit(admin, page, position=None, files={"position": (io.BytesIO(b"7"), "7.txt")})
+    assert response.status_code == 400
+    assert "Phải là số nguyên." in response.text
 
 
 # --- where to go after logging in --------------------------------------------------------------

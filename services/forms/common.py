@@ -76,8 +76,11 @@ class Integer(IntegerField):
     def process_formdata(self, valuelist):
         if not valuelist:
             return
+        text = valuelist[0]  # a file, when one is sent under this field's name
         try:
-            self.data = integer(valuelist[0].strip(), minimum=-MAX_BIG, maximum=MAX_BIG)
+            self.data = integer(
+                text.strip() if isinstance(text, str) else None, minimum=-MAX_BIG, maximum=MAX_BIG
+            )
         except ValueError as exc:
             self.data = None
             raise ValueError(self.gettext("Not a valid integer value.")) from exc
