@@ -11,7 +11,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, has_request_context, render_template, request
+from flask import Flask, Response, abort, current_app, has_request_context, render_template, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import Babel
 from flask_babel import gettext as _
@@ -19,14 +19,26 @@ from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadHost, HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from services import accounts, cli, db
 from services import search as search_service
 from services.errors import Conflict, NotFound, PermissionDenied, ServiceError, ValidationError
-from services.views import admin, api, auth, editor, files, printing, public, search, templating
+from services.inputs import IdConverter
+from services.views import (
+    admin,
+    api,
+    auth,
+    editor,
+    files,
+    headers,
+    printing,
+    public,
+    search,
+    templating,
+)
 
 babel = Babel()
 csrf = CSRFProtect()
@@ -50,6 +62,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     templating.init_app(app)
+    headers.init_app(app)
     register_errorhandlers(app)
     register_commands(app)
     return app
@@ -131,6 +144,9 @@ def select_locale() -> str:
 
 
 def register_blueprints(app: Flask) -> None:
+    # Every <int:...> in a URL is an id: ASCII digits within the database's integers, so any
+    # other value is no match (404), never an overflow.
+    app.url_map.converters["int"] = IdConverter
     app.register_blueprint(public.bp)
     app.register_blueprint(search.bp)
     app.register_blueprint(api.bp)
@@ -154,7 +170,8 @@ SERVICE_ERRORS: dict[type[ServiceError], int] = {
 
 def register_errorhandlers(app: Flask) -> None:
     """Friendly error pages in the user's language, JSON errors under /api/: for HTTP errors,
-    a refused CSRF token and the service errors of SERVICE_ERRORS."""
+    a refused CSRF token and the service errors of SERVICE_ERRORS; and the 400 for a Host
+    header no URL can be built from, before any view runs."""
 
     def http_error(error: HTTPException):
         # Werkzeug's own descriptions are English; only messages we wrote are shown.
@@ -172,14 +189,35 @@ def register_errorhandlers(app: Flask) -> None:
         code = next(code for kind, code in SERVICE_ERRORS.items() if isinstance(error, kind))
         return error_response(code, str(error) or None)
 
+    app.before_request(refuse_bad_host)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(CSRFError, csrf_error)
     for kind in SERVICE_ERRORS:
         app.register_error_handler(kind, service_error)
 
 
+def host_is_valid() -> bool:
+    """Whether the request's Host header can make URLs: Werkzeug refuses an IDNA label of more
+    than 63 characters when routing (BadHost) and broken punycode ("xn--zz") in request.url."""
+    if isinstance(request.routing_exception, BadHost):
+        return False
+    try:
+        return bool(request.url)
+    except UnicodeError:
+        return False
+
+
+def refuse_bad_host() -> None:
+    """Answer 400 before any view runs for a Host header no URL can be built from."""
+    if not host_is_valid():
+        abort(400, description=_("Tên máy chủ (Host) trong yêu cầu không hợp lệ."))
+
+
 def error_response(code: int, message: str | None):
-    """The error page for `code` with our `message` (if any); under /api/ the same as JSON."""
+    """The error page for `code` with our `message` (if any); under /api/ the same as JSON;
+    plain text when the Host header is unusable (the page's links could not be built)."""
+    if not host_is_valid():
+        return Response(message or HTTP_STATUS_CODES.get(code, ""), code, mimetype="text/plain")
     if request.path.startswith("/api/"):
         return {
             "error": message or HTTP_STATUS_CODES.get(code, "Unknown Error"),

@@ -22,6 +22,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from .db import db, transaction, use_case, utcnow
 from .errors import NotFound, PermissionDenied, ServiceError, ValidationError
+from .inputs import integer
 from .models import Agency, LoginAttempt, StaffRole, User
 from .text import clean
 
@@ -116,14 +117,28 @@ def authenticate(username: str, password: str, address: str) -> User:
 def load_user(session_id: str) -> User | None:
     """The active user a session's id names ("<id>:<stamp>"), or None when the id is stale."""
     user_id, _sep, stamp = session_id.partition(":")
-    if not user_id.isdigit():
+    try:
+        key = integer(user_id)
+    except ValueError:
         return None
     user = db.session.execute(
-        select(User).where(User.id == int(user_id)).options(selectinload(User.agencies))
+        select(User).where(User.id == key).options(selectinload(User.agencies))
     ).scalar_one_or_none()
     if user is None or not user.active or not secrets.compare_digest(user.session_stamp, stamp):
         return None
     return user
+
+
+def _new_stamp(user: User) -> None:
+    """End every session of `user`: their ids carry the old stamp, which no longer matches."""
+    user.session_stamp = secrets.token_hex(16)
+
+
+@use_case
+def end_sessions(user: User) -> None:
+    """End every session of `user`, on every server at once (logging out: a copy of the session
+    cookie taken before must not work after)."""
+    _new_stamp(user)
 
 
 # --- access rules -------------------------------------------------------------------------------
@@ -192,12 +207,12 @@ def _apply(user: User, account: Account) -> None:
         raise ValidationError(
             {"agencies": _("Biên tập viên và người duyệt cần thuộc ít nhất một cơ quan.")}
         )
+    if user.id is not None and (user.role != account.role or (user.active and not account.active)):
+        _new_stamp(user)  # a demoted or deactivated account logs in again, with what it now has
     user.role = account.role
     user.agencies = agencies
     user.full_name = clean(account.full_name)
     user.email = clean(account.email)
-    if user.active and not account.active:
-        user.session_stamp = secrets.token_hex(16)
     user.active = account.active
 
 
@@ -234,7 +249,7 @@ def update_user(
 ) -> User:
     """Change an account's role, agencies, details, active flag and (optionally) password.
 
-    Deactivating or a new password ends the account's sessions. Raises PermissionDenied,
+    A new role, deactivating or a new password ends the account's sessions. Raises PermissionDenied,
     NotFound, ValidationError (also when the change would leave no active admin).
     """
     user = get_user(user_id, actor)
@@ -242,7 +257,7 @@ def update_user(
     if new_password:
         _check_password(new_password, "new_password")
         user.password_hash = generate_password_hash(new_password, method=HASH_METHOD)
-        user.session_stamp = secrets.token_hex(16)
+        _new_stamp(user)
     db.session.flush()
     admins = db.session.execute(
         select(User.id).where(User.role == StaffRole.ADMIN, User.active.is_(True))
@@ -262,7 +277,7 @@ def change_password(user: User, current: str, new: str) -> User:
         raise ValidationError({"current_password": _("Mật khẩu hiện tại không đúng.")})
     _check_password(new, "new_password")
     user.password_hash = generate_password_hash(new, method=HASH_METHOD)
-    user.session_stamp = secrets.token_hex(16)
+    _new_stamp(user)
     return user
 
 

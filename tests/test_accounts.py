@@ -164,6 +164,81 @@ def test_logout_ends_the_session(login_as):
     assert client.get("/staff/").status_code == 302
 
 
+def _replay(staff_app, cookie: str):
+    """A new client that sends a copy of a session cookie taken earlier."""
+    client = staff_app.test_client()
+    client.set_cookie("session", cookie)
+    return client
+
+
+def test_a_session_cookie_copied_before_logout_is_refused_after_it(staff_app, login_as):
+    client = login_as("editor")
+    copy = client.get_cookie("session").value
+    assert _replay(staff_app, copy).get("/staff/").status_code == 200
+    submit(client, client.get("/staff/"), "/staff/logout")
+    response = _replay(staff_app, copy).get("/staff/")
+    assert response.status_code == 302
+    assert response.location.startswith("/staff/login")
+
+
+def test_logging_out_ends_the_accounts_other_sessions_too(login_as):
+    here, elsewhere = login_as("editor"), login_as("editor")
+    submit(here, here.get("/staff/"), "/staff/logout")
+    assert elsewhere.get("/staff/").location.startswith("/staff/login")
+    assert login_as("editor").get("/staff/").status_code == 200
+
+
+def test_a_session_cookie_copied_before_a_password_change_is_refused_after_it(staff_app, login_as):
+    here = login_as("editor")
+    copy = here.get_cookie("session").value
+    page = here.get("/staff/password")
+    response = submit(
+        here, page, current_password=STAFF_PASSWORD, new_password="mat-khau-moi-2",
+        confirm="mat-khau-moi-2",
+    )  # fmt: skip
+    assert response.status_code == 302
+    assert here.get_cookie("session").value != copy
+    assert here.get("/staff/").status_code == 200  # the session that changed it goes on
+    assert _replay(staff_app, copy).get("/staff/").location.startswith("/staff/login")
+
+
+def _csrf_token(html: str) -> str:
+    return html.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+
+
+def test_the_csrf_token_is_renewed_at_login(staff_app):
+    client = staff_app.test_client()
+    before = _csrf_token(client.get("/staff/login").text)
+    response = client.post(
+        "/staff/login",
+        data={"csrf_token": before, "username": "editor", "password": STAFF_PASSWORD},
+    )
+    assert response.status_code == 302
+    after = _csrf_token(client.get("/staff/password").text)
+    assert after != before
+    # The token of the page seen before logging in no longer passes, the new one does.
+    data = {"current_password": "sai", "new_password": "x" * 8, "confirm": "x" * 8}
+    refused = client.post("/staff/password", data={**data, "csrf_token": before})
+    assert refused.status_code == 400
+    assert "CSRF" in refused.text
+    checked = client.post("/staff/password", data={**data, "csrf_token": after})
+    assert "Mật khẩu hiện tại không đúng." in checked.text
+
+
+def test_a_new_role_ends_the_accounts_sessions(staff_app, login_as):
+    editor, admin = login_as("editor"), login_as("admin")
+    with staff_app.app_context():
+        editor_id = db.session.execute(
+            db.select(User.id).where(User.username == "editor")
+        ).scalar_one()
+    page = admin.get(f"/staff/admin/users/{editor_id}")
+    assert submit(admin, page, full_name="Chỉ đổi tên").status_code == 302
+    assert editor.get("/staff/").status_code == 200  # details alone do not end it
+    page = admin.get(f"/staff/admin/users/{editor_id}")
+    assert submit(admin, page, role="publisher").status_code == 302
+    assert editor.get("/staff/").location.startswith("/staff/login")
+
+
 def test_changing_ones_password_ends_other_sessions(staff_app, login_as):
     here, elsewhere = login_as("editor"), login_as("editor")
     page = here.get("/staff/password")

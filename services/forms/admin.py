@@ -8,7 +8,6 @@ from wtforms import (
     BooleanField,
     DateField,
     HiddenField,
-    IntegerField,
     PasswordField,
     SelectField,
     SelectMultipleField,
@@ -19,7 +18,7 @@ from wtforms.validators import DataRequired, Optional
 
 from ..models import AgencyKind, StaffRole
 from ..search import synonyms
-from .common import COUNT, WEB_ADDRESS, StaffForm, enum_choices, max_chars
+from .common import COUNT, WEB_ADDRESS, Integer, StaffForm, enum_choices, max_chars
 
 
 class UserForm(StaffForm):
@@ -44,7 +43,7 @@ class AgencyForm(VersionForm):
     short_name = StringField(_l("Tên ngắn"), validators=[Optional(), max_chars(200)])
     kind = SelectField(_l("Loại cơ quan"), choices=enum_choices(AgencyKind))
     parent = SelectField(_l("Trực thuộc"), validate_choice=False)
-    position = IntegerField(_l("Thứ tự"), default=0, validators=[Optional(), COUNT])
+    position = Integer(_l("Thứ tự"), default=0, validators=[Optional(), COUNT])
     address = TextAreaField(_l("Địa chỉ"), validators=[Optional(), max_chars(2000)])
     phone = StringField(_l("Điện thoại"), validators=[Optional(), max_chars(100)])
     email = StringField(_l("Thư điện tử"), validators=[Optional(), max_chars(200)])

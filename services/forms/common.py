@@ -1,5 +1,6 @@
-"""What every form shares: WTForms' messages in Vietnamese, the staff form and row bases,
-choices from enums, the length, URL and count checks, and putting a service's errors back."""
+"""What every form shares: WTForms' messages in Vietnamese, the staff form and row bases, the
+integer field, choices from enums, the length, URL and count checks, and putting a service's
+errors back."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from enum import Enum
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Form
+from wtforms import Form, IntegerField
 from wtforms.fields import SelectChoice
 from wtforms.validators import URL, Length, NumberRange
 
+from ..inputs import MAX_BIG, integer
 from ..labels import LABELS
 
 # WTForms ships no Vietnamese catalogue: its own messages go through ours.
@@ -65,6 +67,23 @@ class Row(Form):
 
     class Meta(TranslatedMeta):
         pass
+
+
+class Integer(IntegerField):
+    """An integer field read with inputs.integer: ASCII digits only (WTForms' int() takes "١٢"
+    and numbers of any length); the range a field allows is its validators' to say."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        text = valuelist[0]  # a file, when one is sent under this field's name
+        try:
+            self.data = integer(
+                text.strip() if isinstance(text, str) else None, minimum=-MAX_BIG, maximum=MAX_BIG
+            )
+        except ValueError as exc:
+            self.data = None
+            raise ValueError(self.gettext("Not a valid integer value.")) from exc
 
 
 def put_errors(form: Form, errors: dict[str, str], default: str) -> None:

@@ -12,7 +12,6 @@ from wtforms import (
     FieldList,
     FormField,
     HiddenField,
-    IntegerField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -23,8 +22,9 @@ from wtforms.validators import DataRequired, NumberRange, Optional, Regexp
 
 from ..catalogue.convert import to_date
 from ..catalogue.records import CODE_PATTERN
+from ..inputs import row_index
 from ..models import ChannelKind, OnlineLevel, Role, TimeUnit
-from .common import COUNT, WEB_ADDRESS, Row, StaffForm, enum_choices, max_chars, options
+from .common import COUNT, WEB_ADDRESS, Integer, Row, StaffForm, enum_choices, max_chars, options
 
 _CODE = Regexp(CODE_PATTERN, message=_l("Mã thủ tục chỉ gồm chữ, số và . - _, ví dụ 1.001193."))
 
@@ -75,7 +75,7 @@ class ChannelRow(Row):
     )
     time_limit_text = TextAreaField(_l("Thời hạn (nguyên văn)"), validators=[max_chars(5000)])
     fee_text = TextAreaField(_l("Phí, lệ phí"), validators=[max_chars(5000)])
-    fee_amount = IntegerField(
+    fee_amount = Integer(
         _l("Số tiền (đồng)"),
         validators=[
             Optional(),
@@ -88,8 +88,8 @@ class ChannelRow(Row):
 class DossierRow(Row):
     group = StringField(_l("Trường hợp"), validators=[Optional(), max_chars(1000)])
     name = TextAreaField(_l("Tên giấy tờ"), validators=[Optional(), max_chars(5000)])
-    originals = IntegerField(_l("Số bản chính"), default=1, validators=[Optional(), COUNT])
-    copies = IntegerField(_l("Số bản sao"), default=0, validators=[Optional(), COUNT])
+    originals = Integer(_l("Số bản chính"), default=1, validators=[Optional(), COUNT])
+    copies = Integer(_l("Số bản sao"), default=0, validators=[Optional(), COUNT])
     required = BooleanField(_l("Bắt buộc"), default=True)
     note = TextAreaField(_l("Ghi chú"), validators=[Optional(), max_chars(5000)])
     template_name = StringField(_l("Tên mẫu đơn, tờ khai"), validators=[Optional(), max_chars(500)])
@@ -272,9 +272,10 @@ class ProcedureForm(StaffForm):
             return None
         if parts[0] not in GROUPS or len(parts) == 1:
             return field
-        if not parts[1].isdigit() or int(parts[1]) >= len(positions.get(parts[0], [])):
+        index = row_index(parts[1])
+        if index is None or index >= len(positions.get(parts[0], [])):
             return field
-        row = field.entries[positions[parts[0]][int(parts[1])]].form
+        row = field.entries[positions[parts[0]][index]].form
         if len(parts) > 2:
             return row._fields.get(parts[2])
         return next(iter(row._fields.values()))
@@ -299,7 +300,7 @@ def reshape(formdata: MultiDict, action: str) -> MultiDict:
         return formdata
     prefix = f"{group}-"
     rows, others = _split_rows(formdata, prefix)
-    index = int(index_text) if index_text.isdigit() else None
+    index = row_index(index_text)
     if verb == "add":
         _add_row(rows, list(GROUPS[group][2].items()), index)
     elif index is not None and index < len(rows):
@@ -311,6 +312,26 @@ def reshape(formdata: MultiDict, action: str) -> MultiDict:
     return out
 
 
+def clean_rows(formdata: MultiDict) -> MultiDict:
+    """Submitted editor data without the fields that claim a row number that is none: WTForms'
+    FieldList takes any Unicode digit ("steps-²-text") for one and then fails to read it, and a
+    number past any real row would only make empty rows."""
+    return MultiDict(
+        (key, value)
+        for key, value in formdata.items(multi=True)
+        if not any(_false_row(key, group) for group in GROUPS)
+    )
+
+
+def _false_row(key: str, group: str) -> bool:
+    """True when FieldList `group` would read a row number from `key` that row_index refuses
+    (the same slicing as FieldList._extract_indices)."""
+    if not key.startswith(group):
+        return False
+    head = key[len(group) + 1 :].split("-", 1)[0]
+    return head.isdigit() and row_index(head) is None
+
+
 def _split_rows(formdata: MultiDict, prefix: str) -> tuple[list[RowData], RowData]:
     """The group's rows in order, each as (name after the row number, value) pairs, and the
     rest of the form data as it came."""
@@ -318,8 +339,9 @@ def _split_rows(formdata: MultiDict, prefix: str) -> tuple[list[RowData], RowDat
     others: RowData = []
     for key, value in formdata.items(multi=True):
         head, dash, tail = key[len(prefix) :].partition("-")
-        if key.startswith(prefix) and head.isdigit() and dash:
-            rows.setdefault(int(head), []).append((tail, value))
+        index = row_index(head) if key.startswith(prefix) and dash else None
+        if index is not None:
+            rows.setdefault(index, []).append((tail, value))
         else:
             others.append((key, value))
     return [rows[i] for i in sorted(rows)], others

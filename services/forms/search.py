@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SearchField, SelectField, StringField
+from wtforms import SearchField, SelectField, StringField
 from wtforms.fields import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional
 
-from .common import TranslatedMeta
+from .common import Integer, TranslatedMeta
 
 SORTS = [
     SelectChoice("relevance", _l("Phù hợp nhất")),
@@ -39,7 +39,7 @@ class SearchForm(FlaskForm):
     subject = StringField(validators=[Optional(), _FILTER_LENGTH])
     online = StringField(validators=[Optional(), _FILTER_LENGTH])
     sort = SelectField(_l("Sắp xếp"), choices=SORTS, default="relevance", validate_choice=False)
-    page = IntegerField(
+    page = Integer(
         default=1, validators=[Optional(), NumberRange(min=1, max=10_000, message=_PAGE)]
     )
 
@@ -47,7 +47,7 @@ class SearchForm(FlaskForm):
 class ApiSearchForm(SearchForm):
     """The JSON API's search parameters: the page's, plus the page size."""
 
-    per_page = IntegerField(
+    per_page = Integer(
         default=20,
         validators=[
             Optional(),

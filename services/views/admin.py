@@ -87,9 +87,9 @@ def new_user():
 def user(user_id: int):
     found = accounts.get_user(user_id, current_user)
     if request.method == "GET":
-        form = _user_form(
-            UserForm(obj=found, agencies=[a.slug for a in found.agencies], formdata=None)
-        )
+        form = _user_form(UserForm(obj=found, formdata=None))
+        # Set after: WTForms prefers `obj`'s own attribute (Agency rows, not slugs) to a keyword.
+        form.agencies.data = [a.slug for a in found.agencies]
     else:
         form = _user_form(UserForm())
         form.username.data = found.username

@@ -6,8 +6,6 @@ Only the login page is open to visitors; every other staff URL sends them to it.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import (
     Blueprint,
     Response,
@@ -16,6 +14,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -25,6 +24,7 @@ from .. import accounts
 from ..errors import ValidationError
 from ..forms.auth import LoginForm, PasswordForm
 from ..forms.common import put_errors
+from ..inputs import local_path
 
 bp = Blueprint("auth", __name__, url_prefix="/staff")
 
@@ -53,10 +53,17 @@ guard(bp)
 
 def _safe_next(target: str | None) -> str:
     """Where to go after logging in: only a path inside the staff area, never another site."""
-    parts = urlsplit(target or "")
-    if parts.scheme or parts.netloc or not parts.path.startswith("/staff/"):
+    path = local_path(target)
+    if path is None or not path.startswith("/staff/"):
         return url_for("editor.dashboard")
-    return target
+    return path
+
+
+def _start_session(user) -> None:
+    """Log `user` in on a new session: nothing from before the login is kept (the CSRF token
+    a visitor's page held, or one planted on them, is not valid after it)."""
+    session.clear()
+    login_user(user)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -74,7 +81,7 @@ def login():
             form.form_errors.append(str(error))
             status = 429 if isinstance(error, accounts.LockedOut) else 401
         else:
-            login_user(user)
+            _start_session(user)
             return redirect(_safe_next(request.args.get("next")))
     elif request.method == "POST":
         status = 400
@@ -83,7 +90,10 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    # Ends this session on the server too: a copy of the cookie made before is refused after.
+    accounts.end_sessions(current_user)
     logout_user()
+    session.clear()
     flash(_("Bạn đã đăng xuất."), "info")
     return redirect(url_for("auth.login"))
 
@@ -99,7 +109,8 @@ def password():
         except ValidationError as error:
             put_errors(form, error.errors, "new_password")
         else:
-            login_user(user)  # the session id changed with the password
+            # Every session of the account ended with the password; this one goes on, renewed.
+            _start_session(user)
             flash(_("Đã đổi mật khẩu."), "success")
             return redirect(url_for("editor.dashboard"))
     status = 400 if request.method == "POST" else 200

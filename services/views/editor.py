@@ -21,7 +21,16 @@ from ..catalogue import queries
 from ..editorial import diff, history, workflow, working_copy
 from ..errors import EditConflict, ValidationError
 from ..forms.common import options, put_errors
-from ..forms.editor import GROUPS, AbolishForm, NoteForm, ProcedureForm, RestoreForm, reshape
+from ..forms.editor import (
+    GROUPS,
+    AbolishForm,
+    NoteForm,
+    ProcedureForm,
+    RestoreForm,
+    clean_rows,
+    reshape,
+)
+from ..inputs import integer, page_number, row_index
 from ..models import StaffRole
 from .auth import guard
 
@@ -44,7 +53,7 @@ def dashboard():
     text = request.args.get("q", "")[:200]
     lines = working_copy.list_procedures(current_user, agency=agency, status=status, text=text)
     per_page = current_app.config["PER_PAGE"] * 5
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = request.args.get("page", 1, type=page_number)
     choices = working_copy.editor_choices(current_user)
     return render_template(
         "staff/dashboard.html",
@@ -116,9 +125,9 @@ def _store_uploads(formdata: MultiDict) -> dict[str, str]:
 def _show_upload_errors(form: ProcedureForm, errors: dict[str, str]) -> None:
     """Put each refused upload's message beside its dossier row."""
     for key, message in errors.items():
-        index = key.split("-")[1]
-        if index.isdigit() and int(index) < len(form.dossier.entries):
-            row = form.dossier.entries[int(index)].form
+        index = row_index(key.split("-")[1])
+        if index is not None and index < len(form.dossier.entries):
+            row = form.dossier.entries[index].form
             row.template_upload.errors = [*row.template_upload.errors, message]
         else:
             form.form_errors.append(message)
@@ -139,6 +148,7 @@ def _edit_post(code: str | None, published: bool):
     """Handle a submitted editor: uploads, then a row action or a save."""
     formdata = request.form.copy()
     upload_errors = _store_uploads(formdata)
+    formdata = clean_rows(formdata)
     action = formdata.get("action", "save")
     if action not in ("save", "submit") and not upload_errors:
         return _editor(ProcedureForm(formdata=reshape(formdata, action)), code, published)
@@ -299,8 +309,8 @@ def revision(code: str, number: int):
 def show_diff(key: str, compare: Callable[[int, int], list[diff.Change]], back: str):
     """The page comparing two revisions of `key`, numbered by the query's `a` and `b` (400
     without both); `compare` gives the changes between two numbers, `back` the history page."""
-    old = request.args.get("a", type=int)
-    new = request.args.get("b", type=int)
+    old = request.args.get("a", type=integer)
+    new = request.args.get("b", type=integer)
     if old is None or new is None:
         abort(400, description=_("Cần chọn hai phiên bản để so sánh."))
     return render_template(
@@ -342,7 +352,7 @@ def restore(code: str, number: int):
 @bp.get("/activity", defaults={"slug": None})
 @bp.get("/agencies/<slug>/activity")
 def activity(slug: str | None):
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = request.args.get("page", 1, type=page_number)
     per_page = current_app.config["PER_PAGE"] * 2
     agency, items = history.activity(
         current_user, slug, limit=per_page + 1, offset=(page - 1) * per_page
