@@ -27,6 +27,8 @@ from services import accounts, cli, db
 from services import search as search_service
 from services.errors import Conflict, NotFound, PermissionDenied, ServiceError, ValidationError
 from services.views import admin, api, auth, editor, files, printing, public, search, templating
+from services.views import feedback as feedback_views
+from services.views import reports as report_views
 
 babel = Babel()
 csrf = CSRFProtect()
@@ -139,6 +141,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(editor.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(feedback_views.bp)
+    app.register_blueprint(report_views.bp)
 
 
 # The HTTP status of each service error a view lets through; a subclass goes with its base
