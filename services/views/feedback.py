@@ -76,13 +76,13 @@ def answer(code: str):
     if not form.validate():
         return _thanks_page(code, CommentForm(), errors=form.errors, status=400)
     given = feedback.record_answer(code, form.useful.data == "yes")
-    session[ANSWER_KEY] = given.id
+    session[ANSWER_KEY] = {"id": given.id, "code": code}
     return redirect(url_for("feedback.thanks", code=code))
 
 
 def _thanks_page(code: str, form: CommentForm, *, errors=None, sent=False, status=200):
     procedure = queries.get_procedure(code)
-    pending = session.get(ANSWER_KEY) is not None and not sent
+    pending = _own_answer(code) is not None and not sent
     return render_template(
         "feedback/thanks.html",
         procedure=procedure,
@@ -91,6 +91,12 @@ def _thanks_page(code: str, form: CommentForm, *, errors=None, sent=False, statu
         sent=sent,
         errors=errors or {},
     ), status
+
+
+def _own_answer(code: str) -> int | None:
+    """The id of the answer this visitor just gave about procedure `code`, if any."""
+    given = session.get(ANSWER_KEY)
+    return given["id"] if isinstance(given, dict) and given.get("code") == code else None
 
 
 @bp.get("/thu-tuc/<code>/gop-y")
@@ -105,7 +111,7 @@ def comment(code: str):
     if form.validate():
         try:
             feedback.add_comment(
-                session.get(ANSWER_KEY, 0), code, form.reason.data or "", form.comment.data or ""
+                _own_answer(code) or 0, code, form.reason.data or "", form.comment.data or ""
             )
         except ValidationError as error:
             put_errors(form, error.errors, "comment")
