@@ -32,10 +32,12 @@ from services.views import (
     api,
     auth,
     editor,
+    feedback,
     files,
     headers,
     printing,
     public,
+    reports,
     search,
     templating,
 )
@@ -155,6 +157,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(editor.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(feedback.bp)
+    app.register_blueprint(reports.bp)
 
 
 # The HTTP status of each service error a view lets through; a subclass goes with its base

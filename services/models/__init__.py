@@ -1,4 +1,4 @@
-"""The portal's tables, by subject: the catalogue, the staff area, search.
+"""The portal's tables, by subject: the catalogue, the staff area, search, public feedback.
 
 Models hold data and small derived properties only; every change goes through the services,
 which own the transaction (services.db).
@@ -28,6 +28,14 @@ from .catalogue import (
     procedure_level,
     procedure_subject,
 )
+from .feedback import (
+    FeedbackReason,
+    PageFeedback,
+    Poll,
+    PollOption,
+    PollVote,
+    SearchClick,
+)
 from .search import (
     SearchLog,
     SearchPending,
@@ -51,11 +59,16 @@ __all__ = [
     "Channel",
     "ChannelKind",
     "DossierItem",
+    "FeedbackReason",
     "Field",
     "LegalBasis",
     "Level",
     "LoginAttempt",
     "OnlineLevel",
+    "PageFeedback",
+    "Poll",
+    "PollOption",
+    "PollVote",
     "Procedure",
     "ProcedureAgency",
     "ProcedureDraft",
@@ -63,6 +76,7 @@ __all__ = [
     "RelatedProcedure",
     "Result",
     "Role",
+    "SearchClick",
     "SearchLog",
     "SearchPending",
     "SiteSettings",

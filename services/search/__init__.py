@@ -19,17 +19,18 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import NoReturn
 
 from flask import Flask, current_app
 from flask_babel import gettext as _
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import OperationalError
 
 from .. import labels
 from ..catalogue.queries import LIST_PROCEDURE
-from ..db import db, transaction
+from ..db import db, transaction, utcnow
 from ..errors import ServiceError, ValidationError
 from ..models import Agency, Field, Level, OnlineLevel, Procedure, SearchLog, Status, Subject
 from . import (
@@ -56,6 +57,7 @@ __all__ = [
     "bulk",
     "check",
     "find",
+    "forget_old_searches",
     "init_app",
     "rebuild",
     "suggest",
@@ -144,6 +146,8 @@ class SearchPage:
     truncated: bool = False
     ignored: list[str] = field(default_factory=list)
     nearby: dict[str, list[FacetValue]] = field(default_factory=dict)
+    # The search log's entry of this search, for result links that record what was opened.
+    log_id: int | None = None
 
     @property
     def pages(self) -> int:
@@ -277,14 +281,28 @@ def _rows(ids: list[int]) -> dict[int, Procedure]:
     return {p.id: p for p in rows if p.status == Status.PUBLISHED}
 
 
-def _log_search(entry: SearchLog) -> None:
-    """Record a search for the staff report. A busy database loses the entry, not the search."""
+def forget_old_searches(days: int | None = None) -> int:
+    """Delete log entries (and the clicks on their results) older than `days`, by default
+    SEARCH_LOG_RETENTION_DAYS: the log keeps no more personal history than configured.
+    Flushes only; returns how many entries went."""
+    keep = days if days is not None else current_app.config.get("SEARCH_LOG_RETENTION_DAYS", 180)
+    cutoff = utcnow() - timedelta(days=int(keep))
+    return db.session.execute(delete(SearchLog).where(SearchLog.searched_at < cutoff)).rowcount
+
+
+def _log_search(entry: SearchLog) -> int | None:
+    """Record a search for the staff report, trimming entries past their retention; returns
+    the entry's id. A busy database loses the entry, not the search."""
     try:
         with transaction():
+            forget_old_searches()
             db.session.add(entry)
+            db.session.flush()
+            return entry.id
     except OperationalError:
         # The transaction has rolled the entry back; the search itself goes on.
         current_app.logger.warning("search not logged: the database is busy", exc_info=True)
+        return None
 
 
 def _meaning() -> engine.Meaning | None:
@@ -329,10 +347,12 @@ def find(params: Params, *, strict: bool = False, record: bool = True) -> Search
             for d in outcome.docnums
         ]
     text = " ".join(_CONTROL.sub(" ", params.q).split())
+    log_id = None
     if record and text:
         # Logged before the rows are loaded: the commit would expire them.
         took = (time.perf_counter() - started) * 1000
-        _log_search(SearchLog(query=text[:500], results=outcome.total, took_ms=round(took, 2)))
+        entry = SearchLog(query=text[:500], results=outcome.total, took_ms=round(took, 2))
+        log_id = _log_search(entry)
     rows = _rows([procedure_id for procedure_id, _, _ in hits])
     results = [
         Result(
@@ -355,6 +375,7 @@ def find(params: Params, *, strict: bool = False, record: bool = True) -> Search
         truncated=outcome.truncated,
         ignored=ignored,
         nearby=_facet_names(view, outcome.nearby, params) if outcome.nearby else {},
+        log_id=log_id,
     )
 
 

@@ -213,14 +213,25 @@ def save_text(text: str) -> Dictionary:
     """Check and store an edited dictionary in the instance folder; it applies to the next
     query in every process. Raises ValidationError (nothing is written) when a line is bad."""
     dictionary = parse(text)
-    path = override_path()
+    _write(override_path(), text)
+    return dictionary
+
+
+def save_glossary_text(text: str) -> None:
+    """Check and store an edited English glossary in the instance folder (it then takes
+    precedence over the shipped one). Raises ValidationError (nothing is written)."""
+    parse(text, _glossary_rules(text))
+    _write(Path(current_app.instance_path) / GLOSSARY.name, text)
+
+
+def _write(path: Path, text: str) -> None:
+    """Replace `path` at once: a reader in another process sees the old text or the new."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", dir=path.parent, prefix=".synonyms-", delete=False
+        "w", encoding="utf-8", dir=path.parent, prefix=f".{path.stem}-", delete=False
     ) as handle:
         handle.write(analysis.normalize(text))
     os.replace(handle.name, path)
-    return dictionary
 
 
 def reset() -> None:

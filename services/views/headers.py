@@ -74,9 +74,14 @@ HTTPS_ONLY = Secure(hsts=StrictTransportSecurity().max_age(31_536_000))
 
 
 def set_security_headers(response: Response) -> Response:
-    """Add the security headers to `response` (HSTS only when the request came over HTTPS)."""
+    """Add the security headers to `response` (HSTS only when the request came over HTTPS).
+    A response that already carries its own, narrower policy keeps it (the SVG charts of
+    services/charts.py, which allow nothing but their inline styles)."""
+    own_policy = response.headers.get("Content-Security-Policy")
     headers = PDF_RESPONSE if response.mimetype == "application/pdf" else EVERY_RESPONSE
     headers.set_headers(response)
+    if own_policy:
+        response.headers["Content-Security-Policy"] = own_policy
     if request.is_secure:
         HTTPS_ONLY.set_headers(response)
     return response
