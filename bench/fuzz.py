@@ -20,8 +20,6 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.fuzzing import LONG_RUN  # noqa: E402
-
 
 class LongRun:
     """The plugin tests/test_fuzz.py looks for: how many times more examples, and where each
@@ -40,6 +38,9 @@ class LongRun:
             self.failures.setdefault(key, []).append(problem)
 
     def pytest_configure(self, config: pytest.Config) -> None:
+        # Imported here, after pytest has started, so that hypothesis is imported by pytest.
+        from tests.fuzzing import LONG_RUN
+
         config.stash[LONG_RUN] = self
 
 
@@ -50,7 +51,13 @@ def main() -> int:
     args = parser.parse_args()
     run = LongRun(args.scale)
     started = time.perf_counter()
-    pytest_args = ["-q", "-p", "no:cacheprovider", str(ROOT / "tests" / "test_fuzz.py")]
+    pytest_args = [
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--durations=10",
+        str(ROOT / "tests" / "test_fuzz.py"),
+    ]
     if args.k:
         pytest_args += ["-k", args.k]
     code = pytest.main(pytest_args, plugins=[run])

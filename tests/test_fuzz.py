@@ -191,7 +191,7 @@ def fail_at_once(route: fuzzing.Route, answer: fuzzing.Answer) -> None:
 
 # Examples per route in `make test`; bench/fuzz.py multiplies them and collects every failure
 # instead of stopping at the first.
-GET_EXAMPLES, PDF_EXAMPLES, POST_EXAMPLES, HEADER_EXAMPLES = 12, 4, 10, 150
+GET_EXAMPLES, PDF_EXAMPLES, POST_EXAMPLES, HEADER_EXAMPLES = 10, 3, 8, 120
 
 
 @pytest.fixture(scope="module")
