@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.database import DirectoryBasedExampleDatabase
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -133,15 +133,25 @@ def known(fuzz_app: Flask) -> dict[str, list[str]]:
     return fuzzing.known_values(fuzz_app)
 
 
-def run_get(route: fuzzing.Route, known, clients: Clients, examples: int, report: Callable):
-    """Fuzz one GET route: path arguments and query string, as each role."""
+def keyed(test: Callable, route: fuzzing.Route) -> Callable:
+    """Tell hypothesis which route `test` fuzzes, so that its example database keeps each
+    route's failures apart (the attribute pytest's parametrize uses for the same purpose)."""
+    test._hypothesis_internal_add_digest = route.name.encode()
+    return test
 
-    @fuzz_settings(examples)
-    @given(url=fuzzing.urls(route, known), role=st.sampled_from(ROLES))
+
+def run_get(route: fuzzing.Route, known, clients: Clients, examples: int, report: Callable):
+    """Fuzz one GET route: path arguments and query string, as each role; the boundary URLs
+    first, as a visitor (and, on staff routes, as an admin)."""
+
     def fuzz(url: str, role: str) -> None:
         report(route, fuzzing.send(clients.get(role), route, url, role))
 
-    fuzz()
+    test = given(url=fuzzing.urls(route, known), role=st.sampled_from(ROLES))(keyed(fuzz, route))
+    for url in fuzzing.boundary_urls(route, known):
+        for role in ("anonymous", "admin") if route.staff else ("anonymous",):
+            test = example(url=url, role=role)(test)
+    fuzz_settings(examples)(test)()
 
 
 def run_post(route: fuzzing.Route, known, clients: Clients, examples: int, report: Callable):
@@ -149,40 +159,43 @@ def run_post(route: fuzzing.Route, known, clients: Clients, examples: int, repor
     fields dropped and odd fields added, with the role's CSRF token, as each role."""
     has_page = "GET" in route.rule.methods
 
-    @fuzz_settings(examples)
-    @given(url=fuzzing.urls(route, known), role=st.sampled_from(ROLES), data=st.data())
     def fuzz(url: str, role: str, data) -> None:
         client = clients.get(role)
         fields = fuzzing.form_of(client, url) if has_page else []
         if not any(name == "csrf_token" for name, _ in fields):
             fields = [*fields, ("csrf_token", clients.token(role))]
         body = data.draw(fuzzing.form_changes(fields), label="form")
-        answer = fuzzing.send(client, route, url, role, data=body)
-        report(route, answer)
+        report(route, fuzzing.send(client, route, url, role, data=body))
         clients.check(role)
 
-    fuzz()
+    strategies = {"url": fuzzing.urls(route, known), "role": st.sampled_from(ROLES)}
+    fuzz_settings(examples)(given(**strategies, data=st.data())(keyed(fuzz, route)))()
 
 
 def run_headers(all_routes, known, clients: Clients, examples: int, report: Callable):
-    """Fuzz headers and cookies on any GET route."""
+    """Fuzz headers and cookies on any GET route; the Host headers that found defects first."""
+    targets = st.sampled_from(all_routes).flatmap(
+        lambda route: st.tuples(st.just(route), fuzzing.urls(route, known))
+    )
 
-    @fuzz_settings(examples)
-    @given(data=st.data(), headers=fuzzing.HEADERS, role=st.sampled_from(ROLES))
-    def fuzz(data, headers: dict[str, str], role: str) -> None:
-        route = data.draw(st.sampled_from(all_routes), label="route")
-        url = data.draw(fuzzing.urls(route, known), label="url")
+    def fuzz(target: tuple[fuzzing.Route, str], headers: dict[str, str], role: str) -> None:
+        route, url = target
+        headers = dict(headers)
         overrides = {"HTTP_HOST": headers.pop("Host")} if "Host" in headers else {}
-        client = clients.get(role) if "Cookie" not in headers else clients.app.test_client()
+        client = clients.get(role)
         if "Cookie" in headers:
             role = "anonymous"  # a garbage cookie replaces the session
-            client.set_cookie("session", "", expires=0)
+            client = clients.app.test_client()
         answer = fuzzing.send(
             client, route, url, role, headers=headers, environ_overrides=overrides
         )
         report(route, answer)
 
-    fuzz()
+    test = given(target=targets, headers=fuzzing.HEADERS, role=st.sampled_from(ROLES))(fuzz)
+    home = next(route for route in all_routes if route.rule.rule == "/")
+    for host in fuzzing.BOUNDARY_HOSTS:
+        test = example(target=(home, "/"), headers={"Host": host}, role="anonymous")(test)
+    fuzz_settings(examples)(test)()
 
 
 def fail_at_once(route: fuzzing.Route, answer: fuzzing.Answer) -> None:
