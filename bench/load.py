@@ -20,7 +20,6 @@ import json
 import os
 import random
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,7 +38,7 @@ from app import create_app  # noqa: E402
 from services.db import db  # noqa: E402
 from services.editorial import history  # noqa: E402
 from services.models import Agency, Field, Procedure, User  # noqa: E402
-from tests.helpers import read_forms  # noqa: E402
+from tests.helpers import free_port, read_forms  # noqa: E402
 from tests.tthc_real import data_folder  # noqa: E402
 
 STAFF, PASSWORD = "tai-thu", "mat-khau-tai-thu"
@@ -83,12 +82,6 @@ def queries() -> list[str]:
     for path in sorted((ROOT / "tests" / "relevance").glob("*.json")):
         found += [q["q"] for q in json.loads(path.read_text())["queries"]]
     return found
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def serve(instance: Path, port: int) -> subprocess.Popen:

@@ -32,9 +32,16 @@ from services.catalogue import queries
 from services.db import db
 from services.editorial import history, working_copy
 from services.models import Attachment, Procedure, User
-from tests.helpers import STAFF_PASSWORD, VECTOR_CACHE, close_app, sqlite_app, submit
-from tests.test_make_run import ROOT, _free_port
+from tests.helpers import (
+    STAFF_PASSWORD,
+    VECTOR_CACHE,
+    close_app,
+    free_port,
+    sqlite_app,
+    submit,
+)
 
+ROOT = Path(__file__).resolve().parent.parent
 CODE = "1.001612"  # a demo procedure with every kind of field
 
 # Saves (and, with "publish", publishes) one procedure in a loop through the staff use cases,
@@ -112,7 +119,7 @@ def _start_writer(instance: Path, mode: str) -> subprocess.Popen:
 @contextmanager
 def _portal(instance: Path) -> Iterator[str]:
     """The portal started again on the instance (`flask run` on a free loopback port)."""
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "app", "run", "--port", str(port)],
         cwd=ROOT,
