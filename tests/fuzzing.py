@@ -195,6 +195,8 @@ BOUNDARY_QUERY = urlencode(
     ]
 )
 BOUNDARY_NUMBERS = (str(2**63), "9" * 40, "²", "١٢")
+# Rows of the editor's lists whose index is not an ASCII number.
+BOUNDARY_ROWS = [(f"{row}-{n}-name", "x") for row in ("dossier", "steps") for n in ("²", "١٢")]
 
 
 def boundary_urls(route: Route, known: dict[str, list[str]]) -> list[str]:
@@ -211,7 +213,7 @@ def boundary_urls(route: Route, known: dict[str, list[str]]) -> list[str]:
 
         return _ARGUMENT.sub(argument, route.rule.rule)
 
-    urls = [f"{build(None)}?{BOUNDARY_QUERY}"]
+    urls = [f"{build(None)}?{BOUNDARY_QUERY}", f"{build(None)}?page={'9' * 400}"]
     if any(isinstance(c, IntegerConverter) for c in route.rule._converters.values()):
         urls += [build(number) for number in BOUNDARY_NUMBERS]
     return urls

@@ -22,6 +22,7 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.database import DirectoryBasedExampleDatabase
+from werkzeug.datastructures import MultiDict
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from services import accounts
@@ -156,17 +157,31 @@ def run_get(route: fuzzing.Route, known, clients: Clients, examples: int, report
 
 def run_post(route: fuzzing.Route, known, clients: Clients, examples: int, report: Callable):
     """Fuzz one POST route: the page's own form (when the route has a GET) with values changed,
-    fields dropped and odd fields added, with the role's CSRF token, as each role."""
+    fields dropped and odd fields added, with the role's CSRF token, as each role; first, as an
+    admin, the form with rows whose index is not an ASCII number."""
     has_page = "GET" in route.rule.methods
 
-    def fuzz(url: str, role: str, data) -> None:
-        client = clients.get(role)
+    def fields_for(client: FlaskClient, url: str, role: str) -> list[tuple[str, str]]:
         fields = fuzzing.form_of(client, url) if has_page else []
         if not any(name == "csrf_token" for name, _ in fields):
             fields = [*fields, ("csrf_token", clients.token(role))]
-        body = data.draw(fuzzing.form_changes(fields), label="form")
-        report(route, fuzzing.send(client, route, url, role, data=body))
+        return fields
+
+    def post(url: str, role: str, body: MultiDict) -> None:
+        report(route, fuzzing.send(clients.get(role), route, url, role, data=body))
         clients.check(role)
+
+    url = fuzzing.boundary_urls(route, known)[0].split("?")[0]
+    post(url, "admin", MultiDict(fields_for(clients.get("admin"), url, "admin")))
+    post(
+        url,
+        "admin",
+        MultiDict(fields_for(clients.get("admin"), url, "admin") + fuzzing.BOUNDARY_ROWS),
+    )
+
+    def fuzz(url: str, role: str, data) -> None:
+        fields = fields_for(clients.get(role), url, role)
+        post(url, role, data.draw(fuzzing.form_changes(fields), label="form"))
 
     strategies = {"url": fuzzing.urls(route, known), "role": st.sampled_from(ROLES)}
     fuzz_settings(examples)(given(**strategies, data=st.data())(keyed(fuzz, route)))()
