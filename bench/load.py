@@ -195,12 +195,15 @@ def lost_edits(instance: Path, code: str, acknowledged: list[str], base: str) ->
         user = db.session.execute(db.select(User).filter_by(username=STAFF)).scalar_one()
         names = {r.record["name"] for r in history.revisions(code, user)[1]}
         published = db.session.execute(db.select(Procedure.name).filter_by(code=code)).scalar()
+    if not acknowledged:
+        return ["no save was acknowledged: nothing to check"]
     lost = [name for name in acknowledged if name not in names]
-    if acknowledged and published != acknowledged[-1]:
-        lost.append(f"published is {published!r}, last acknowledged {acknowledged[-1]!r}")
-    found = requests.get(f"{base}/api/v1/procedures", params={"q": acknowledged[-1]}).json()
-    if acknowledged and code not in [r["code"] for r in found["results"][:5]]:
-        lost.append(f"search for {acknowledged[-1]!r} does not find {code} in its top 5")
+    last = acknowledged[-1]
+    if published != last:
+        lost.append(f"published is {published!r}, last acknowledged {last!r}")
+    found = requests.get(f"{base}/api/v1/procedures", params={"q": last}, timeout=60).json()
+    if code not in [r["code"] for r in found["results"][:5]]:
+        lost.append(f"search for {last!r} does not find {code} in its top 5")
     return lost
 
 
