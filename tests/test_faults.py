@@ -288,9 +288,11 @@ def test_an_upload_into_a_folder_replaced_by_a_file_is_refused_clearly(staff_app
     assert login_as("anonymous").get("/thu-tuc/1.000001").status_code == 200
 
 
-def test_an_upload_into_a_read_only_folder_is_refused_clearly(staff_app, login_as):
-    # A folder on a read-only file system (sysfs), which refuses root too.
-    staff_app.config["UPLOAD_DIR"] = "/sys/kernel"
+def test_an_upload_into_a_read_only_folder_is_refused_clearly(staff_app, login_as, tmp_path):
+    folder = tmp_path / "read-only"
+    folder.mkdir(mode=0o555)
+    # chmod does not stop root: then a folder on a read-only file system (sysfs).
+    staff_app.config["UPLOAD_DIR"] = "/sys/kernel" if os.geteuid() == 0 else str(folder)
     response = _upload(login_as("editor"))
     assert response.status_code in (400, 503), response.status_code
     assert "không lưu được tệp" in response.text.lower()
