@@ -97,7 +97,11 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
     if test_config:
         app.config.from_mapping(test_config)
     for key in ("SEARCH_INDEX_DIR", "UPLOAD_DIR"):
-        Path(app.config[key]).mkdir(parents=True, exist_ok=True)
+        try:
+            Path(app.config[key]).mkdir(parents=True, exist_ok=True)
+        except OSError:
+            # A damaged folder must not keep the public pages down; its users say what failed.
+            app.logger.exception("cannot create %s (%s)", key, app.config[key])
     instance.mkdir(parents=True, exist_ok=True)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(instance / "secret_key")

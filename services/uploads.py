@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import re
 import secrets
 import zipfile
@@ -44,6 +45,8 @@ _OLE2_STREAMS = {
 }
 _ODT_MIMETYPE = b"application/vnd.oasis.opendocument.text"
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
+
+log = logging.getLogger(__name__)
 
 
 def max_bytes() -> int:
@@ -125,11 +128,18 @@ def store_upload(stream: BinaryIO, filename: str, user: User | None) -> Attachme
             {"file": _("Nội dung tệp không phải là tệp .%(ext)s thật.", ext=extension)}
         )
     folder = Path(current_app.config["UPLOAD_DIR"])
-    folder.mkdir(parents=True, exist_ok=True)
     stored_name = f"{secrets.token_hex(16)}.{extension}"
     path = folder / stored_name
-    with path.open("xb") as out:
-        out.write(data)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with path.open("xb") as out:
+            out.write(data)
+    except OSError:
+        # A damaged, full or read-only uploads folder: the staff member is told, not a 500.
+        log.exception("cannot write an upload into %s", folder)
+        raise ValidationError(
+            {"file": _("Máy chủ không lưu được tệp lúc này. Hãy báo quản trị viên hệ thống.")}
+        ) from None
     attachment = Attachment(
         stored_name=stored_name,
         original_name=original,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 from itertools import count
 from pathlib import Path
 from typing import Any
@@ -164,3 +165,10 @@ def submit(
     query = page.request.query_string.decode()
     action = chosen["action"] or page.request.path + (f"?{query}" if query else "")
     return client.post(action, data=data, content_type="multipart/form-data")
+
+
+def free_port() -> int:
+    """A TCP port free on the loopback interface, for a server process a test starts."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
