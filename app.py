@@ -26,7 +26,18 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from services import accounts, cli, db
 from services import search as search_service
 from services.errors import Conflict, NotFound, PermissionDenied, ServiceError, ValidationError
-from services.views import admin, api, auth, editor, files, printing, public, search, templating
+from services.views import (
+    admin,
+    api,
+    auth,
+    editor,
+    files,
+    opendata,
+    printing,
+    public,
+    search,
+    templating,
+)
 
 babel = Babel()
 csrf = CSRFProtect()
@@ -134,6 +145,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(public.bp)
     app.register_blueprint(search.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(opendata.bp)
     app.register_blueprint(printing.bp)
     app.register_blueprint(files.bp)
     app.register_blueprint(auth.bp)

@@ -28,6 +28,7 @@ from .catalogue import (
     procedure_level,
     procedure_subject,
 )
+from .changes import CatalogueChange
 from .search import (
     SearchLog,
     SearchPending,
@@ -48,6 +49,7 @@ __all__ = [
     "AgencyKind",
     "AgencyRevision",
     "Attachment",
+    "CatalogueChange",
     "Channel",
     "ChannelKind",
     "DossierItem",
