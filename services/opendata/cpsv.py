@@ -21,6 +21,7 @@ from ..labels import label
 from ..models import Agency, ChannelKind, Procedure, ProcedureAgency, Role, SiteSettings, Status
 from ..printing import page_url
 from ..text import slugify
+from .links import required_base
 from .schema_org import iso_duration
 
 PROFILE_CONTEXT = (
@@ -214,8 +215,9 @@ def catalogue_document(base: str, procedures: list[Procedure] | None = None) -> 
     return {"@context": CONTEXT, "@graph": list(graph.nodes.values())}
 
 
-def write(path: Path, base: str) -> int:
-    """Write the CPSV-AP document to `path`; returns the number of services written."""
-    document = catalogue_document(base)
+def write(path: Path) -> int:
+    """Write the CPSV-AP document to `path`; returns the number of services written. Raises
+    NoBaseUrl (a ValidationError) when the site settings have no base URL."""
+    document = catalogue_document(required_base(_("bản xuất CPSV-AP")))
     path.write_text(json.dumps(document, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return sum(1 for node in document["@graph"] if node.get("@type") == "cpsv:PublicService")

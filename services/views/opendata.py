@@ -59,7 +59,8 @@ def sitemap_xml():
     return Response(sitemap.sitemap_xml(base), mimetype="application/xml")
 
 
-def _feed(title: str, page: str, endpoint: str, **filters: str) -> Response:
+def _feed(title: str, page: str, endpoint: str, slug: str | None = None, **filters: str):
+    """The Atom feed of the changes `filters` select, following `page` (with `slug`)."""
     try:
         base = required_base(_("nguồn tin Atom"))
     except NoBaseUrl as error:
@@ -67,8 +68,8 @@ def _feed(title: str, page: str, endpoint: str, **filters: str) -> Response:
     site = queries.get_settings()
     feed = feeds.Feed(
         title=title,
-        page=page_url(base, page, **filters),
-        address=page_url(base, endpoint, **filters),
+        page=page_url(base, page, **({"slug": slug} if slug else {})),
+        address=page_url(base, endpoint, **({"slug": slug} if slug else {})),
     )
     entries = changes.recent(feeds.FEED_LENGTH, **filters)
     publisher = site.portal_name or _("Thủ tục hành chính")
@@ -86,14 +87,14 @@ def changes_feed():
 def agency_feed(slug: str):
     agency = queries.get_agency(slug)
     title = _("Thay đổi thủ tục của %(agency)s", agency=agency.name)
-    return _feed(title, "public.agency", "opendata.agency_feed", agency=agency.slug)
+    return _feed(title, "public.agency", "opendata.agency_feed", slug, agency=agency.slug)
 
 
 @bp.get("/linh-vuc/<slug>/thay-doi.atom")
 def field_feed(slug: str):
     field = queries.get_field(slug)
     title = _("Thay đổi thủ tục lĩnh vực %(field)s", field=field.name)
-    return _feed(title, "public.field", "opendata.field_feed", field=field.slug)
+    return _feed(title, "public.field", "opendata.field_feed", slug, field=field.slug)
 
 
 # --- for the pages' <head> ----------------------------------------------------------------------
