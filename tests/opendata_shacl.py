@@ -46,7 +46,7 @@ def shapes() -> Graph:
 def to_graph(document: dict[str, Any]) -> Graph:
     """The document's RDF, through pyld with the profile's context from the local copy."""
     nquads = jsonld.to_rdf(document, {"format": "application/n-quads", "documentLoader": _loader})
-    return Graph().parse(data=nquads, format="nquads")
+    return Graph().parse(data=nquads, format="nt")  # one default graph: N-Triples lines
 
 
 def violations(document: dict[str, Any]) -> tuple[int, str]:
