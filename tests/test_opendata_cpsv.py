@@ -22,6 +22,13 @@ def _services(document: dict) -> list[dict]:
     return [node for node in document["@graph"] if node["@type"] == "cpsv:PublicService"]
 
 
+def _has_authority(procedure) -> bool:
+    return any(
+        (link.agency or link.name) and link.role in cpsv.COMPETENT_ROLES
+        for link in procedure.agency_links
+    )
+
+
 def test_the_demo_export_has_no_violation(demo_client, demo_app):
     response = demo_client.get("/api/v1/cpsv-ap.jsonld")
     assert response.status_code == 200
@@ -95,5 +102,18 @@ def test_a_sample_of_the_real_catalogue_has_no_violation(portal_app):
     started = time.perf_counter()
     count, report = violations(document)
     assert count == 0, report[:5000]
-    assert len(_services(document)) == len(sample)
+    named = [p for p in sample if _has_authority(p)]
+    assert len(_services(document)) == len(named)
+    assert len(named) > 0.9 * len(sample)
     assert time.perf_counter() - started < 60
+
+
+def test_a_procedure_naming_no_agency_is_left_out_and_logged(app, make_procedure, caplog):
+    make_procedure(code="9.900001", agencies=[])
+    make_procedure(code="9.900002", agencies=[{"role": "implementing", "agency": None,
+                                               "name": "UBND xã Thử"}])  # fmt: skip
+    with app.app_context():
+        document = cpsv.catalogue_document(BASE, queries.all_procedures(public=True))
+    assert [s["dct:identifier"] for s in _services(document)] == ["9.900002"]
+    assert "left out: 9.900001" in caplog.text
+    assert violations(document)[0] == 0

@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from flask import current_app
 from flask_babel import gettext as _
 
 from ..catalogue import queries
@@ -164,12 +165,18 @@ def _rules(graph: _Graph, procedure: Procedure, url: str, legal: list) -> dict[s
     return out
 
 
+def _authorities(procedure: Procedure) -> list[tuple[int, ProcedureAgency]]:
+    return [
+        (i, link)
+        for i, link in enumerate(procedure.agency_links, start=1)
+        if link.role in COMPETENT_ROLES and (link.agency or link.name)
+    ]
+
+
 def _service(graph: _Graph, procedure: Procedure) -> None:
     url = page_url(graph.base, "public.procedure", code=procedure.code)
     authorities = [
-        graph.organisation(link, f"{url}#co-quan-{i}")
-        for i, link in enumerate(procedure.agency_links, start=1)
-        if link.role in COMPETENT_ROLES and (link.agency or link.name)
+        graph.organisation(link, f"{url}#co-quan-{i}") for i, link in _authorities(procedure)
     ]
     channels, costs = _channels(graph, procedure, url)
     legal = _parts(
@@ -204,14 +211,28 @@ def _service(graph: _Graph, procedure: Procedure) -> None:
 
 
 def catalogue_document(base: str, procedures: list[Procedure] | None = None) -> dict[str, Any]:
-    """The published procedures (or `procedures`) as one CPSV-AP JSON-LD document."""
+    """The published procedures (or `procedures`) as one CPSV-AP JSON-LD document.
+
+    The profile requires a competent authority: a procedure whose source names no agency at
+    all ("Không có thông tin" in the national data) cannot be said in it, and is left out
+    (logged, with its code) rather than given an invented authority.
+    """
     graph = _Graph(base, queries.get_settings())
     if procedures is None:
         procedures = [
             p for p in queries.all_procedures(public=True) if p.status == Status.PUBLISHED
         ]
+    left_out = []
     for procedure in procedures:
-        _service(graph, procedure)
+        if _authorities(procedure):
+            _service(graph, procedure)
+        else:
+            left_out.append(procedure.code)
+    if left_out:
+        current_app.logger.warning(
+            "CPSV-AP: %d procedures name no competent authority and are left out: %s",
+            len(left_out), ", ".join(left_out),
+        )  # fmt: skip
     return {"@context": CONTEXT, "@graph": list(graph.nodes.values())}
 
 
