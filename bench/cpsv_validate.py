@@ -15,10 +15,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app import create_app
 from services.db import create_schema
 from services.opendata import cpsv
 from tests.opendata_shacl import to_graph, violations
+from tests.helpers import sqlite_app
 from tests.tthc_real import pages_folder
 
 BASE = "https://tthc.example.vn/"
@@ -26,7 +26,7 @@ BASE = "https://tthc.example.vn/"
 
 def main() -> None:
     instance = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp()) / "instance"
-    app = create_app({"INSTANCE_PATH": instance, "SEARCH_BACKGROUND": False})
+    app = sqlite_app(instance)  # the tests' settings: the search vectors' shared cache
     done = instance / "imported-set-a"
     if not done.exists():
         with app.app_context():
