@@ -17,8 +17,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from services.db import create_schema
 from services.opendata import cpsv
-from tests.opendata_shacl import to_graph, violations
 from tests.helpers import sqlite_app
+from tests.opendata_shacl import to_graph, violations
 from tests.tthc_real import pages_folder
 
 BASE = "https://tthc.example.vn/"
