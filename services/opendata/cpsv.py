@@ -14,7 +14,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from flask import current_app
 from flask_babel import gettext as _
 
 from ..catalogue import queries
@@ -76,6 +75,17 @@ class _Graph:
         return _ref(
             self.add(f"{self.scheme}#{key}", {"@type": "skos:Concept", "skos:prefLabel": _vi(name)})
         )
+
+    def unknown_authority(self) -> dict[str, str]:
+        """The profile requires a competent authority; where the source names none
+        ("Không có thông tin" in the national data) it is this node, which says so, rather
+        than an invented agency."""
+        node = {
+            "@type": "cv:PublicOrganisation",
+            "skos:prefLabel": _vi(_("Chưa có thông tin về cơ quan thực hiện")),
+            "dct:spatial": _ref(self.location),
+        }
+        return _ref(self.add(f"{self.base}#co-quan-chua-ro", node))
 
     def organisation(self, link: ProcedureAgency, fallback: str) -> dict[str, str]:
         agency: Agency | None = link.agency
@@ -177,7 +187,7 @@ def _service(graph: _Graph, procedure: Procedure) -> None:
     url = page_url(graph.base, "public.procedure", code=procedure.code)
     authorities = [
         graph.organisation(link, f"{url}#co-quan-{i}") for i, link in _authorities(procedure)
-    ]
+    ] or [graph.unknown_authority()]
     channels, costs = _channels(graph, procedure, url)
     legal = _parts(
         graph, procedure, url, "eli:LegalResource",
@@ -211,28 +221,14 @@ def _service(graph: _Graph, procedure: Procedure) -> None:
 
 
 def catalogue_document(base: str, procedures: list[Procedure] | None = None) -> dict[str, Any]:
-    """The published procedures (or `procedures`) as one CPSV-AP JSON-LD document.
-
-    The profile requires a competent authority: a procedure whose source names no agency at
-    all ("Không có thông tin" in the national data) cannot be said in it, and is left out
-    (logged, with its code) rather than given an invented authority.
-    """
+    """The published procedures (or `procedures`) as one CPSV-AP JSON-LD document."""
     graph = _Graph(base, queries.get_settings())
     if procedures is None:
         procedures = [
             p for p in queries.all_procedures(public=True) if p.status == Status.PUBLISHED
         ]
-    left_out = []
     for procedure in procedures:
-        if _authorities(procedure):
-            _service(graph, procedure)
-        else:
-            left_out.append(procedure.code)
-    if left_out:
-        current_app.logger.warning(
-            "CPSV-AP: %d procedures name no competent authority and are left out: %s",
-            len(left_out), ", ".join(left_out),
-        )  # fmt: skip
+        _service(graph, procedure)
     return {"@context": CONTEXT, "@graph": list(graph.nodes.values())}
 
 
