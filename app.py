@@ -35,6 +35,7 @@ from services.views import (
     feedback,
     files,
     headers,
+    opendata,
     printing,
     public,
     reports,
@@ -156,6 +157,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(public.bp)
     app.register_blueprint(search.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(opendata.bp)
     app.register_blueprint(printing.bp)
     app.register_blueprint(files.bp)
     app.register_blueprint(auth.bp)

@@ -16,6 +16,7 @@ from .catalogue import transfer
 from .db import create_schema, reading
 from .errors import NotFound, ValidationError
 from .models import StaffRole
+from .opendata import cpsv
 
 
 @click.command("init-db")
@@ -49,10 +50,18 @@ def seed_demo_command() -> None:
 @click.command("export")
 @with_appcontext
 @click.argument("path", type=click.Path(dir_okay=False, writable=True, path_type=Path))
-def export_command(path: Path) -> None:
-    """Write the whole catalogue to PATH as one JSON catalogue file."""
-    with reading():
-        count = transfer.write_export(path)
+@click.option(
+    "--format", "kind", type=click.Choice(["catalogue", "cpsv-ap"]), default="catalogue",
+    help="catalogue: the JSON catalogue file (all procedures); cpsv-ap: the published ones in "
+    "CPSV-AP 3.2.0 JSON-LD.",
+)  # fmt: skip
+def export_command(path: Path, kind: str) -> None:
+    """Write the whole catalogue to PATH as one JSON catalogue file (or as CPSV-AP)."""
+    try:
+        with reading():
+            count = cpsv.write(path) if kind == "cpsv-ap" else transfer.write_export(path)
+    except ValidationError as error:  # CPSV-AP needs the base URL of the site settings
+        raise click.ClickException(str(error)) from None
     click.echo(_("Đã xuất %(n)s thủ tục ra %(path)s.", n=count, path=path))
 
 

@@ -74,7 +74,9 @@ def test_an_odd_integer_in_any_url_is_not_found(staff_app, admin, odd):
                 _path(rule, odd), method=method
             ).status_code
     assert answers
-    assert {url: code for url, code in answers.items() if code != 404} == {}
+    # 405 where the path has one rule per method (the poll's page and its vote): Werkzeug
+    # records the other method's rule as a match before the converter refuses the value.
+    assert {url: code for url, code in answers.items() if code not in (404, 405)} == {}
 
 
 def test_a_good_integer_in_a_url_still_reaches_its_page(admin):
@@ -83,6 +85,9 @@ def test_a_good_integer_in_a_url_still_reaches_its_page(admin):
 
 @pytest.mark.parametrize("odd", [str(10**30), "-1", "١٢"])
 def test_odd_numbers_in_the_query_string_of_any_page(staff_app, admin, odd):
+    # With a base URL, so that the feeds, the sitemap and the export answer rather than 503.
+    settings = admin.get("/staff/admin/settings")
+    assert submit(admin, settings, "", base_url="https://tthc.example/").status_code == 302
     query = dict.fromkeys(("page", "per_page", "a", "b"), odd)
     answers = {}
     for rule in _rules(staff_app, integers=False):

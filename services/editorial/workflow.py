@@ -17,6 +17,7 @@ from ..catalogue.records import Record
 from ..db import db, use_case, utcnow
 from ..errors import EditConflict, ValidationError
 from ..models import Agency, Field, Procedure, ProcedureDraft, StaffRole, Status, User
+from ..opendata import changes
 from ..text import clean, clean_block
 from . import history
 from .working_copy import WorkingCopy, get_working_copy, implementing_ids, working_copy_of
@@ -216,12 +217,14 @@ def return_to_draft(code: str, token: str, user: User, note: str = "") -> Workin
 
 def _publish(copy: WorkingCopy) -> None:
     procedure = copy.procedure
+    previous = changes.public_record(procedure)
     store.write_procedure(procedure, _with_state(copy.record, Status.PUBLISHED))
     procedure.local_edit_at = procedure.updated_at
     if copy.draft is not None:
         db.session.delete(copy.draft)
         copy.draft = None
     db.session.flush()
+    changes.record_change(procedure, previous)
     copy.record = convert.procedure_record(procedure)
 
 
@@ -276,8 +279,9 @@ def abolish(
         ).scalar_one_or_none()
         if replacement is None or replacement is procedure or not replacement.is_public:
             raise ValidationError({"replaced_by": _("Cần mã của một thủ tục khác đang công khai.")})
+    previous = changes.public_record(procedure)
     record = _with_state(
-        convert.procedure_record(procedure),
+        previous,
         Status.ABOLISHED,
         replaced_by=replacement.code if replacement else None,
         reason=reason,
@@ -286,6 +290,7 @@ def abolish(
     procedure.local_edit_at = procedure.updated_at
     db.session.flush()
     stored = convert.procedure_record(procedure)
+    changes.record_change(procedure, previous)
     history.add_procedure_revision(procedure, stored, "abolished", user, note)
     if copy.draft is None:
         copy.record = stored

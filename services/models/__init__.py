@@ -28,6 +28,7 @@ from .catalogue import (
     procedure_level,
     procedure_subject,
 )
+from .changes import CatalogueChange
 from .feedback import (
     FeedbackReason,
     PageFeedback,
@@ -56,6 +57,7 @@ __all__ = [
     "AgencyKind",
     "AgencyRevision",
     "Attachment",
+    "CatalogueChange",
     "Channel",
     "ChannelKind",
     "DossierItem",
