@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import NoReturn
 
 from flask import Flask, current_app
@@ -34,8 +35,10 @@ from ..errors import ServiceError, ValidationError
 from ..models import Agency, Field, Level, OnlineLevel, Procedure, SearchLog, Status, Subject
 from . import (
     engine,
+    health,
     highlight,
     index,
+    integrity,
     query,
     semantic,
     snapshot,
@@ -154,16 +157,25 @@ class SearchPage:
 def _reading() -> Iterator[snapshot.View]:
     """The index as this thread sees it. An index that cannot be read (its files gone or
     damaged under a running server) is rebuilt in the background; the caller gets
-    SearchUnavailable, never an error page. Other errors of the caller's work are bugs, not
-    damage: they propagate and rebuild nothing."""
+    SearchUnavailable, never an error page. Any other error is taken for damage only when
+    reading the generation's files proves it (integrity.py, once per state of the index):
+    else it is a bug of the caller's work, which propagates and rebuilds nothing."""
+    folder = index.root()
     try:
-        view = snapshot.current(index.root())
+        view = snapshot.current(folder)
+    except TimeoutError:  # commits kept coming while it was opened: busy, not damaged
+        raise SearchUnavailable(_("Tìm kiếm đang bận, xin thử lại sau giây lát.")) from None
     except Exception as error:  # opening reads every segment's metadata: any failure is damage
         _unavailable(error)
     try:
         yield view
-    except (OSError, EOFError) as error:  # a file of the index gone or cut short meanwhile
+    except (OSError, EOFError) as error:  # a file of the index gone or cut short
         _unavailable(error)
+    except Exception as error:
+        if integrity.damaged(folder, view.generation):
+            _unavailable(error)
+        raise
+    sync.retry_if_due()
 
 
 def _unavailable(error: Exception) -> NoReturn:
@@ -172,19 +184,30 @@ def _unavailable(error: Exception) -> NoReturn:
 
 
 _repairing = threading.Lock()
+_last_repairs: dict[Path, float] = {}
+# A repair that failed (an index folder that cannot be written) is tried again this often.
+REPAIR_INTERVAL = 30.0
 
 
 def _repair(error: Exception) -> None:
-    """Rebuild an unreadable index in the background (one repair at a time per process)."""
-    log.error("search index unusable (%s): rebuilding", error)
+    """Rebuild an unreadable index in the background: one repair at a time per process, and
+    for each index folder one attempt per REPAIR_INTERVAL."""
+    folder = index.root()
+    last = _last_repairs.get(folder)
+    if last is not None and time.monotonic() - last < REPAIR_INTERVAL:
+        return
     if not _repairing.acquire(blocking=False):
         return
+    _last_repairs[folder] = time.monotonic()
+    log.error("search index unusable (%s: %s): rebuilding", type(error).__name__, error)
     app = current_app._get_current_object()
 
     def work() -> None:
         try:
             with app.app_context():
-                index.rebuild()
+                health.succeeded(str(folder), index.rebuild())
+        except OSError as failure:  # the folder cannot be written: said once, tried again
+            health.failed(str(folder), failure)
         except Exception:
             log.exception("search index rebuild failed")
         finally:

@@ -1,0 +1,129 @@
+"""Is an index generation damaged? Every file of every segment is read and checked, not only
+the list of documents: the table of contents, the term index and every term's postings, the
+stored fields, every column (the vectors included).
+
+Whoosh keeps no checksums, so damage is found where it breaks what the files must hold: a file
+that cannot be decoded, postings out of order or past the segment's documents, or fewer than
+the term index says, stored fields without their id, a column of another length, a summary
+that is not UTF-8, a vector of another size. What decodes into plausible values is not found
+here; `check()` then finds the documents that differ from the database.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+from pathlib import Path
+
+from whoosh.matching.wrappers import FilterMatcher
+
+from . import pinned, semantic, vectors
+
+log = logging.getLogger(__name__)
+TEXT_COLUMNS = ("title", "kw", "ctx", "summary", "sort_name", "code_key")
+
+
+def problems(folder: Path, name: str) -> list[str]:
+    """What is wrong with generation `name` of the index in `folder` (empty when sound)."""
+    try:
+        ix = pinned.open_index(folder / name)
+        with ix.searcher() as searcher:
+            found: list[str] = []
+            for reader, _ in searcher.reader().leaf_readers():
+                if reader.segment() is not None:
+                    found.extend(_segment_problems(reader))
+            return found
+    except TimeoutError:
+        raise  # busy, not damaged
+    except Exception as error:  # a file that cannot even be opened or decoded
+        return [f"{name}: {type(error).__name__}: {error}"]
+
+
+def _segment_problems(reader) -> list[str]:
+    where = reader.segment().segment_id()
+    size = reader.doc_count_all()
+    found: list[str] = []
+    for check in (_postings, _stored, _columns):
+        try:
+            found.extend(f"{where}: {problem}" for problem in check(reader, size))
+        except Exception as error:
+            found.append(f"{where}: {check.__name__[1:]}: {type(error).__name__}: {error}")
+    return found
+
+
+def _postings(reader, size: int) -> list[str]:
+    found: list[str] = []
+    deletions = reader.has_deletions()
+    for fieldname, field in reader.schema.items():
+        if not field.indexed:
+            continue
+        for term in reader.lexicon(fieldname):
+            info = reader.term_info(fieldname, term)
+            matcher = reader.postings(fieldname, term)
+            if isinstance(matcher, FilterMatcher):
+                # Past the deleted documents it starts with: the others are all there.
+                matcher = matcher.child
+            ids = list(matcher.all_ids())
+            ordered = all(a < b for a, b in itertools.pairwise(ids))
+            frequency = info.doc_frequency()
+            count = len(ids) <= frequency if deletions else len(ids) == frequency
+            if not (count and ordered) or (ids and ids[-1] >= size):
+                found.append(f"postings of {fieldname}:{term!r} do not match the term index")
+                if len(found) > 10:
+                    return found
+    return found
+
+
+def _stored(reader, size: int) -> list[str]:
+    for docnum in range(size):
+        if not reader.is_deleted(docnum) and "id" not in reader.stored_fields(docnum):
+            return [f"stored fields of document {docnum} hold no id"]
+    return []
+
+
+def _columns(reader, size: int) -> list[str]:
+    found: list[str] = []
+    for fieldname, field in reader.schema.items():
+        if field.column_type is None:
+            continue
+        values = list(reader.column_reader(fieldname))
+        if len(values) != size:
+            found.append(f"column {fieldname} holds {len(values)} values for {size} documents")
+        elif fieldname in TEXT_COLUMNS:
+            for value in values:
+                value.decode("utf-8")
+        elif fieldname == "vector":
+            import numpy
+
+            width = semantic.DIMENSIONS * numpy.dtype(vectors.DTYPE).itemsize
+            if any(len(value) not in (0, width) for value in values):
+                found.append("column vector holds values of another size")
+    return found
+
+
+def without_vectors(searcher) -> int:
+    """Live documents without a vector (the semantic ranking cannot see them)."""
+    count = 0
+    for reader, _ in searcher.reader().leaf_readers():
+        column = reader.column_reader("vector")
+        for docnum in range(reader.doc_count_all()):
+            if not reader.is_deleted(docnum) and not column[docnum]:
+                count += 1
+    return count
+
+
+_verdicts: dict[tuple[str, int], list[str]] = {}
+_verdicts_lock = threading.Lock()
+
+
+def damaged(folder: Path, name: str) -> list[str]:
+    """problems(), once per state of the generation in this process (a server asks again only
+    after the index changed): what is wrong, or an empty list."""
+    key = (str(folder / name), pinned.state(folder / name))
+    with _verdicts_lock:
+        if key not in _verdicts:
+            _verdicts[key] = problems(folder, name)
+            if _verdicts[key]:
+                log.error("search index %s is damaged: %s", folder / name, _verdicts[key][:3])
+        return _verdicts[key]
