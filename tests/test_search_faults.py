@@ -5,8 +5,9 @@ the index comes back equal to the database by itself."""
 
 from __future__ import annotations
 
-import os
-import signal
+import logging
+import random
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -14,12 +15,16 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from services import search
+from services.catalogue import convert, queries, records, store
 from services.db import db
-from services.editorial import working_copy, workflow
+from services.editorial import workflow, working_copy
 from services.models import User
+from services.search import health, index
+from tests.helpers import make_app
 
 ROOT = Path(__file__).resolve().parent.parent
 CODE = "1.000001"  # the published procedure of the staff instance (tests/conftest.py)
@@ -34,6 +39,13 @@ def _republish(app, rounds: int) -> None:
             raw = {**copy.record, "name": f"Đăng ký hoạt động lần {n}"}
             copy = workflow.save_procedure(CODE, raw, copy.token, user)
             workflow.publish(CODE, copy.token, user)
+
+
+def _restart(app):
+    """The same instance and database opened again, as after a server restart."""
+    return make_app(
+        Path(app.instance_path), SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"]
+    )
 
 
 def _codes(app, text: str) -> list[str]:
@@ -124,3 +136,115 @@ def test_searches_in_other_processes_while_one_publishes_never_fail(staff_app, t
     assert [errors for _, errors, _ in reports] == ["0", "0"], reports
     assert all(int(searches) > 10 for searches, _, _ in reports), reports
     assert _codes(staff_app, "lần 9") == [CODE]
+
+
+def _damage(path: Path) -> None:
+    """Random bytes over the middle of a file, as a failing disk or a stray write leaves it."""
+    data = bytearray(path.read_bytes())
+    noise = random.Random(path.name).randbytes(max(16, len(data) // 3))
+    start = len(data) // 3
+    data[start : start + len(noise)] = noise
+    path.write_bytes(bytes(data[: max(len(data), start)]))
+
+
+def _answers(client) -> list:
+    """What the search page, the API and suggest answer: (status, what was found)."""
+    page = client.get("/tim-kiem?q=khai+sinh")
+    api = client.get("/api/v1/procedures?q=khai+sinh")
+    suggest = client.get("/api/v1/suggest?q=khai+si")
+    return [
+        (page.status_code, "1.001193" in page.text if page.status_code == 200 else None),
+        (api.status_code, [r["code"] for r in api.get_json().get("results", [])]),
+        (suggest.status_code, [s["code"] for s in suggest.get_json().get("suggestions", [])]),
+    ]
+
+
+@pytest.mark.parametrize(
+    "part", [".pst", ".trm", "._stored.col", ".vector.col", ".summary.col", ".toc"]
+)
+def test_a_damaged_segment_file_gives_503s_is_reported_and_repairs_itself(demo_app, part):
+    client = demo_app.test_client()
+    expected = _answers(client)
+    assert [status for status, _ in expected] == [200, 200, 200]
+    folder = Path(demo_app.config["SEARCH_INDEX_DIR"])
+    generation = folder / index.current_generation(folder)
+    (damaged,) = [p for p in generation.iterdir() if p.name.endswith(part)]
+    _damage(damaged)
+    page, api, suggest = _answers(client)
+    assert page == expected[0] or page[0] == 503, (part, page)
+    assert api == expected[1] or api[0] == 503, (part, api)
+    assert suggest in (expected[2], (200, [])), (part, suggest)  # none while unavailable
+    check = demo_app.test_cli_runner().invoke(args=["search-check"])
+    assert check.exit_code == 1, check.output
+    assert "Chỉ mục bị hỏng" in check.output
+    assert "Traceback" not in check.output
+    restarted = _restart(demo_app)  # whatever the background repair did, the start repairs
+    assert _answers(restarted.test_client()) == expected
+    check = restarted.test_cli_runner().invoke(args=["search-check"])
+    assert check.exit_code == 0, check.output
+
+
+def _lock_unwritable(app) -> Path:
+    """Make the index impossible to write: its lock file replaced by a directory. (Tests run
+    as root, whom chmod does not stop; opening a directory for writing fails for root too.)"""
+    lock = Path(app.config["SEARCH_INDEX_DIR"]) / index.LOCK_FILE
+    lock.unlink(missing_ok=True)
+    lock.mkdir()
+    return lock
+
+
+def _rename(app, code: str, name: str) -> None:
+    with app.app_context():
+        procedure = queries.get_procedure(code, public=False)
+        raw = {**convert.procedure_record(procedure), "name": name}
+        store.store_procedure(records.normalize_procedure(raw))
+        db.session.commit()
+
+
+def test_an_index_that_cannot_be_written_keeps_the_site_up_and_loses_nothing(
+    demo_app, monkeypatch, caplog
+):
+    lock = _lock_unwritable(demo_app)
+    with caplog.at_level(logging.ERROR, logger="services.search.index"):
+        _rename(demo_app, "1.001193", "Đăng ký khai sinh cho trẻ em lưu động")
+        _rename(demo_app, "1.001193", "Đăng ký khai sinh đợt 4711")  # the same failure
+        restarted = _restart(demo_app)  # starts although the index cannot be written
+    failures = [r for r in caplog.records if "search index update failed" in r.getMessage()]
+    assert len(failures) == 1  # once while the state lasts, not once per write or start
+    client = restarted.test_client()
+    assert client.get("/").status_code == 200
+    assert client.get("/thu-tuc/1.001193").status_code == 200
+    assert "1.001193" in client.get("/tim-kiem?q=khai+sinh").text  # the index there is
+    check = restarted.test_cli_runner().invoke(args=["search-check"])
+    assert check.exit_code == 1
+    assert "Không ghi được vào chỉ mục" in check.output
+    assert "thay đổi đang chờ ghi: 2." in check.output  # one per save
+    assert "Chỉ mục còn theo dữ liệu cũ (1): 1.001193" in check.output
+    lock.rmdir()  # writable again: the next search in a while writes what waited
+    monkeypatch.setattr(health, "RETRY_INTERVAL", 0.0)
+    _codes(restarted, "khai sinh")
+    assert _codes(restarted, "khai sinh đợt 4711")[0] == "1.001193"
+    assert restarted.test_cli_runner().invoke(args=["search-check"]).exit_code == 0
+
+
+def test_no_index_and_no_way_to_write_one_gives_503s_until_it_can(demo_app, monkeypatch):
+    folder = Path(demo_app.config["SEARCH_INDEX_DIR"])
+    shutil.rmtree(folder)
+    folder.mkdir()
+    lock = _lock_unwritable(demo_app)
+    restarted = _restart(demo_app)
+    client = restarted.test_client()
+    assert client.get("/").status_code == 200
+    page = client.get("/tim-kiem?q=khai+sinh")
+    assert page.status_code == 503
+    assert "Tìm kiếm đang được khôi phục" in page.text
+    # Suggestions as you type just stay empty meanwhile.
+    assert client.get("/api/v1/suggest?q=khai").get_json()["suggestions"] == []
+    lock.rmdir()
+    monkeypatch.setattr(search, "REPAIR_INTERVAL", 0.0)
+    deadline = time.monotonic() + 60
+    while (response := client.get("/tim-kiem?q=khai+sinh")).status_code == 503:
+        assert time.monotonic() < deadline, "the index was not built"
+        time.sleep(0.1)
+    assert "1.001193" in response.text
+    assert restarted.test_cli_runner().invoke(args=["search-check"]).exit_code == 0

@@ -93,12 +93,8 @@ def _columns(reader, size: int) -> list[str]:
         elif fieldname in TEXT_COLUMNS:
             for value in values:
                 value.decode("utf-8")
-        elif fieldname == "vector":
-            import numpy
-
-            width = semantic.DIMENSIONS * numpy.dtype(vectors.DTYPE).itemsize
-            if any(len(value) not in (0, width) for value in values):
-                found.append("column vector holds values of another size")
+        elif fieldname == "vector" and not _unit_vectors(values):
+            found.append("column vector holds values that are no unit vectors")
     return found
 
 
@@ -111,6 +107,20 @@ def without_vectors(searcher) -> int:
             if not reader.is_deleted(docnum) and not column[docnum]:
                 count += 1
     return count
+
+
+def _unit_vectors(values: list[bytes]) -> bool:
+    """True when every value is empty or a unit vector of the model's size (the model's
+    vectors are L2-normalised; half precision keeps their norm within a thousandth)."""
+    import numpy
+
+    width = semantic.DIMENSIONS * numpy.dtype(vectors.DTYPE).itemsize
+    if any(len(value) not in (0, width) for value in values):
+        return False
+    matrix, _ = vectors.matrix(values)
+    with numpy.errstate(all="ignore"):  # what random bytes decode to: inf, nan
+        norms = numpy.linalg.norm(matrix[[i for i, value in enumerate(values) if value]], axis=1)
+        return bool(numpy.all(numpy.abs(norms - 1.0) < 0.01))
 
 
 _verdicts: dict[tuple[str, int], list[str]] = {}
