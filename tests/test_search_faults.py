@@ -6,8 +6,10 @@ the index comes back equal to the database by itself."""
 from __future__ import annotations
 
 import logging
+import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
@@ -16,6 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from sqlalchemy import select
 
 from services import search
@@ -23,7 +26,7 @@ from services.catalogue import convert, queries, records, store
 from services.db import db
 from services.editorial import workflow, working_copy
 from services.models import User
-from services.search import health, index
+from services.search import health, index, pinned
 from tests.helpers import make_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -248,3 +251,56 @@ def test_no_index_and_no_way_to_write_one_gives_503s_until_it_can(demo_app, monk
         time.sleep(0.1)
     assert "1.001193" in response.text
     assert restarted.test_cli_runner().invoke(args=["search-check"]).exit_code == 0
+
+
+def _settled(app) -> Flask:
+    """A restarted app finds the index equal to the database by itself, and search works."""
+    restarted = _restart(app)
+    check = restarted.test_cli_runner().invoke(args=["search-check"])
+    assert check.exit_code == 0, check.output
+    assert "thay đổi đang chờ ghi: 0." in check.output
+    return restarted
+
+
+def _kill_when(process: subprocess.Popen, ready, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not ready():
+        assert process.poll() is None, "the process ended before the moment to kill it"
+        assert time.monotonic() < deadline
+        time.sleep(0.002)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait(10)
+
+
+def test_kill_9_during_a_reindex_leaves_the_index_in_use(demo_app):
+    folder = Path(demo_app.config["SEARCH_INDEX_DIR"])
+    before = index.current_generation(folder)
+    env = {
+        **os.environ,
+        "TTHC_INSTANCE": demo_app.instance_path,
+        "TTHC_SQLALCHEMY_DATABASE_URI": demo_app.config["SQLALCHEMY_DATABASE_URI"],
+        "TTHC_SEARCH_VECTOR_CACHE": demo_app.config["SEARCH_VECTOR_CACHE"],
+    }
+    reindex = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "app", "search-reindex"], cwd=ROOT, env=env
+    )
+    building = lambda: any(  # noqa: E731
+        p.is_dir() and p.name.startswith("v") and p.name != before for p in folder.iterdir()
+    )
+    _kill_when(reindex, building)
+    assert index.current_generation(folder) == before  # killed before the switch
+    restarted = _settled(demo_app)
+    assert _codes(restarted, "khai sinh")[0] == "1.001193"
+
+
+def test_kill_9_during_index_writes_after_saves_loses_nothing(staff_app):
+    generation = Path(staff_app.config["SEARCH_INDEX_DIR"])
+    generation /= index.current_generation(generation)
+    start = pinned.state(generation)
+    publisher = _worker(staff_app, "publish", "50")
+    # Killed a few commits in, at a moment of its own: saving, publishing or writing the index.
+    _kill_when(publisher, lambda: pinned.state(generation) >= start + 3)
+    restarted = _settled(staff_app)
+    with restarted.app_context():
+        name = queries.get_procedure(CODE, public=True).name
+    assert _codes(restarted, name)[0] == CODE
