@@ -26,7 +26,7 @@ from services.catalogue import convert, queries, records, store
 from services.db import db
 from services.editorial import workflow, working_copy
 from services.models import User
-from services.search import health, index, pinned
+from services.search import health, index, pinned, snapshot
 from tests.helpers import make_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,6 +57,27 @@ def _codes(app, text: str) -> list[str]:
         return [r.procedure.code for r in page.results]
 
 
+def test_a_view_opened_before_commits_reads_all_it_holds_after_them(staff_app):
+    # The race behind the 500s, made certain: a search has opened its view (in this thread or
+    # any process), then commits merge its segments away and delete their files, then it reads
+    # the stored fields, columns and vectors of its documents.
+    with staff_app.app_context():
+        view = snapshot.current(index.root())
+        documents = snapshot.members(view.live)
+        folder = index.root() / view.generation
+        segment = view.segments[0].reader.segment().segment_id()
+        for _ in range(10):
+            _republish(staff_app, 1)
+            if not any(p.name.startswith(segment) for p in folder.iterdir()):
+                break  # its files are deleted
+        else:
+            pytest.fail("the commits merged nothing")
+        held = [(view.stored(d)["id"], view.value("summary", d)) for d in documents]
+        assert len(held) == 2
+        assert all(summary for _, summary in held)
+        assert len(view.similar(view.segments[0].vectors()[0][0], view.live, 2).hits) == 2
+
+
 def test_searches_while_a_procedure_is_saved_and_published_never_fail(staff_app):
     done = threading.Event()
     errors: list[BaseException] = []
@@ -64,7 +85,7 @@ def test_searches_while_a_procedure_is_saved_and_published_never_fail(staff_app)
 
     def publish() -> None:
         try:
-            _republish(staff_app, 10)
+            _republish(staff_app, 6)
         except BaseException as error:
             errors.append(error)
         finally:
@@ -84,7 +105,7 @@ def test_searches_while_a_procedure_is_saved_and_published_never_fail(staff_app)
     for thread in (writer, *readers):
         thread.join(120)
     assert errors == []
-    assert len(found) > 25
+    assert len(found) > 6
     assert all(codes == [CODE] for codes in found)
 
 
@@ -131,14 +152,14 @@ def test_searches_in_other_processes_while_one_publishes_never_fail(staff_app, t
     ]
     try:
         assert [r.stdout.readline().strip() for r in readers] == ["ready", "ready"]
-        writer = _worker(staff_app, "publish", "10")
+        writer = _worker(staff_app, "publish", "5")
         assert writer.wait(120) == 0
     finally:
         stop.touch()
     reports = [r.communicate(timeout=60)[0].split(" ", 2) for r in readers]
     assert [errors for _, errors, _ in reports] == ["0", "0"], reports
-    assert all(int(searches) > 10 for searches, _, _ in reports), reports
-    assert _codes(staff_app, "lần 9") == [CODE]
+    assert all(int(searches) > 5 for searches, _, _ in reports), reports
+    assert _codes(staff_app, "lần 4") == [CODE]
 
 
 def _damage(path: Path) -> None:
