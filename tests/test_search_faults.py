@@ -26,7 +26,7 @@ from services.catalogue import convert, queries, records, store
 from services.db import db
 from services.editorial import workflow, working_copy
 from services.models import User
-from services.search import health, index, pinned, snapshot
+from services.search import health, index, pinned, snapshot, sync
 from tests.helpers import make_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -206,6 +206,32 @@ def test_a_damaged_segment_file_gives_503s_is_reported_and_repairs_itself(demo_a
     assert _answers(restarted.test_client()) == expected
     check = restarted.test_cli_runner().invoke(args=["search-check"])
     assert check.exit_code == 0, check.output
+
+
+def test_a_server_started_on_a_damaged_index_repairs_it_in_the_background(demo_app):
+    client = demo_app.test_client()
+    expected = _answers(client)
+    folder = Path(demo_app.config["SEARCH_INDEX_DIR"])
+    generation = index.current_generation(folder)
+    (postings,) = (folder / generation).glob("*.pst")
+    _damage(postings)
+    started = time.monotonic()
+    server = make_app(
+        Path(demo_app.instance_path),
+        SQLALCHEMY_DATABASE_URI=demo_app.config["SQLALCHEMY_DATABASE_URI"],
+        SEARCH_BACKGROUND=True,
+    )
+    assert time.monotonic() - started < 5  # the whole index is read after the start
+    client = server.test_client()
+    deadline = time.monotonic() + 60
+    while index.current_generation(folder) == generation:
+        statuses = [status for status, _ in _answers(client)]  # never a 500 meanwhile
+        assert set(statuses) <= {200, 503}
+        assert time.monotonic() < deadline, "the damaged index was not rebuilt"
+        time.sleep(0.1)
+    assert sync.syncer(server).wait(30)
+    assert _answers(client) == expected
+    assert server.test_cli_runner().invoke(args=["search-check"]).exit_code == 0
 
 
 def _lock_unwritable(app) -> Path:

@@ -79,18 +79,26 @@ class SearchUnavailable(ServiceError):
 
 def init_app(app: Flask) -> None:
     """Follow the database and make sure a usable index exists (rebuilt when missing,
-    unreadable or of an older schema); with background work allowed, warm the caches."""
+    damaged or of an older schema). With background work allowed (a server), a thread then
+    reads the whole index for damage (repaired in the background) and warms the caches;
+    without, the whole index is read before the app is returned."""
     sync.listen()
+    background = app.config.get("SEARCH_BACKGROUND", True)
     with app.app_context():
-        index.ensure()
-    if app.config.get("SEARCH_BACKGROUND", True):
+        index.ensure(thorough=not background)
+    if background:
         threading.Thread(target=_warm, args=(app,), name="search-warm", daemon=True).start()
 
 
 def _warm(app: Flask) -> None:
     try:
         with app.app_context():
-            snapshot.warm(index.root(), engine.FACETS, query.ALL_FIELDS)
+            folder = index.root()
+            name = index.current_generation(folder)
+            if name is not None and (damage := integrity.damaged(folder, name)):
+                _repair(RuntimeError(damage[0]))
+                return
+            snapshot.warm(folder, engine.FACETS, query.ALL_FIELDS)
     except Exception:
         log.exception("search cache warm-up failed (searches still work)")
 

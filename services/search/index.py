@@ -261,21 +261,23 @@ def _has_tables() -> bool:
 
 
 @reading()
-def ensure() -> str:
+def ensure(thorough: bool = True) -> str:
     """At start: rebuild a missing, damaged or outdated index, and write pending changes.
-    Returns "rebuilt", "ok" or, when the index cannot be written, "unwritable": the site starts
-    all the same (searches use the index there is), the error is logged and the changes stay
-    pending until a write succeeds."""
+    `thorough` reads every file of the index for damage (seconds for the real catalogue);
+    without it only what opening and a first search read is checked (a server then has its
+    background thread read the rest). Returns "rebuilt", "ok" or, when the index cannot be
+    written, "unwritable": the site starts all the same (searches use the index there is),
+    the error is logged and the changes stay pending until a write succeeds."""
     folder = root()
     try:
         with current_app.app_context():
-            return _ensure(folder)
+            return _ensure(folder, thorough)
     except OSError as error:
         health.failed(str(folder), error)
         return "unwritable"
 
 
-def _ensure(folder: Path) -> str:
+def _ensure(folder: Path, thorough: bool) -> str:
     name = current_generation(folder)
     if name is None:
         log.info("creating the search index in %s", folder)
@@ -285,7 +287,7 @@ def _ensure(folder: Path) -> str:
         log.warning("search index %s is of another schema: rebuilding", folder / name)
         rebuild()
         return "rebuilt"
-    damage = integrity.problems(folder, name)
+    damage = integrity.problems(folder, name) if thorough else integrity.unopenable(folder, name)
     if damage or _is_empty_but_catalogue_is_not(folder, name):
         log.error("search index %s damaged or empty (%s): rebuilding", folder / name, damage[:3])
         rebuild()

@@ -40,6 +40,23 @@ def problems(folder: Path, name: str) -> list[str]:
         return [f"{name}: {type(error).__name__}: {error}"]
 
 
+def unopenable(folder: Path, name: str) -> list[str]:
+    """What opening generation `name` and reading its first document finds wrong (a quick
+    check: problems() reads everything)."""
+    try:
+        ix = pinned.open_index(folder / name)
+        with ix.searcher() as searcher:
+            reader = searcher.reader()
+            list(reader.lexicon("status"))
+            if reader.doc_count():
+                searcher.stored_fields(next(iter(reader.all_doc_ids())))
+    except TimeoutError:
+        raise  # busy, not damaged
+    except Exception as error:
+        return [f"{name}: {type(error).__name__}: {error}"]
+    return []
+
+
 def _segment_problems(reader) -> list[str]:
     where = reader.segment().segment_id()
     size = reader.doc_count_all()
