@@ -26,7 +26,7 @@ from services.catalogue import convert, queries, records, store
 from services.db import db
 from services.editorial import workflow, working_copy
 from services.models import User
-from services.search import health, index, pinned, snapshot, sync
+from services.search import health, index, pinned, recovery, snapshot, sync
 from tests.helpers import make_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -291,7 +291,7 @@ def test_no_index_and_no_way_to_write_one_gives_503s_until_it_can(demo_app, monk
     # Suggestions as you type just stay empty meanwhile.
     assert client.get("/api/v1/suggest?q=khai").get_json()["suggestions"] == []
     lock.rmdir()
-    monkeypatch.setattr(search, "REPAIR_INTERVAL", 0.0)
+    monkeypatch.setattr(recovery, "REPAIR_INTERVAL", 0.0)
     deadline = time.monotonic() + 60
     while (response := client.get("/tim-kiem?q=khai+sinh")).status_code == 503:
         assert time.monotonic() < deadline, "the index was not built"

@@ -3,8 +3,8 @@
 Views and commands use only what is defined here: `find` (the search page and the JSON API),
 `suggest` (completions as you type), `rebuild`, `check` and `bulk` (index maintenance), and
 `init_app`. Whoosh itself stays behind this package (analysis.py, documents.py, index.py,
-sync.py, snapshot.py, query.py, engine.py, ranking.py, spelling.py, highlight.py), so it can be
-replaced without touching a view.
+sync.py, snapshot.py, pinned.py, integrity.py, health.py, recovery.py, query.py, engine.py,
+ranking.py, spelling.py, highlight.py), so it can be replaced without touching a view.
 
 The index returns document numbers and highlights; what is shown is loaded from the database,
 so it is never stale.
@@ -12,15 +12,11 @@ so it is never stale.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import re
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import NoReturn
 
 from flask import Flask, current_app
 from flask_babel import gettext as _
@@ -31,15 +27,13 @@ from sqlalchemy.exc import OperationalError
 from .. import labels
 from ..catalogue.queries import LIST_PROCEDURE
 from ..db import db, transaction
-from ..errors import ServiceError, ValidationError
+from ..errors import ValidationError
 from ..models import Agency, Field, Level, OnlineLevel, Procedure, SearchLog, Status, Subject
 from . import (
     engine,
-    health,
     highlight,
     index,
-    integrity,
-    query,
+    recovery,
     semantic,
     snapshot,
     spelling,
@@ -47,6 +41,7 @@ from . import (
     synonyms,
 )
 from .index import check, rebuild
+from .recovery import SearchUnavailable
 from .sync import bulk
 
 __all__ = [
@@ -73,10 +68,6 @@ NO_ONLINE = "none"
 _FACET_MODELS = {"agency": Agency, "field": Field, "level": Level, "subject": Subject}
 
 
-class SearchUnavailable(ServiceError):
-    """The index cannot be read right now (it is being repaired)."""
-
-
 def init_app(app: Flask) -> None:
     """Follow the database and make sure a usable index exists (rebuilt when missing,
     damaged or of an older schema). With background work allowed (a server), a thread then
@@ -87,20 +78,7 @@ def init_app(app: Flask) -> None:
     with app.app_context():
         index.ensure(thorough=not background)
     if background:
-        threading.Thread(target=_warm, args=(app,), name="search-warm", daemon=True).start()
-
-
-def _warm(app: Flask) -> None:
-    try:
-        with app.app_context():
-            folder = index.root()
-            name = index.current_generation(folder)
-            if name is not None and (damage := integrity.damaged(folder, name)):
-                _repair(RuntimeError(damage[0]))
-                return
-            snapshot.warm(folder, engine.FACETS, query.ALL_FIELDS)
-    except Exception:
-        log.exception("search cache warm-up failed (searches still work)")
+        threading.Thread(target=recovery.warm, args=(app,), name="search-warm", daemon=True).start()
 
 
 @dataclass
@@ -159,69 +137,6 @@ class SearchPage:
     @property
     def pages(self) -> int:
         return max(1, -(-min(self.total, engine.MAX_RESULTS) // self.params.per_page))
-
-
-@contextlib.contextmanager
-def _reading() -> Iterator[snapshot.View]:
-    """The index as this thread sees it. An index that cannot be read (its files gone or
-    damaged under a running server) is rebuilt in the background; the caller gets
-    SearchUnavailable, never an error page. Any other error is taken for damage only when
-    reading the generation's files proves it (integrity.py, once per state of the index):
-    else it is a bug of the caller's work, which propagates and rebuilds nothing."""
-    folder = index.root()
-    try:
-        view = snapshot.current(folder)
-    except TimeoutError:  # commits kept coming while it was opened: busy, not damaged
-        raise SearchUnavailable(_("Tìm kiếm đang bận, xin thử lại sau giây lát.")) from None
-    except Exception as error:  # opening reads every segment's metadata: any failure is damage
-        _unavailable(error)
-    try:
-        yield view
-    except (OSError, EOFError) as error:  # a file of the index gone or cut short
-        _unavailable(error)
-    except Exception as error:
-        if integrity.damaged(folder, view.generation):
-            _unavailable(error)
-        raise
-    sync.retry_if_due()
-
-
-def _unavailable(error: Exception) -> NoReturn:
-    _repair(error)
-    raise SearchUnavailable(_("Tìm kiếm đang được khôi phục, xin thử lại sau ít phút.")) from None
-
-
-_repairing = threading.Lock()
-_last_repairs: dict[Path, float] = {}
-# A repair that failed (an index folder that cannot be written) is tried again this often.
-REPAIR_INTERVAL = 30.0
-
-
-def _repair(error: Exception) -> None:
-    """Rebuild an unreadable index in the background: one repair at a time per process, and
-    for each index folder one attempt per REPAIR_INTERVAL."""
-    folder = index.root()
-    last = _last_repairs.get(folder)
-    if last is not None and time.monotonic() - last < REPAIR_INTERVAL:
-        return
-    if not _repairing.acquire(blocking=False):
-        return
-    _last_repairs[folder] = time.monotonic()
-    log.error("search index unusable (%s: %s): rebuilding", type(error).__name__, error)
-    app = current_app._get_current_object()
-
-    def work() -> None:
-        try:
-            with app.app_context():
-                health.succeeded(str(folder), index.rebuild())
-        except OSError as failure:  # the folder cannot be written: said once, tried again
-            health.failed(str(folder), failure)
-        except Exception:
-            log.exception("search index rebuild failed")
-        finally:
-            _repairing.release()
-
-    threading.Thread(target=work, name="search-repair", daemon=True).start()
 
 
 def _check_params(params: Params, strict: bool) -> list[str]:
@@ -353,7 +268,7 @@ def find(params: Params, *, strict: bool = False, record: bool = True) -> Search
     started = time.perf_counter()
     ignored = _check_params(params, strict)
     request = engine.Request(params.q, params.filters(), params.sort, params.page, params.per_page)
-    with _reading() as view:
+    with recovery.reading() as view:
         outcome = engine.run(view, request, synonyms.current(), _meaning())
         hits = [
             (int(view.stored(d)["id"]), view.value("summary", d).decode(), outcome.scores.get(d))
@@ -402,7 +317,7 @@ def suggest(text: str, limit: int = 8) -> list[Suggestion]:
     """Published procedures whose names start to match what has been typed so far."""
     if not text.strip():
         return []
-    with _reading() as view:
+    with recovery.reading() as view:
         public = view.bits("status", "published")
         plan, ranked = spelling.complete(view, text, synonyms.current(), limit, public)
         ids = [int(view.stored(d)["id"]) for d, _ in ranked]

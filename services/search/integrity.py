@@ -150,7 +150,10 @@ def damaged(folder: Path, name: str) -> list[str]:
     key = (str(folder / name), pinned.state(folder / name))
     with _verdicts_lock:
         if key not in _verdicts:
-            _verdicts[key] = problems(folder, name)
+            try:
+                _verdicts[key] = problems(folder, name)
+            except TimeoutError:
+                return []  # commits kept coming: nothing proven, asked again next time
             if _verdicts[key]:
                 log.error("search index %s is damaged: %s", folder / name, _verdicts[key][:3])
         return _verdicts[key]
