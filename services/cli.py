@@ -176,6 +176,16 @@ def search_check_command(limit: int) -> None:
                     n=report.without_vectors,
                 )
             )
+    for problem in report.damage[:limit]:
+        click.echo(_("Chỉ mục bị hỏng: %(problem)s", problem=problem))
+    if report.unwritable:
+        click.echo(
+            _(
+                "Không ghi được vào chỉ mục (%(problem)s): các thay đổi đang chờ sẽ được ghi "
+                "khi thư mục chỉ mục ghi được trở lại.",
+                problem=report.unwritable,
+            )
+        )
     if not report.ok:
         click.echo(_("Hãy chạy `flask search-reindex` để dựng lại chỉ mục."))
         sys.exit(1)

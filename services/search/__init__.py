@@ -3,8 +3,8 @@
 Views and commands use only what is defined here: `find` (the search page and the JSON API),
 `suggest` (completions as you type), `rebuild`, `check` and `bulk` (index maintenance), and
 `init_app`. Whoosh itself stays behind this package (analysis.py, documents.py, index.py,
-sync.py, snapshot.py, query.py, engine.py, ranking.py, spelling.py, highlight.py), so it can be
-replaced without touching a view.
+sync.py, snapshot.py, pinned.py, integrity.py, health.py, recovery.py, query.py, engine.py,
+ranking.py, spelling.py, highlight.py), so it can be replaced without touching a view.
 
 The index returns document numbers and highlights; what is shown is loaded from the database,
 so it is never stale.
@@ -12,15 +12,12 @@ so it is never stale.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import re
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import NoReturn
 
 from flask import Flask, current_app
 from flask_babel import gettext as _
@@ -31,13 +28,13 @@ from sqlalchemy.exc import OperationalError
 from .. import labels
 from ..catalogue.queries import LIST_PROCEDURE
 from ..db import db, transaction, utcnow
-from ..errors import ServiceError, ValidationError
+from ..errors import ValidationError
 from ..models import Agency, Field, Level, OnlineLevel, Procedure, SearchLog, Status, Subject
 from . import (
     engine,
     highlight,
     index,
-    query,
+    recovery,
     semantic,
     snapshot,
     spelling,
@@ -45,6 +42,7 @@ from . import (
     synonyms,
 )
 from .index import check, rebuild
+from .recovery import SearchUnavailable
 from .sync import bulk
 
 __all__ = [
@@ -72,26 +70,17 @@ NO_ONLINE = "none"
 _FACET_MODELS = {"agency": Agency, "field": Field, "level": Level, "subject": Subject}
 
 
-class SearchUnavailable(ServiceError):
-    """The index cannot be read right now (it is being repaired)."""
-
-
 def init_app(app: Flask) -> None:
     """Follow the database and make sure a usable index exists (rebuilt when missing,
-    unreadable or of an older schema); with background work allowed, warm the caches."""
+    damaged or of an older schema). With background work allowed (a server), a thread then
+    reads the whole index for damage (repaired in the background) and warms the caches;
+    without, the whole index is read before the app is returned."""
     sync.listen()
+    background = app.config.get("SEARCH_BACKGROUND", True)
     with app.app_context():
-        index.ensure()
-    if app.config.get("SEARCH_BACKGROUND", True):
-        threading.Thread(target=_warm, args=(app,), name="search-warm", daemon=True).start()
-
-
-def _warm(app: Flask) -> None:
-    try:
-        with app.app_context():
-            snapshot.warm(index.root(), engine.FACETS, query.ALL_FIELDS)
-    except Exception:
-        log.exception("search cache warm-up failed (searches still work)")
+        index.ensure(thorough=not background)
+    if background:
+        threading.Thread(target=recovery.warm, args=(app,), name="search-warm", daemon=True).start()
 
 
 @dataclass
@@ -152,49 +141,6 @@ class SearchPage:
     @property
     def pages(self) -> int:
         return max(1, -(-min(self.total, engine.MAX_RESULTS) // self.params.per_page))
-
-
-@contextlib.contextmanager
-def _reading() -> Iterator[snapshot.View]:
-    """The index as this thread sees it. An index that cannot be read (its files gone or
-    damaged under a running server) is rebuilt in the background; the caller gets
-    SearchUnavailable, never an error page. Other errors of the caller's work are bugs, not
-    damage: they propagate and rebuild nothing."""
-    try:
-        view = snapshot.current(index.root())
-    except Exception as error:  # opening reads every segment's metadata: any failure is damage
-        _unavailable(error)
-    try:
-        yield view
-    except (OSError, EOFError) as error:  # a file of the index gone or cut short meanwhile
-        _unavailable(error)
-
-
-def _unavailable(error: Exception) -> NoReturn:
-    _repair(error)
-    raise SearchUnavailable(_("Tìm kiếm đang được khôi phục, xin thử lại sau ít phút.")) from None
-
-
-_repairing = threading.Lock()
-
-
-def _repair(error: Exception) -> None:
-    """Rebuild an unreadable index in the background (one repair at a time per process)."""
-    log.error("search index unusable (%s): rebuilding", error)
-    if not _repairing.acquire(blocking=False):
-        return
-    app = current_app._get_current_object()
-
-    def work() -> None:
-        try:
-            with app.app_context():
-                index.rebuild()
-        except Exception:
-            log.exception("search index rebuild failed")
-        finally:
-            _repairing.release()
-
-    threading.Thread(target=work, name="search-repair", daemon=True).start()
 
 
 def _check_params(params: Params, strict: bool) -> list[str]:
@@ -340,7 +286,7 @@ def find(params: Params, *, strict: bool = False, record: bool = True) -> Search
     started = time.perf_counter()
     ignored = _check_params(params, strict)
     request = engine.Request(params.q, params.filters(), params.sort, params.page, params.per_page)
-    with _reading() as view:
+    with recovery.reading() as view:
         outcome = engine.run(view, request, synonyms.current(), _meaning())
         hits = [
             (int(view.stored(d)["id"]), view.value("summary", d).decode(), outcome.scores.get(d))
@@ -392,7 +338,7 @@ def suggest(text: str, limit: int = 8) -> list[Suggestion]:
     """Published procedures whose names start to match what has been typed so far."""
     if not text.strip():
         return []
-    with _reading() as view:
+    with recovery.reading() as view:
         public = view.bits("status", "published")
         plan, ranked = spelling.complete(view, text, synonyms.current(), limit, public)
         ids = [int(view.stored(d)["id"]) for d, _ in ranked]

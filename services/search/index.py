@@ -36,7 +36,7 @@ from whoosh.util.filelock import FileLock, try_for
 from ..catalogue.queries import FULL_PROCEDURE
 from ..db import db, reading, transaction
 from ..models import Procedure, SearchPending
-from . import documents, semantic, vectors
+from . import documents, health, integrity, semantic, vectors
 
 log = logging.getLogger(__name__)
 
@@ -260,42 +260,44 @@ def _has_tables() -> bool:
     )
 
 
-def _looks_sound(folder: Path, name: str | None) -> bool:
-    if name is None or not name.startswith(f"v{documents.SCHEMA_VERSION}-"):
-        return False
-    try:
-        with open_generation(folder, name).searcher() as searcher:
-            reader = searcher.reader()
-            list(reader.lexicon("status"))
-            if reader.doc_count():
-                searcher.stored_fields(next(iter(reader.all_doc_ids())))
-    except Exception:
-        log.exception("search index %s cannot be read", folder / name)
-        return False
-    return True
-
-
 @reading()
-def ensure() -> str:
-    """At start: rebuild a missing, unreadable or outdated index, and write pending changes.
-    Returns "rebuilt" or "ok"."""
+def ensure(thorough: bool = True) -> str:
+    """At start: rebuild a missing, damaged or outdated index, and write pending changes.
+    `thorough` reads every file of the index for damage (seconds for the real catalogue);
+    without it only what opening and a first search read is checked (a server then has its
+    background thread read the rest). Returns "rebuilt", "ok" or, when the index cannot be
+    written, "unwritable": the site starts all the same (searches use the index there is),
+    the error is logged and the changes stay pending until a write succeeds."""
     folder = root()
-    with current_app.app_context():
-        name = current_generation(folder)
-        if name is None:
-            log.info("creating the search index in %s", folder)
-            rebuild()
-            return "rebuilt"
-        if not _looks_sound(folder, name) or _is_empty_but_catalogue_is_not(folder, name):
-            log.warning("search index %s unusable or empty: rebuilding", folder / name)
-            rebuild()
-            return "rebuilt"
-        if _vectors_outdated(folder, name):
-            log.warning("search index %s has no vectors of the model in use: rebuilding", name)
-            rebuild()
-            return "rebuilt"
-        if _has_tables():
-            drain(timeout=0)
+    try:
+        with current_app.app_context():
+            return _ensure(folder, thorough)
+    except OSError as error:
+        health.failed(str(folder), error)
+        return "unwritable"
+
+
+def _ensure(folder: Path, thorough: bool) -> str:
+    name = current_generation(folder)
+    if name is None:
+        log.info("creating the search index in %s", folder)
+        rebuild()
+        return "rebuilt"
+    if not name.startswith(f"v{documents.SCHEMA_VERSION}-"):
+        log.warning("search index %s is of another schema: rebuilding", folder / name)
+        rebuild()
+        return "rebuilt"
+    damage = integrity.problems(folder, name) if thorough else integrity.unopenable(folder, name)
+    if damage or _is_empty_but_catalogue_is_not(folder, name):
+        log.error("search index %s damaged or empty (%s): rebuilding", folder / name, damage[:3])
+        rebuild()
+        return "rebuilt"
+    if _vectors_outdated(folder, name):
+        log.warning("search index %s has no vectors of the model in use: rebuilding", name)
+        rebuild()
+        return "rebuilt"
+    if _has_tables():
+        health.succeeded(str(folder), drain(timeout=0))
     return "ok"
 
 
@@ -335,37 +337,34 @@ class CheckReport:
     indexed: int = 0
     without_vectors: int = 0  # documents the semantic ranking cannot see
     model: str | None = None  # the embedding model in use, None when there is none
+    damage: list[str] = field(default_factory=list)  # what is wrong in the segments' files
+    unwritable: str | None = None  # why the index cannot be written, None when it can
 
     @property
     def ok(self) -> bool:
         """True when the index holds what the database does (vectors included, when a model
         could have made them)."""
         vectors_missing = self.model is not None and self.without_vectors > 0
-        return not (self.missing or self.stale or self.extra or vectors_missing)
-
-
-def _without_vectors(searcher) -> int:
-    count = 0
-    for reader, _ in searcher.reader().leaf_readers():
-        column = reader.column_reader("vector")
-        for docnum in range(reader.doc_count_all()):
-            if not reader.is_deleted(docnum) and not column[docnum]:
-                count += 1
-    return count
+        broken = self.damage or self.unwritable
+        return not (self.missing or self.stale or self.extra or vectors_missing or broken)
 
 
 @reading()
 def check() -> CheckReport:
-    """Compare every procedure with its document in the index."""
+    """Read every file of the index, try to write it, and compare every procedure with its
+    document in the index (unless the files are damaged)."""
     folder = root()
     report = CheckReport()
     name = current_generation(folder)
     indexed: dict[str, tuple[str, str]] = {}
+    report.unwritable = _write_problem(folder, name)
     if name is not None:
+        report.damage = integrity.problems(folder, name)
+    if name is not None and not report.damage:
         with open_generation(folder, name).searcher() as searcher:
             for stored in searcher.all_stored_fields():
                 indexed[stored["id"]] = (stored["stored_code"], stored["digest"])
-            report.without_vectors = _without_vectors(searcher)
+            report.without_vectors = integrity.without_vectors(searcher)
     report.indexed = len(indexed)
     model = semantic.embedder()
     report.model = model.identity if model else None
@@ -379,4 +378,19 @@ def check() -> CheckReport:
                 elif entry[1] != documents.document(procedure)["digest"]:
                     report.stale.append(procedure.code)
     report.extra = sorted(code for code, _ in indexed.values())
+    if report.damage:
+        report.missing = []  # not compared: the index cannot be read
     return report
+
+
+def _write_problem(folder: Path, name: str | None) -> str | None:
+    """Why the index in `folder` cannot be written (its lock, its generation's folder), or
+    None. A lock held by another writer is no problem."""
+    try:
+        with write_lock(0) as acquired:
+            if acquired and name is not None:
+                with tempfile.TemporaryFile(dir=folder / name):
+                    pass
+    except OSError as error:
+        return f"{type(error).__name__}: {error}"
+    return None

@@ -28,7 +28,7 @@ from typing import Any
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import TermNotFound
 
-from . import index, vectors
+from . import index, pinned, vectors
 
 CACHE_BYTES = 64 * 1024 * 1024
 # Sort keys (Vietnamese collation keys are long) are compared on this many bytes first.
@@ -147,9 +147,10 @@ class Neighbours:
 class View:
     """The index as one thread sees it now."""
 
-    def __init__(self, folder: Path, generation: str, searcher):
+    def __init__(self, folder: Path, generation: str, ix: pinned.FileIndex):
         self.generation = generation
-        self.searcher = searcher
+        self.state = ix.storage.pins.toc
+        self.searcher = searcher = ix.searcher()
         reader = searcher.reader()
         where = str(folder / generation)
         self.segments = [
@@ -334,13 +335,18 @@ def current(folder: Path) -> View:
     generation = index.current_generation(folder)
     if generation is None:
         raise FileNotFoundError(f"no search index in {folder}")
-    if view is not None and view.generation == generation and view.searcher.up_to_date():
+    if (
+        view is not None
+        and view.generation == generation
+        and view.state == pinned.state(folder / generation)
+    ):
         return view
     if view is not None:
         view.searcher.close()
     # A new searcher, not Searcher.refresh(): whoosh-reloaded 2.7.5's refresh keeps the
     # segments of the old reader (merged-away segments and old deletions come back).
-    # The caches are per segment, so a new searcher costs little more.
-    view = View(folder, generation, index.open_generation(folder, generation).searcher())
+    # The caches are per segment, so a new searcher costs little more. Its files are pinned
+    # (pinned.py): writers and rebuilds in any process cannot take them away from under it.
+    view = View(folder, generation, pinned.open_index(folder / generation))
     views[key] = view
     return view

@@ -42,7 +42,7 @@ from ..models import (
     procedure_level,
     procedure_subject,
 )
-from . import index
+from . import health, index
 
 log = logging.getLogger(__name__)
 
@@ -193,13 +193,16 @@ class Syncer:
                     self._wanted = True
 
     def _run_once(self, timeout: float) -> bool:
-        try:
-            with self.app.app_context():
-                index.drain(timeout)
-        except Exception:
-            # The rows stay pending: a retry, the next commit, start or reindex writes them.
-            log.exception("search index update failed; it will be retried")
-            return False
+        with self.app.app_context():
+            folder = str(index.root())
+            try:
+                written = index.drain(timeout)
+            except Exception as error:
+                # The rows stay pending: a retry, the next commit, a search a while later
+                # (retry_if_due), the next start or a reindex writes them. Logged once.
+                health.failed(folder, error)
+                return False
+        health.succeeded(folder, written)
         return True
 
     def wait(self, timeout: float = 30.0) -> bool:
@@ -212,6 +215,13 @@ class Syncer:
                 return True
             thread.join(max(0.0, deadline - time.monotonic()))
         return False
+
+
+def retry_if_due() -> None:
+    """While writes into the index fail, try them again now and then (called by searches, so
+    that a folder made writable again gets its pending changes without waiting for an edit)."""
+    if health.retry_due(str(index.root())):
+        syncer(current_app._get_current_object()).kick()
 
 
 _syncers_lock = threading.Lock()
