@@ -155,14 +155,13 @@ def _edit_post(code: str | None, published: bool):
         return _not_saved(form, code, published)
     except EditConflict as conflict:
         form.version.data = conflict.token
-        mine = {**conflict.record, **raw}
         return _editor(
             form,
             code,
             published,
             status=409,
             conflict=conflict,
-            changes=diff.diff_records(conflict.record, mine),
+            changes=diff.typed_changes(conflict.record, raw),
             record=conflict.record,
         )
     flash(_("Đã gửi duyệt.") if action == "submit" else _("Đã lưu."), "success")
