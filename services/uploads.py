@@ -14,6 +14,7 @@ import io
 import re
 import secrets
 import zipfile
+import zlib
 from pathlib import Path
 from typing import BinaryIO
 
@@ -43,6 +44,13 @@ _OLE2_STREAMS = {
     "xls": ("Workbook".encode("utf-16-le"), "Book".encode("utf-16-le")),
 }
 _ODT_MIMETYPE = b"application/vnd.oasis.opendocument.text"
+# Limits past which a zip-based upload is a decompression bomb, not a form template: office
+# files have some hundreds of entries, inflate XML five to twenty times, and a form template
+# is a few megabytes once inflated. Small entries are not judged by ratio (a run of blanks).
+ZIP_MAX_ENTRIES = 1000
+ZIP_MAX_RATIO = 100
+ZIP_RATIO_FLOOR = 1024 * 1024
+ZIP_MAX_INFLATED = 200 * 1024 * 1024
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -55,24 +63,62 @@ def _extension(filename: str) -> str:
     return filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
 
 
+def _bomb_refusal() -> ValidationError:
+    return ValidationError(
+        {"file": _("Tệp nén bất thường (giải nén ra quá lớn hoặc quá nhiều phần): không nhận.")}
+    )
+
+
+def _office_compression(archive: zipfile.ZipFile) -> bool:
+    """Whether every entry is stored or deflated, as office files are (Python inflates other
+    methods without bounds); refuses an archive that inflates the way decompression bombs do,
+    judged by its directory."""
+    total = 0
+    for info in archive.infolist():
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            return False
+        total += info.file_size
+        over_ratio = info.file_size > ZIP_RATIO_FLOOR and (
+            info.file_size > ZIP_MAX_RATIO * max(info.compress_size, 1)
+        )
+        if over_ratio or total > ZIP_MAX_INFLATED:
+            raise _bomb_refusal()
+    return True
+
+
 def _zip_kind(data: bytes) -> str | None:
+    # Every entry starts a central directory record with this signature, so counting it bounds
+    # the entries before the directory is parsed (each parsed entry costs memory).
+    if data.count(b"PK\x01\x02") > ZIP_MAX_ENTRIES:
+        raise _bomb_refusal()
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            if not _office_compression(archive):
+                return None
             names = archive.namelist()
-            if names and names[0] == "mimetype" and archive.read("mimetype") == _ODT_MIMETYPE:
-                return "odt"
+            if names and names[0] == "mimetype":
+                # Only as many bytes as the marker: the declared size may lie.
+                with archive.open("mimetype") as entry:
+                    if entry.read(len(_ODT_MIMETYPE) + 1) == _ODT_MIMETYPE:
+                        return "odt"
             if "[Content_Types].xml" in names:
                 if any(n.startswith("word/") for n in names):
                     return "docx"
                 if any(n.startswith("xl/") for n in names):
                     return "xlsx"
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, OSError, ValueError,
+            EOFError, zlib.error, NotImplementedError):  # fmt: skip
         return None
     return None
 
 
 def sniff(data: bytes) -> str | None:
-    """The document type the bytes are ("pdf", "doc", "xls", "docx", "xlsx", "odt"), or None."""
+    """The document type the bytes are ("pdf", "doc", "xls", "docx", "xlsx", "odt"), or None.
+
+    A zip-based document is judged by its directory and at most a few bytes of one entry, so
+    checking it reads a bounded amount whatever it inflates to. Raises ValidationError (key
+    "file") for an archive with more than ZIP_MAX_ENTRIES entries, an entry that inflates more
+    than ZIP_MAX_RATIO times, or more than ZIP_MAX_INFLATED bytes inflated in all."""
     if data.startswith(b"%PDF-"):
         return "pdf"
     if data.startswith(_OLE2):

@@ -3,7 +3,10 @@ names inside the uploads folder, served with their original name, kept when repl
 
 from __future__ import annotations
 
+import functools
 import io
+import os
+import tracemalloc
 import zipfile
 from pathlib import Path
 
@@ -152,3 +155,78 @@ def test_a_traversal_name_is_stored_inside_the_uploads_folder(staff_app, tmp_pat
     assert _files_in(tmp_path) - _files_in(folder) == outside
     assert staff_app.test_client().get("/tep-mau/..%2F..%2Fapp.py").status_code == 404
     assert staff_app.test_client().get("/tep-mau/" + "0" * 32 + ".pdf").status_code == 404
+
+
+# --- zip-based uploads that inflate like decompression bombs -------------------------------------
+
+
+@functools.cache
+def _bomb(entry: str, mib: int = 256) -> bytes:
+    """A zip whose `entry` inflates to `mib` MiB of zeros (about 1 MB on disk), written in
+    streaming fashion; for a docx, the other entries make it look like one."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        with archive.open(entry, "w") as stream:
+            chunk = b"\0" * (1 << 20)
+            for _ in range(mib):
+                stream.write(chunk)
+        if entry != "mimetype":
+            archive.writestr("[Content_Types].xml", b"<Types/>")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("entry", "filename"), [("mimetype", "to-khai.odt"), ("word/document.xml", "to-khai.docx")]
+)
+def test_a_zip_bomb_is_refused_after_a_bounded_read(staff_app, entry, filename):
+    bomb = _bomb(entry)
+    assert len(bomb) < 2 * 1024 * 1024  # well under the upload limit: only inflating hurts
+    with staff_app.test_request_context():
+        tracemalloc.start()
+        try:
+            with pytest.raises(ValidationError) as refused:
+                uploads.store_upload(io.BytesIO(bomb), filename, None)
+            _size, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert "Tệp nén bất thường" in refused.value.errors["file"]
+    assert peak < 16 * 1024 * 1024, peak  # the archive itself is read, not what it inflates to
+
+
+def test_a_zip_bomb_sent_with_the_editor_is_explained_and_not_stored(staff_app, login_as, tmp_path):
+    editor = login_as("editor")
+    before = _files_in(tmp_path)
+    response = _upload(editor, _bomb("mimetype"), "to-khai.odt", name="Tên giữ lại")
+    assert response.status_code == 400
+    assert "Tệp nén bất thường (giải nén ra quá lớn hoặc quá nhiều phần): không nhận." in (
+        response.text
+    )
+    assert "Tên giữ lại" in response.text
+    assert _files_in(tmp_path) == before
+
+
+def test_an_archive_of_too_many_entries_is_refused(staff_app):
+    entries = {"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w:document/>"}
+    entries |= {f"word/media/{i}.xml": b"<x/>" for i in range(uploads.ZIP_MAX_ENTRIES)}
+    with staff_app.test_request_context(), pytest.raises(ValidationError) as refused:
+        uploads.store_upload(io.BytesIO(_zip(entries)), "nhieu.docx", None)
+    assert "quá nhiều phần" in refused.value.errors["file"]
+
+
+def test_an_entry_compressed_as_office_files_never_are_is_not_a_document(staff_app):
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_BZIP2) as archive:
+        archive.writestr("[Content_Types].xml", b"<Types/>")
+        archive.writestr("word/document.xml", b"<w:document/>")
+    with staff_app.test_request_context(), pytest.raises(ValidationError) as refused:
+        uploads.store_upload(io.BytesIO(out.getvalue()), "nen-la.docx", None)
+    assert refused.value.errors["file"] == "Nội dung tệp không phải là tệp .docx thật."
+
+
+def test_a_large_document_that_inflates_as_documents_do_is_accepted(staff_app):
+    # Four MiB of varied text (it deflates about twice, as real document XML does at worst).
+    text = os.urandom(2 * 1024 * 1024).hex().encode()
+    data = _zip({"[Content_Types].xml": b"<Types/>", "word/document.xml": text})
+    with staff_app.test_request_context():
+        attachment = uploads.store_upload(io.BytesIO(data), "dai.docx", None)
+        assert attachment.size == len(data)
