@@ -11,7 +11,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
 
-from . import accounts, importers, printing, search
+from . import accounts, importers, printing, search, uploads
 from .catalogue import transfer
 from .db import create_schema, reading
 from .errors import NotFound, ValidationError
@@ -248,6 +248,31 @@ def print_booklet_command(
     )
 
 
+@click.command("uploads-clean")
+@with_appcontext
+@click.option("--dry-run", is_flag=True, help="List the orphan files; delete nothing.")
+@click.option(
+    "--older-than",
+    "hours",
+    type=click.IntRange(min=1),
+    default=24,
+    show_default=True,
+    help="Only files at least this many hours old, so an upload in flight is never removed.",
+)
+def uploads_clean_command(dry_run: bool, hours: int) -> None:
+    """Delete uploaded files that no procedure, draft or revision names."""
+    orphans = uploads.clean_orphans(hours * 3600, dry_run=dry_run)
+    for orphan in orphans:
+        click.echo(f"  {orphan.name}  {orphan.original_name or '—'}  ({orphan.size} B)")
+    kb = round(sum(o.size for o in orphans) / 1024, 1)
+    if dry_run:
+        click.echo(
+            _("Chạy thử, không xóa gì: %(n)s tệp mồ côi (%(kb)s KB).", n=len(orphans), kb=kb)
+        )
+    else:
+        click.echo(_("Đã xóa %(n)s tệp mồ côi (%(kb)s KB).", n=len(orphans), kb=kb))
+
+
 def _echo_report(report: transfer.ImportReport) -> None:
     prefix = _("Chạy thử, không thay đổi gì. ") if report.dry_run else ""
     for label, counts in (
@@ -287,5 +312,6 @@ def init_app(app: Flask) -> None:
         search_check_command,
         create_user_command,
         print_booklet_command,
+        uploads_clean_command,
     ):
         app.cli.add_command(command)
