@@ -102,13 +102,13 @@ def test_a_replaced_file_stays_reachable_from_history(staff_app, login_as):
     editor = login_as("editor")
     _upload(editor, PDF, "ban-cu.pdf")
     _upload(editor, _docx(), "ban-moi.docx")
-    old = editor.get(f"{P}/history/1").text
-    new = editor.get(f"{P}/history/2").text
+    old = editor.get(f"{P}/history/2").text  # revision 1 is the state before the first edit
+    new = editor.get(f"{P}/history/3").text
     old_name = old.split('href="/tep-mau/')[1].split('"')[0]
     new_name = new.split('href="/tep-mau/')[1].split('"')[0]
     assert old_name != new_name
     assert staff_app.test_client().get(f"/tep-mau/{old_name}").data == PDF
-    assert "Tệp mẫu" in editor.get(f"{P}/diff?a=1&b=2").text
+    assert "Tệp mẫu" in editor.get(f"{P}/diff?a=2&b=3").text
 
 
 @pytest.mark.parametrize(
@@ -322,7 +322,7 @@ def _age(path: Path, hours: float) -> None:
 def test_uploads_clean_removes_only_orphans(staff_app, login_as):
     editor = login_as("editor")
     folder = Path(staff_app.config["UPLOAD_DIR"])
-    _upload(editor, PDF, "cu.pdf")  # named by revision 1 only, once replaced
+    _upload(editor, PDF, "cu.pdf")  # named by revision 2 only, once replaced
     _upload(editor, _docx(), "moi.docx")  # named by the draft
     kept = set(_uploads_state(staff_app)[1])
     with staff_app.test_request_context(method="POST"):  # a row no record names (old bug)
@@ -356,7 +356,7 @@ def test_uploads_clean_removes_only_orphans(staff_app, login_as):
     assert names == kept | {fresh.name, other.name}
     assert set(rows) == kept
     assert staff_app.test_client().get(f"/tep-mau/{unnamed}").status_code == 404
-    history = editor.get(f"{P}/history/1").text  # the replaced file is still offered
+    history = editor.get(f"{P}/history/2").text  # the replaced file is still offered
     old = history.split('href="/tep-mau/')[1].split('"')[0]
     assert staff_app.test_client().get(f"/tep-mau/{old}").data == PDF
 
