@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 import time
 from pathlib import Path
@@ -13,7 +14,7 @@ from flask_babel import gettext as _
 
 from . import accounts, importers, printing, search, uploads
 from .catalogue import transfer
-from .db import create_schema, reading
+from .db import create_schema, reading, schema_problem
 from .errors import NotFound, ValidationError
 from .models import StaffRole
 
@@ -300,8 +301,43 @@ def _echo_report(report: transfer.ImportReport) -> None:
         )
 
 
+# The commands that make or move the schema themselves, so they run on any database: ours
+# that upgrade it first, and Flask-Migrate's `db` group.
+MAKES_SCHEMA = frozenset({"init-db", "seed-demo", "db"})
+
+
+class Refused(click.ClickException):
+    """A command that cannot run here: its one-line message, no traceback, exit status 1."""
+
+    def show(self, file=None) -> None:
+        click.echo(self.format_message(), err=True)
+
+
+def _needs_schema(command: click.Command) -> None:
+    """Make `command` first check that the database's schema is the code's, and otherwise
+    refuse in one line saying what to run (`flask init-db`, `flask db upgrade`)."""
+    if isinstance(command, click.Group):
+        for subcommand in command.commands.values():
+            _needs_schema(subcommand)
+    callback = command.callback
+    if callback is None or getattr(callback, "checks_schema", False):
+        return
+
+    @with_appcontext
+    @functools.wraps(callback)
+    def checked(*args, **kwargs):
+        problem = schema_problem()
+        if problem:
+            raise Refused(problem)
+        return callback(*args, **kwargs)
+
+    checked.checks_schema = True
+    command.callback = checked
+
+
 def init_app(app: Flask) -> None:
-    """Register the commands on the app's `flask` CLI."""
+    """Register the commands on the app's `flask` CLI; every command on it (also those other
+    modules registered) checks the database's schema before it runs, but those that make it."""
     for command in (
         init_db_command,
         seed_demo_command,
@@ -315,3 +351,6 @@ def init_app(app: Flask) -> None:
         uploads_clean_command,
     ):
         app.cli.add_command(command)
+    for name, command in app.cli.commands.items():
+        if name not in MAKES_SCHEMA:
+            _needs_schema(command)
