@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 import time
 from pathlib import Path
@@ -11,9 +12,9 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
 
-from . import accounts, booklets, importers, printing, search
+from . import accounts, booklets, importers, printing, search, uploads
 from .catalogue import transfer
-from .db import create_schema, reading
+from .db import create_schema, reading, schema_problem
 from .errors import NotFound, ValidationError
 from .models import StaffRole
 from .opendata import cpsv
@@ -286,6 +287,31 @@ def print_booklets_command(agency: str | None) -> None:
         click.echo(f"  {spec.name}: {state}")
 
 
+@click.command("uploads-clean")
+@with_appcontext
+@click.option("--dry-run", is_flag=True, help="List the orphan files; delete nothing.")
+@click.option(
+    "--older-than",
+    "hours",
+    type=click.IntRange(min=1),
+    default=24,
+    show_default=True,
+    help="Only files at least this many hours old, so an upload in flight is never removed.",
+)
+def uploads_clean_command(dry_run: bool, hours: int) -> None:
+    """Delete uploaded files that no procedure, draft or revision names."""
+    orphans = uploads.clean_orphans(hours * 3600, dry_run=dry_run)
+    for orphan in orphans:
+        click.echo(f"  {orphan.name}  {orphan.original_name or '—'}  ({orphan.size} B)")
+    kb = round(sum(o.size for o in orphans) / 1024, 1)
+    if dry_run:
+        click.echo(
+            _("Chạy thử, không xóa gì: %(n)s tệp mồ côi (%(kb)s KB).", n=len(orphans), kb=kb)
+        )
+    else:
+        click.echo(_("Đã xóa %(n)s tệp mồ côi (%(kb)s KB).", n=len(orphans), kb=kb))
+
+
 def _echo_report(report: transfer.ImportReport) -> None:
     prefix = _("Chạy thử, không thay đổi gì. ") if report.dry_run else ""
     for label, counts in (
@@ -313,8 +339,43 @@ def _echo_report(report: transfer.ImportReport) -> None:
         )
 
 
+# The commands that make or move the schema themselves, so they run on any database: ours
+# that upgrade it first, and Flask-Migrate's `db` group.
+MAKES_SCHEMA = frozenset({"init-db", "seed-demo", "db"})
+
+
+class Refused(click.ClickException):
+    """A command that cannot run here: its one-line message, no traceback, exit status 1."""
+
+    def show(self, file=None) -> None:
+        click.echo(self.format_message(), err=True)
+
+
+def _needs_schema(command: click.Command) -> None:
+    """Make `command` first check that the database's schema is the code's, and otherwise
+    refuse in one line saying what to run (`flask init-db`, `flask db upgrade`)."""
+    if isinstance(command, click.Group):
+        for subcommand in command.commands.values():
+            _needs_schema(subcommand)
+    callback = command.callback
+    if callback is None or getattr(callback, "checks_schema", False):
+        return
+
+    @with_appcontext
+    @functools.wraps(callback)
+    def checked(*args, **kwargs):
+        problem = schema_problem()
+        if problem:
+            raise Refused(problem)
+        return callback(*args, **kwargs)
+
+    checked.checks_schema = True
+    command.callback = checked
+
+
 def init_app(app: Flask) -> None:
-    """Register the commands on the app's `flask` CLI."""
+    """Register the commands on the app's `flask` CLI; every command on it (also those other
+    modules registered) checks the database's schema before it runs, but those that make it."""
     for command in (
         init_db_command,
         seed_demo_command,
@@ -326,5 +387,9 @@ def init_app(app: Flask) -> None:
         create_user_command,
         print_booklet_command,
         print_booklets_command,
+        uploads_clean_command,
     ):
         app.cli.add_command(command)
+    for name, command in app.cli.commands.items():
+        if name not in MAKES_SCHEMA:
+            _needs_schema(command)

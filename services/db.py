@@ -16,9 +16,13 @@ from datetime import UTC, datetime
 from typing import Any, ParamSpec, TypeVar
 
 import flask_migrate
-from flask import Flask, has_request_context, request
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask import Flask, current_app, has_request_context, request
+from flask_babel import gettext as _
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData, event
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 
@@ -107,6 +111,32 @@ def utcnow() -> datetime:
 def create_schema() -> None:
     """Bring the database schema up to date by running the migrations it has not had yet."""
     flask_migrate.upgrade()
+
+
+def schema_problem() -> str | None:
+    """What keeps the database from serving this code, as one line saying what to do; None
+    when its schema is at the code's latest migration. Compares the Alembic revisions the
+    database has with the heads of migrations/; works on every database."""
+    config = current_app.extensions["migrate"].migrate.get_config()
+    script = ScriptDirectory.from_config(config)
+    heads = set(script.get_heads())
+    try:
+        with db.engine.connect() as connection:
+            current = set(MigrationContext.configure(connection).get_current_heads())
+    except SQLAlchemyError as error:
+        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+        return _("Không kết nối được cơ sở dữ liệu: %(reason)s", reason=reason)
+    if current == heads:
+        return None
+    if not current:
+        return _("Cơ sở dữ liệu chưa được tạo: hãy chạy `flask init-db`.")
+    known = {revision.revision for revision in script.walk_revisions()}
+    if current <= known:
+        return _("Cơ sở dữ liệu cũ hơn mã nguồn: hãy chạy `flask db upgrade`.")
+    return _(
+        "Cơ sở dữ liệu ở phiên bản %(rev)s, mới hơn mã nguồn này: hãy cập nhật mã nguồn.",
+        rev=", ".join(sorted(current - known)),
+    )
 
 
 # --- the use-case transaction boundary ---------------------------------------------------------

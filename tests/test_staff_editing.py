@@ -62,7 +62,7 @@ def test_a_draft_is_invisible_to_the_public_until_published(staff_app, login_as)
         actions = db.session.execute(
             db.select(ProcedureRevision.action).order_by(ProcedureRevision.number)
         ).scalars()
-        assert list(actions) == ["saved", "submitted", "published"]
+        assert list(actions) == ["initial", "saved", "submitted", "published"]
 
 
 def test_an_editor_cannot_publish(login_as):
@@ -101,6 +101,8 @@ def test_a_new_procedure_stays_hidden_until_published(staff_app, login_as):
 @pytest.mark.parametrize("code", ["1.000001", "1.000002"])  # published (a draft), unpublished
 def test_the_second_of_two_concurrent_saves_is_refused_and_shows_both(staff_app, login_as, code):
     first, second = login_as("editor"), login_as("publisher")
+    with staff_app.app_context():
+        original = queries.get_procedure(code, public=False).name
     page_first = first.get(f"/staff/procedures/{code}/edit")
     page_second = second.get(f"/staff/procedures/{code}/edit")
     assert submit(first, page_first, "", name="Tên của người thứ nhất").status_code == 302
@@ -111,8 +113,15 @@ def test_the_second_of_two_concurrent_saves_is_refused_and_shows_both(staff_app,
     assert "Tên của người thứ nhất" in response.text  # the stored version
     assert "Tên của người thứ hai" in response.text  # theirs, kept in the form
     with staff_app.app_context():
-        copy_name = db.session.execute(db.select(ProcedureRevision.record)).scalars().all()
-        assert [r["name"] for r in copy_name] == ["Tên của người thứ nhất"]
+        revisions = db.session.execute(
+            db.select(ProcedureRevision.action, ProcedureRevision.record).order_by(
+                ProcedureRevision.number
+            )
+        ).all()
+        assert [(action, r["name"]) for action, r in revisions] == [
+            ("initial", original),
+            ("saved", "Tên của người thứ nhất"),
+        ]
 
     # The page now quotes the stored version: saving again is a deliberate merge.
     response = submit(second, response, "", name="Tên đã gộp")
@@ -220,15 +229,15 @@ def test_history_diff_and_restore(staff_app, login_as):
     _edit(editor, name="Tên thứ nhất", steps__1__text="Nhận kết quả tại bộ phận một cửa.")
     _edit(editor, name="Tên thứ hai", steps__1__text=None, legal_bases__0__title="Luật mới")
 
-    page = editor.get(f"{P}/diff?a=1&b=2")
+    page = editor.get(f"{P}/diff?a=2&b=3")
     assert page.status_code == 200
     for text in ("Tên thứ nhất", "Tên thứ hai", "Trình tự thực hiện", "bỏ", "Căn cứ pháp lý",
                  "Luật mới", "Trích yếu"):  # fmt: skip
         assert text in page.text, text
-    assert editor.get(f"{P}/diff?a=1&b=99").status_code == 404
+    assert editor.get(f"{P}/diff?a=2&b=99").status_code == 404
 
     history = publisher.get(f"{P}/history")
-    response = submit(publisher, history, f"{P}/history/1/restore", publish="y")
+    response = submit(publisher, history, f"{P}/history/2/restore", publish="y")
     assert response.status_code == 302
     assert "Tên thứ nhất" in public.get("/thu-tuc/1.000001").text
     with staff_app.app_context():
@@ -237,9 +246,9 @@ def test_history_diff_and_restore(staff_app, login_as):
                 ProcedureRevision.number
             )
         ).all()
-    assert [tuple(r) for r in rows] == [(1, "saved"), (2, "saved"), (3, "restored"),
-                                        (4, "published")]  # fmt: skip
-    assert "Khôi phục phiên bản số 1" in editor.get("/staff/activity").text
+    assert [tuple(r) for r in rows] == [(1, "initial"), (2, "saved"), (3, "saved"),
+                                        (4, "restored"), (5, "published")]  # fmt: skip
+    assert "Khôi phục phiên bản số 2" in editor.get("/staff/activity").text
 
 
 def test_discard_and_return_to_draft(login_as):

@@ -6,14 +6,20 @@ changed), so a diff reads like "bước 3 đã sửa", not like a text patch.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from ..catalogue import records
 from ..catalogue.records import Record
+from ..errors import ValidationError
 from ..labels import label
 
 # Words for the keys of procedure, agency, and list-item records, in the order pages show them.
@@ -111,6 +117,23 @@ class Change:
         return key_label(self.key)
 
 
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, date | datetime | time):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, set | frozenset):
+        return sorted(value, key=str)
+    return str(value)
+
+
+def plain(value: Any) -> Any:
+    """`value` as JSON carries it, as records store it: dates and times as ISO text, decimals
+    as numbers, sets as lists, anything else unknown as its text. A record read from a form
+    (dates, Decimals) then compares equal to the same record read from the database."""
+    return json.loads(json.dumps(value, default=_jsonable, ensure_ascii=False))
+
+
 def _list_changes(old: list, new: list) -> list[ItemChange]:
     encode = [json.dumps(x, sort_keys=True, ensure_ascii=False) for x in old]
     encode_new = [json.dumps(x, sort_keys=True, ensure_ascii=False) for x in new]
@@ -136,7 +159,9 @@ def _list_changes(old: list, new: list) -> list[ItemChange]:
 
 
 def diff_records(old: Record, new: Record) -> list[Change]:
-    """The keys that differ between two records of the same kind, in the newer record's order."""
+    """The keys that differ between two records of the same kind, in the newer record's order;
+    values are compared as records store them (see `plain`), whatever types they came in."""
+    old, new = plain(old), plain(new)
     changes: list[Change] = []
     for key in dict.fromkeys([*new, *old]):
         if key in IGNORED:
@@ -149,6 +174,19 @@ def diff_records(old: Record, new: Record) -> list[Change]:
         else:
             changes.append(Change(key, a, b))
     return changes
+
+
+def typed_changes(
+    stored: Record, typed: dict, normalize: Callable[[Any], Record] = records.normalize_procedure
+) -> list[Change]:
+    """What an editor's input changes in a stored record, for the merge view of an edit
+    conflict. The input is read the way a save reads it (`normalize`, procedures by default),
+    so "1" against 1 or "" against None is no change; input that does not read (a bad date)
+    is compared as typed."""
+    merged = {**stored, **typed}
+    with contextlib.suppress(ValidationError):
+        merged = normalize(merged)
+    return diff_records(stored, merged)
 
 
 def as_text(value: Any) -> str:

@@ -3,6 +3,11 @@
 A revision is a numbered snapshot of a whole canonical record (services.catalogue.records) with
 who, when, what action and a note; the staff pages list them, show one, compare two
 (services.editorial.diff) and restore one (services.editorial.workflow).
+
+Imports and the demo seed write procedures without revisions (most are never edited here).
+The state they left is recorded when it is needed: just before a staff change, as a revision
+by no one dated when that state was written (`record_outside_state`), so every staff change
+can be compared with what it started from, and undone.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from .. import accounts
-from ..catalogue import queries
+from ..catalogue import convert, queries
 from ..catalogue.records import Record
 from ..db import db, utcnow
 from ..errors import NotFound, PermissionDenied
@@ -34,6 +39,8 @@ from .diff import Change, diff_records
 from .working_copy import WorkingCopy, get_working_copy
 
 ACTIONS = {
+    "initial": _l("Dữ liệu ban đầu"),
+    "imported": _l("Nhập từ tệp"),
     "created": _l("Tạo mới"),
     "saved": _l("Lưu"),
     "submitted": _l("Gửi duyệt"),
@@ -57,7 +64,7 @@ def _next_number(model: type, column, owner_id: int) -> int:
 
 
 def _add(model: type, owner: str, owner_id: int, record: Record, action: str,
-         user: User | None, note: str):  # fmt: skip
+         user: User | None, note: str, at: datetime | None = None):  # fmt: skip
     revision = model(
         **{owner: owner_id},
         number=_next_number(model, getattr(model, owner), owner_id),
@@ -65,7 +72,7 @@ def _add(model: type, owner: str, owner_id: int, record: Record, action: str,
         note=note,
         record=record,
         user_id=user.id if user is not None else None,
-        created_at=utcnow(),
+        created_at=at or utcnow(),
     )
     db.session.add(revision)
     db.session.flush()
@@ -77,6 +84,30 @@ def add_procedure_revision(
 ) -> ProcedureRevision:
     """Record a snapshot of a procedure's record (flush only)."""
     return _add(ProcedureRevision, "procedure_id", procedure.id, record, action, user, note)
+
+
+def record_outside_state(procedure: Procedure) -> ProcedureRevision | None:
+    """Before a staff change of `procedure`: when its row holds a state no revision records,
+    record that state first (flush only) and return the revision, else None.
+
+    Such a state was written by the demo seed or an import: before the procedure's first edit
+    in the portal (`local_edit_at` unset; "initial"), or since its last one (an import may
+    overwrite with newer data; "imported"). Every staff change that writes the row stamps
+    `local_edit_at` with the row's own `updated_at`, so a later `updated_at` means an import.
+    """
+    edited = procedure.local_edit_at
+    if edited is not None and procedure.updated_at <= edited:
+        return None
+    if edited is None:
+        action = "initial"
+        note = _("Trạng thái trước lần sửa đầu tiên trên cổng (nhập từ tệp hoặc danh mục mẫu).")
+    else:
+        action = "imported"
+        note = _("Bản nhập từ tệp, ghi sau lần sửa trên cổng lúc %(when)s (UTC).",
+                 when=edited.strftime("%Y-%m-%d %H:%M"))  # fmt: skip
+    record = convert.procedure_record(procedure)
+    return _add(ProcedureRevision, "procedure_id", procedure.id, record, action, None, note,
+                procedure.updated_at)  # fmt: skip
 
 
 def add_agency_revision(

@@ -82,6 +82,14 @@ def _reference_errors(record: Record) -> dict[str, str]:
     return errors
 
 
+def _changing(code: str, user: User) -> WorkingCopy:
+    """The working copy a staff use case is about to change, its row's outside state (seeded
+    or imported) recorded first so the change can be compared and undone."""
+    copy = get_working_copy(code, user)
+    history.record_outside_state(copy.procedure)
+    return copy
+
+
 def _check_token(copy: WorkingCopy, token: str) -> None:
     if token != copy.token:
         raise EditConflict(copy.record, copy.token)
@@ -166,7 +174,7 @@ def save_procedure(
     Raises EditConflict when the working copy changed since, ValidationError as
     create_procedure, NotFound, PermissionDenied.
     """
-    copy = get_working_copy(code, user)
+    copy = _changing(code, user)
     _check_token(copy, token)
     record = _check_input(raw, user, copy.procedure)
     _write(copy, record, user, Status.IN_REVIEW if submit_after else None)
@@ -179,7 +187,7 @@ def save_procedure(
 
 
 def _transition(code: str, token: str, user: User, role: StaffRole) -> WorkingCopy:
-    copy = get_working_copy(code, user)
+    copy = _changing(code, user)
     accounts.require(user, role)
     _check_token(copy, token)
     return copy
@@ -305,7 +313,7 @@ def restore(
     it at once. Raises EditConflict, ValidationError (e.g. an agency it names is gone),
     NotFound, PermissionDenied."""
     revision = history.get_revision(code, number, user)
-    copy = get_working_copy(code, user)
+    copy = _changing(code, user)
     _check_token(copy, token)
     if publish_now:
         accounts.require(user, StaffRole.PUBLISHER)

@@ -98,15 +98,17 @@ def _editor(form: ProcedureForm, code: str | None, published: bool, *, status: i
     )
 
 
-def _not_saved(form: ProcedureForm, code: str | None, published: bool):
+def _not_saved(form: ProcedureForm, code: str | None, published: bool, stored: list[str]):
     flash(_("Chưa lưu: hãy sửa các chỗ được đánh dấu bên dưới."), "error")
+    _forget_uploads(form, stored)
     return _editor(form, code, published, status=400)
 
 
-def _store_uploads(formdata: MultiDict) -> dict[str, str]:
-    """Keep the files chosen in the dossier rows; set each row's template_file to the stored
-    name. Returns errors by upload field name (nothing is saved while there are any)."""
-    errors = {}
+def _store_uploads(formdata: MultiDict) -> tuple[dict[str, str], list[str]]:
+    """Check the files chosen in the dossier rows and set each row's template_file to the
+    stored name; a file is kept only if the save commits. Returns errors by upload field name
+    (nothing is saved while there are any) and the prefixes of the rows given a file."""
+    errors, stored = {}, []
     for key, upload in request.files.items(multi=True):
         if not (key.startswith("dossier-") and key.endswith("-template_upload")) or not upload:
             continue
@@ -116,10 +118,23 @@ def _store_uploads(formdata: MultiDict) -> dict[str, str]:
             errors[key] = error.errors.get("file", str(error))
             continue
         row = key.removesuffix("template_upload")
+        stored.append(row)
         formdata.setlist(f"{row}template_file", [attachment.stored_name])
         if not formdata.get(f"{row}template_name"):
             formdata.setlist(f"{row}template_name", [attachment.original_name.rsplit(".", 1)[0]])
-    return errors
+    return errors, stored
+
+
+def _forget_uploads(form: ProcedureForm, stored: list[str]) -> None:
+    """The save was refused, so the files just sent are not kept: their rows show the file
+    they had before and ask for the file again."""
+    for entry in form.dossier.entries:
+        row = entry.form
+        prefix = row.template_file.name.removesuffix("template_file")
+        if prefix in stored:
+            row.template_file.data = request.form.get(row.template_file.name, "")
+            message = _("Tệp chưa được lưu vì thủ tục chưa lưu được: hãy chọn lại tệp.")
+            row.template_upload.errors = [*row.template_upload.errors, message]
 
 
 def _show_upload_errors(form: ProcedureForm, errors: dict[str, str]) -> None:
@@ -145,34 +160,35 @@ def _save(code: str | None, form: ProcedureForm, raw: dict, submit: bool) -> str
 
 
 def _edit_post(code: str | None, published: bool):
-    """Handle a submitted editor: uploads, then a row action or a save."""
-    formdata = request.form.copy()
-    upload_errors = _store_uploads(formdata)
-    formdata = clean_rows(formdata)
+    """Handle a submitted editor: a row action, or uploads and a save."""
+    formdata = clean_rows(request.form.copy())
     action = formdata.get("action", "save")
-    if action not in ("save", "submit") and not upload_errors:
+    if action not in ("save", "submit"):
+        if any(request.files.values()):
+            flash(_("Tệp đã chọn chỉ được tải lên khi bấm Lưu: hãy chọn lại tệp."), "error")
         return _editor(ProcedureForm(formdata=reshape(formdata, action)), code, published)
+    upload_errors, stored = _store_uploads(formdata)
     form = ProcedureForm(formdata=formdata)
     valid = form.validate()
     _show_upload_errors(form, upload_errors)
     if not valid or upload_errors:
-        return _not_saved(form, code, published)
+        return _not_saved(form, code, published, stored)
     raw, positions = form.to_raw()
     try:
         code = _save(code, form, raw, submit=action == "submit")
     except ValidationError as error:
         form.add_errors(error.errors, positions)
-        return _not_saved(form, code, published)
+        return _not_saved(form, code, published, stored)
     except EditConflict as conflict:
         form.version.data = conflict.token
-        mine = {**conflict.record, **raw}
+        _forget_uploads(form, stored)
         return _editor(
             form,
             code,
             published,
             status=409,
             conflict=conflict,
-            changes=diff.diff_records(conflict.record, mine),
+            changes=diff.typed_changes(conflict.record, form.to_raw()[0]),
             record=conflict.record,
         )
     flash(_("Đã gửi duyệt.") if action == "submit" else _("Đã lưu."), "success")
