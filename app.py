@@ -11,7 +11,16 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, abort, current_app, has_request_context, render_template, request
+from flask import (
+    Flask,
+    Response,
+    abort,
+    current_app,
+    has_request_context,
+    make_response,
+    render_template,
+    request,
+)
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import Babel
 from flask_babel import gettext as _
@@ -19,6 +28,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import BadHost, HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -92,6 +102,8 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
         SESSION_COOKIE_SAMESITE="Lax",
         PREFERRED_URL_SCHEME="http",
         PER_PAGE=20,
+        # A pooled connection that a restarted database server dropped is replaced, not used.
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
     )
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("TTHC")
@@ -199,7 +211,21 @@ def register_errorhandlers(app: Flask) -> None:
         code = next(code for kind, code in SERVICE_ERRORS.items() if isinstance(error, kind))
         return error_response(code, str(error) or None)
 
+    def database_unavailable(error: OperationalError):
+        # The server is down or restarting, or SQLite stayed locked past its busy timeout: the
+        # transaction was rolled back, so nothing half-done stays; the visitor may try again.
+        app.logger.error("database unavailable: %s", error)
+        message = _("Cơ sở dữ liệu tạm thời không trả lời. Hãy thử lại sau ít phút.")
+        try:
+            db.db.session.rollback()
+            response = make_response(error_response(503, message))
+        except SQLAlchemyError:  # the page itself reads the site settings: say it plainly
+            response = Response(message, 503, mimetype="text/plain")
+        response.headers["Retry-After"] = "10"
+        return response
+
     app.before_request(refuse_bad_host)
+    app.register_error_handler(OperationalError, database_unavailable)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(CSRFError, csrf_error)
     for kind in SERVICE_ERRORS:

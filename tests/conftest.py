@@ -40,10 +40,15 @@ def _empty_app(instance: Path) -> Flask:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """On another database server (the PostgreSQL pass), leave out the tests on the imported
-    real catalogue: `portal_import` is a SQLite file by construction, so they would only run
-    again what the SQLite pass already ran, at the cost of a second full import."""
+    """On SQLite, leave out the tests that need a database server to restart. On another
+    database server (the PostgreSQL pass), leave out the tests on the imported real catalogue:
+    `portal_import` is a SQLite file by construction, so they would only run again what the
+    SQLite pass already ran, at the cost of a second full import."""
     if not TEST_DATABASE_URL:
+        server_only = [item for item in items if item.get_closest_marker("database_server")]
+        if server_only:
+            config.hook.pytest_deselected(items=server_only)
+            items[:] = [item for item in items if item not in server_only]
         return
     sqlite_only = [item for item in items if "portal_import" in getattr(item, "fixturenames", ())]
     if sqlite_only:
