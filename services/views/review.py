@@ -21,7 +21,7 @@ guard(bp)
 
 
 def _form_messages(form) -> str:
-    return " ".join(message for messages in form.errors.values() for message in messages)
+    return " ".join(str(message) for messages in form.errors.values() for message in messages)
 
 
 # --- the review queue ---------------------------------------------------------------------------
