@@ -109,7 +109,8 @@ def test_every_form_refuses_a_post_without_csrf_token(staff_app, login_as, role)
 def test_an_editor_of_agency_a_sees_only_as_stale_list(staff_app, login_as):
     seed(staff_app)
     page = login_as("editor").get("/staff/stale").text
-    assert "1.000001" in page and "Phòng A" in page
+    assert "1.000001" in page
+    assert "Phòng A" in page
     other = login_as("other_editor").get("/staff/stale").text
     assert "1.000001" not in other
     assert "Không có thủ tục nào cần rà soát." in other
@@ -139,7 +140,8 @@ def test_a_publisher_sees_only_the_queue_of_their_agencies(staff_app, login_as):
 def test_the_staff_menu_and_home_page_link_the_new_pages(staff_app, login_as):
     seed(staff_app)
     publisher = login_as("publisher").get("/staff/").text
-    assert 'href="/staff/review"' in publisher and 'href="/staff/stale"' in publisher
+    assert 'href="/staff/review"' in publisher
+    assert 'href="/staff/stale"' in publisher
     assert "1 bản thay đổi chờ duyệt" in publisher
     assert "1 thủ tục cần rà soát" in publisher
     editor = login_as("editor").get("/staff/").text

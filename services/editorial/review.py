@@ -129,7 +129,7 @@ def approve(code: str, token: str, user: User, note: str = "") -> WorkingCopy:
     accounts.require(user, StaffRole.PUBLISHER)
     note = _note(note, required=False)
     copy = workflow.publish(code, token, user, note)
-    _tell_submitter(copy.procedure, user, note, published=True)
+    _tell_submitter(copy, user, note, published=True)
     return copy
 
 
@@ -140,7 +140,7 @@ def send_back(code: str, token: str, user: User, note: str) -> WorkingCopy:
     accounts.require(user, StaffRole.PUBLISHER)
     note = _note(note, required=True)
     copy = workflow.return_to_draft(code, token, user, note)
-    _tell_submitter(copy.procedure, user, note, published=False)
+    _tell_submitter(copy, user, note, published=False)
     return copy
 
 
@@ -157,15 +157,16 @@ def _subject(text: str) -> str:
     return f"[{portal}] {text}" if portal else text
 
 
-def _tell_submitter(procedure: Procedure, actor: User, note: str, *, published: bool) -> bool:
-    """E-mail whoever sent `procedure` for review that it was published or returned (not the
-    actor themself). Returns whether a message went out."""
+def _tell_submitter(copy: WorkingCopy, actor: User, note: str, *, published: bool) -> bool:
+    """E-mail whoever sent the working copy `copy` for review that it was published or
+    returned (not the actor themself). Returns whether a message went out."""
+    procedure = copy.procedure
     submitted = _submission(procedure)
     person = submitted.user if submitted else None
     if person is None or person.id == actor.id or not person.email:
         return False
     with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
-        values = {"name": procedure.name, "code": procedure.code, "who": actor.display_name}
+        values = {"name": copy.record["name"], "code": procedure.code, "who": actor.display_name}
         if published:
             subject = _("Đã công bố: %(name)s (%(code)s)", **values)
             lines = [_("Thủ tục “%(name)s” (mã %(code)s) bạn gửi duyệt đã được %(who)s công bố.",
