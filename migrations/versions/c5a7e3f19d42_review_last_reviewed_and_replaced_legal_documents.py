@@ -60,6 +60,8 @@ def upgrade():
 
 def downgrade():
     op.drop_table('replaced_legal_document')
-    with op.batch_alter_table('procedure', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_procedure_last_reviewed_at'))
-        batch_op.drop_column('last_reviewed_at')
+    op.drop_index(op.f('ix_procedure_last_reviewed_at'), table_name='procedure')
+    # Not in batch mode: on SQLite that copies the table and drops the old one, and dropping
+    # `procedure` with foreign keys on deletes every row that cascades from it (revisions,
+    # steps, legal bases...). SQLite 3.35+ drops a column in place.
+    op.drop_column('procedure', 'last_reviewed_at')
