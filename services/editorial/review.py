@@ -21,7 +21,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import accounts, mail, printing
 from ..catalogue import convert, queries
-from ..db import db
+from ..db import db, reading
 from ..errors import ValidationError
 from ..models import (
     Procedure,
@@ -161,11 +161,12 @@ def _tell_submitter(copy: WorkingCopy, actor: User, note: str, *, published: boo
     """E-mail whoever sent the working copy `copy` for review that it was published or
     returned (not the actor themself). Returns whether a message went out."""
     procedure = copy.procedure
-    submitted = _submission(procedure)
-    person = submitted.user if submitted else None
-    if person is None or person.id == actor.id or not person.email:
-        return False
-    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+    # Only reads, so on SQLite the message is written and sent without the write lock.
+    with reading(), force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        submitted = _submission(procedure)
+        person = submitted.user if submitted else None
+        if person is None or person.id == actor.id or not person.email:
+            return False
         values = {"name": copy.record["name"], "code": procedure.code, "who": actor.display_name}
         if published:
             subject = _("Đã công bố: %(name)s (%(code)s)", **values)
@@ -215,23 +216,27 @@ def send_digests() -> DigestReport:
     """E-mail every active publisher and admin the list of what waits for their review (one
     message each, none to those with nothing waiting)."""
     report = DigestReport()
+    with reading(), force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        return _send_digests(report)
+
+
+def _send_digests(report: DigestReport) -> DigestReport:
     people = db.session.execute(
         select(User)
         .where(User.active.is_(True), User.role.in_([StaffRole.PUBLISHER, StaffRole.ADMIN]))
         .order_by(User.username)
         .options(selectinload(User.agencies))
     ).scalars()
-    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
-        for person in people:
-            waiting = queue(person)
-            if not waiting:
-                report.nothing += 1
-            elif not person.email:
-                report.no_address += 1
+    for person in people:
+        waiting = queue(person)
+        if not waiting:
+            report.nothing += 1
+        elif not person.email:
+            report.no_address += 1
+        else:
+            subject = _subject(_("%(n)s bản chờ duyệt", n=len(waiting)))
+            if mail.send([person.email], subject, _digest_body(person, waiting)):
+                report.sent += 1
             else:
-                subject = _subject(_("%(n)s bản chờ duyệt", n=len(waiting)))
-                if mail.send([person.email], subject, _digest_body(person, waiting)):
-                    report.sent += 1
-                else:
-                    report.failed += 1
+                report.failed += 1
     return report
