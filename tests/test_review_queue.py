@@ -192,3 +192,18 @@ def test_bad_input_is_refused_with_a_message(staff_app, login_as):
     assert stale_form.status_code == 409  # the same form again: already published
     assert "vừa được người khác thay đổi" in stale_form.text
     assert "Tên mới để duyệt" in login_as("anonymous").get("/thu-tuc/1.000001").text
+
+
+def test_the_digest_without_smtp_or_with_a_dead_server_says_so(staff_app, login_as, caplog):
+    _configure(staff_app, None)
+    _edit_and_send(login_as)
+    runner = staff_app.test_cli_runner()
+    result = runner.invoke(args=["review-digest"])
+    assert result.exit_code == 0
+    assert "Chưa cấu hình máy chủ thư (MAIL_SERVER): không gửi thư nào." in result.output
+    staff_app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port())
+    with caplog.at_level(logging.ERROR):
+        result = runner.invoke(args=["review-digest"])
+    assert result.exit_code == 1
+    assert "1 thư không gửi được (xem nhật ký)." in result.output
+    assert "could not be sent" in caplog.text
