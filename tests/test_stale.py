@@ -185,3 +185,16 @@ def test_the_migration_starts_from_the_last_publication_or_update(tmp_path):
                 assert count.scalar_one() == 2
     finally:
         close_app(application)
+
+
+def test_admins_see_stale_procedures_of_no_catalogue_agency(staff_app, login_as):
+    with staff_app.app_context():
+        raw = procedure_raw(code="4.000001",
+                            agencies=[{"role": "implementing", "agency": "", "name": "Sở X"}])  # fmt: skip
+        store.store_procedure(records.normalize_procedure(raw))
+        db.session.commit()
+        make_stale("4.000001")
+    page = login_as("admin").get("/staff/stale").text
+    assert "Chưa có cơ quan thực hiện trong danh mục" in page
+    assert "4.000001" in page
+    assert "4.000001" not in login_as("editor").get("/staff/stale").text

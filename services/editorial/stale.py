@@ -15,11 +15,12 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import delete, select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import load_only, selectinload
 
 from .. import accounts
 from ..db import db, use_case, utcnow
@@ -41,6 +42,7 @@ from .working_copy import get_working_copy
 MAX_NUMBER = 200
 
 
+@lru_cache(maxsize=8192)  # a catalogue cites the same few documents thousands of times
 def document_key(number: str, title: str = "") -> str:
     """What names one legal document across procedures: its number folded and without spaces
     ("60/2014/QH13" and "60/2014/qh13 " are one), or its folded title when it has no number."""
@@ -51,10 +53,6 @@ def document_key(number: str, title: str = "") -> str:
 
 def _cutoff() -> datetime:
     return utcnow() - timedelta(days=int(current_app.config["REVIEW_AFTER_DAYS"]))
-
-
-def _reviewed(procedure: Procedure) -> datetime:
-    return procedure.last_reviewed_at or procedure.updated_at
 
 
 @dataclass
@@ -69,27 +67,40 @@ class StaleEntry:
 
 @dataclass
 class AgencyList:
-    """One agency's stale procedures, least recently reviewed first."""
+    """One agency's stale procedures, least recently reviewed first; `agency` is None for
+    procedures whose implementing agency is not in the catalogue (admins only see those)."""
 
-    agency: Agency
+    agency: Agency | None
     entries: list[StaleEntry]
 
 
-def _replaced_since(procedures: dict[int, Procedure]) -> dict[int, list[str]]:
-    """For each procedure, the numbers of replaced documents it cites, replaced after its
-    last review."""
+def _scope_ids(allowed: set[int] | None):
+    """The ids of the published procedures carried out by the agencies `allowed` (None: all)."""
+    query = select(Procedure.id).where(Procedure.status == Status.PUBLISHED)
+    if allowed is not None:
+        query = query.where(
+            Procedure.agency_links.any(
+                (ProcedureAgency.role == Role.IMPLEMENTING) & ProcedureAgency.agency_id.in_(allowed)
+            )
+        )
+    return query
+
+
+def _replaced_since(scope, reviewed: dict[int, datetime]) -> dict[int, list[str]]:
+    """For each procedure of `scope`, the numbers of the replaced documents it cites that
+    were replaced after its last review."""
     replaced = {d.key: d for d in db.session.execute(select(ReplacedLegalDocument)).scalars()}
-    if not replaced or not procedures:
+    if not replaced:
         return {}
     found: dict[int, list[str]] = defaultdict(list)
     rows = db.session.execute(
         select(LegalBasis.procedure_id, LegalBasis.number, LegalBasis.title).where(
-            LegalBasis.procedure_id.in_(procedures)
+            LegalBasis.procedure_id.in_(scope)
         )
     )
     for procedure_id, number, title in rows:
         document = replaced.get(document_key(number, title))
-        if document and document.replaced_at > _reviewed(procedures[procedure_id]):
+        if document and document.replaced_at > reviewed[procedure_id]:
             found[procedure_id].append(document.number)
     return found
 
@@ -99,35 +110,40 @@ def stale_lists(user: User) -> list[AgencyList]:
     Vietnamese order."""
     accounts.require(user, StaffRole.EDITOR)
     allowed = accounts.scope(user)
-    query = (
-        select(Procedure)
-        .where(Procedure.status == Status.PUBLISHED)
-        .options(selectinload(Procedure.agency_links).selectinload(ProcedureAgency.agency))
-    )
-    if allowed is not None:
-        query = query.where(
-            Procedure.agency_links.any(
-                (ProcedureAgency.role == Role.IMPLEMENTING) & ProcedureAgency.agency_id.in_(allowed)
-            )
-        )
-    procedures = {p.id: p for p in db.session.execute(query).scalars()}
-    replaced = _replaced_since(procedures)
+    scope = _scope_ids(allowed)
+    # Dates first, rows only for what is listed: the whole catalogue is thousands of rows.
+    when = func.coalesce(Procedure.last_reviewed_at, Procedure.updated_at)
+    rows = db.session.execute(select(Procedure.id, when).where(Procedure.id.in_(scope))).all()
+    reviewed = dict(rows)
+    replaced = _replaced_since(scope, reviewed)
     cutoff = _cutoff()
-    by_agency: dict[int, AgencyList] = {}
-    for procedure in procedures.values():
-        overdue = _reviewed(procedure) < cutoff
-        if not overdue and procedure.id not in replaced:
-            continue
-        entry = StaleEntry(procedure, _reviewed(procedure), overdue, replaced.get(procedure.id, []))
-        for link in procedure.agencies(Role.IMPLEMENTING):
-            agency = link.agency
-            if agency is None or (allowed is not None and agency.id not in allowed):
-                continue
-            by_agency.setdefault(agency.id, AgencyList(agency, [])).entries.append(entry)
-    lists = sorted(by_agency.values(), key=lambda a: a.agency.sort_name)
+    listed = {i for i, at in reviewed.items() if at < cutoff} | set(replaced)
+    procedures = db.session.execute(
+        select(Procedure)
+        .where(Procedure.id.in_(listed))
+        .options(
+            load_only(Procedure.code, Procedure.name),
+            selectinload(Procedure.agency_links).selectinload(ProcedureAgency.agency),
+        )
+    ).scalars()
+    by_agency: dict[int | None, AgencyList] = {}
+    for procedure in procedures:
+        at = reviewed[procedure.id]
+        entry = StaleEntry(procedure, at, at < cutoff, replaced.get(procedure.id, []))
+        agencies = [link.agency for link in procedure.agencies(Role.IMPLEMENTING) if link.agency]
+        if allowed is not None:
+            agencies = [agency for agency in agencies if agency.id in allowed]
+        for agency in agencies or [None]:
+            key = agency.id if agency else None
+            by_agency.setdefault(key, AgencyList(agency, [])).entries.append(entry)
+    lists = sorted(by_agency.values(), key=lambda a: (a.agency is None, _agency_order(a)))
     for agency_list in lists:
         agency_list.entries.sort(key=lambda e: (e.reviewed, e.procedure.code))
     return lists
+
+
+def _agency_order(agency_list: AgencyList) -> str:
+    return agency_list.agency.sort_name if agency_list.agency else ""
 
 
 def stale_count(lists: list[AgencyList]) -> int:
@@ -181,12 +197,13 @@ def legal_documents(user: User, text: str = "") -> list[LegalDocument]:
     for procedure_id, number, title in rows:
         key = document_key(number, title)
         citing[key].add(procedure_id)
-        names.setdefault(key, (clean(number), clean(title)))
+        if key not in names:
+            names[key] = (clean(number), clean(title))
     words = fold(text).split()
     documents = [
         LegalDocument(key, *names[key], len(ids), replaced.get(key))
         for key, ids in citing.items()
-        if all(w in fold(" ".join(names[key])) for w in words)
+        if not words or all(w in fold(" ".join(names[key])) for w in words)
     ]
     documents.sort(key=lambda d: (-d.procedures, sort_key(d.number or d.title)))
     return documents
