@@ -189,8 +189,8 @@ def test_the_migration_starts_from_the_last_publication_or_update(tmp_path):
 
 def test_admins_see_stale_procedures_of_no_catalogue_agency(staff_app, login_as):
     with staff_app.app_context():
-        raw = procedure_raw(code="4.000001",
-                            agencies=[{"role": "implementing", "agency": "", "name": "Sở X"}])  # fmt: skip
+        outside = [{"role": "implementing", "agency": "", "name": "Sở X"}]
+        raw = procedure_raw(code="4.000001", agencies=outside)
         store.store_procedure(records.normalize_procedure(raw))
         db.session.commit()
         make_stale("4.000001")
