@@ -4,7 +4,7 @@ the catalogue cites, which publishers mark as replaced."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -13,6 +13,7 @@ from ..editorial import review, stale
 from ..errors import EditConflict, ValidationError
 from ..forms.editor import NoteForm
 from ..forms.review import CheckedForm, LegalDocumentForm
+from ..inputs import page_number
 from ..models import StaffRole
 from .auth import guard
 
@@ -103,9 +104,14 @@ def checked(code: str):
 def _documents_page(status: int = 200):
     text = request.args.get("q", "")[:200]
     documents = stale.legal_documents(current_user, text)
+    per_page = current_app.config["PER_PAGE"] * 5
+    page = request.args.get("page", 1, type=page_number)
     return render_template(
         "staff/legal_documents.html",
-        documents=documents,
+        documents=documents[(page - 1) * per_page : page * per_page],
+        total=len(documents),
+        page=page,
+        pages=max(1, -(-len(documents) // per_page)),
         q=text,
         form=LegalDocumentForm(formdata=None),
     ), status
@@ -133,4 +139,5 @@ def mark_document():
                 "đưa vào danh sách cần rà soát.", n=number), "success")  # fmt: skip
     else:
         flash(_("Đã bỏ đánh dấu thay thế của văn bản %(n)s.", n=number), "success")
-    return redirect(url_for("review.legal_documents", q=request.args.get("q") or None))
+    back = {key: request.args.get(key) or None for key in ("q", "page")}
+    return redirect(url_for("review.legal_documents", **back))
