@@ -33,7 +33,7 @@ from werkzeug.exceptions import BadHost, HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from services import accounts, cli, db
+from services import accounts, cli, db, mail
 from services import search as search_service
 from services.errors import Conflict, NotFound, PermissionDenied, ServiceError, ValidationError
 from services.inputs import IdConverter
@@ -49,6 +49,7 @@ from services.views import (
     printing,
     public,
     reports,
+    review,
     search,
     templating,
 )
@@ -104,6 +105,8 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
         PER_PAGE=20,
         # A pooled connection that a restarted database server dropped is replaced, not used.
         SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        # A published procedure nobody has confirmed for this long is listed as stale.
+        REVIEW_AFTER_DAYS=365,
     )
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("TTHC")
@@ -151,6 +154,7 @@ def register_extensions(app: Flask) -> None:
     login.login_message_category = "info"
     login.user_loader(accounts.load_user)
     search_service.init_app(app)
+    mail.init_app(app)
 
 
 def select_locale() -> str:
@@ -177,6 +181,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     app.register_blueprint(feedback.bp)
     app.register_blueprint(reports.bp)
+    app.register_blueprint(review.bp)
 
 
 # The HTTP status of each service error a view lets through; a subclass goes with its base

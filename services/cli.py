@@ -12,9 +12,10 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
 
-from . import accounts, booklets, importers, printing, search, uploads
+from . import accounts, booklets, importers, mail, printing, search, uploads
 from .catalogue import transfer
 from .db import create_schema, reading, schema_problem
+from .editorial import review
 from .errors import NotFound, ValidationError
 from .models import StaffRole
 from .opendata import cpsv
@@ -312,6 +313,22 @@ def uploads_clean_command(dry_run: bool, hours: int) -> None:
         click.echo(_("Đã xóa %(n)s tệp mồ côi (%(kb)s KB).", n=len(orphans), kb=kb))
 
 
+@click.command("review-digest")
+@with_appcontext
+def review_digest_command() -> None:
+    """E-mail each publisher the list of drafts waiting for their review (for a daily timer)."""
+    if not mail.configured():
+        click.echo(_("Chưa cấu hình máy chủ thư (MAIL_SERVER): không gửi thư nào."))
+        return
+    report = review.send_digests()
+    click.echo(
+        _("Đã gửi %(n)s thư tóm tắt; %(e)s người duyệt không có bản nào chờ, %(a)s người chưa có "
+          "địa chỉ thư.", n=report.sent, e=report.nothing, a=report.no_address)
+    )  # fmt: skip
+    if report.failed:
+        raise Refused(_("%(n)s thư không gửi được (xem nhật ký).", n=report.failed))
+
+
 def _echo_report(report: transfer.ImportReport) -> None:
     prefix = _("Chạy thử, không thay đổi gì. ") if report.dry_run else ""
     for label, counts in (
@@ -388,6 +405,7 @@ def init_app(app: Flask) -> None:
         print_booklet_command,
         print_booklets_command,
         uploads_clean_command,
+        review_digest_command,
     ):
         app.cli.add_command(command)
     for name, command in app.cli.commands.items():

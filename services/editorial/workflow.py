@@ -228,6 +228,7 @@ def _publish(copy: WorkingCopy) -> None:
     previous = changes.public_record(procedure)
     store.write_procedure(procedure, _with_state(copy.record, Status.PUBLISHED))
     procedure.local_edit_at = procedure.updated_at
+    procedure.last_reviewed_at = procedure.updated_at  # a publication is a review
     if copy.draft is not None:
         db.session.delete(copy.draft)
         copy.draft = None

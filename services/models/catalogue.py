@@ -200,6 +200,12 @@ class Procedure(Versioned, Base):
     # When staff last saved this procedure in the portal (None: never edited here). Local state,
     # not part of the record: an import of an older version must not silently overwrite it.
     local_edit_at: Mapped[datetime | None]
+    # When staff last confirmed the procedure still correct ("checked", or a publication); None
+    # for a row an import or the seed wrote and nobody reviewed, which counts from its
+    # `updated_at`. The stale-entries list (services.editorial.review) follows it. Local state,
+    # not part of the record; a check writes it without bumping `version`, so it never
+    # conflicts with an open edit.
+    last_reviewed_at: Mapped[datetime | None] = mapped_column(index=True)
 
     replaced_by: Mapped[Procedure | None] = relationship(remote_side=[id])
     fields: Mapped[list[Field]] = relationship(secondary=procedure_field, order_by=Field.sort_name)
@@ -343,6 +349,23 @@ class LegalBasis(_ProcedurePart, Base):
     title: Mapped[str] = mapped_column(Text, default="")
     issued_date: Mapped[date | None]
     issuer: Mapped[str] = mapped_column(String(300), default="")
+
+
+class ReplacedLegalDocument(Base):
+    """A legal document (căn cứ pháp lý) staff marked as replaced ("đã được thay thế").
+
+    Legal bases are rows of each procedure, so a document is named by its number (`key`: the
+    number folded, see services.editorial.review.document_key); every procedure citing it and
+    not reviewed since `replaced_at` goes to the stale list.
+    """
+
+    __tablename__ = "replaced_legal_document"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    number: Mapped[str] = mapped_column(String(200))
+    replaced_at: Mapped[datetime] = mapped_column(default=utcnow)
+    replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
 
 
 class RelatedProcedure(_ProcedurePart, Base):

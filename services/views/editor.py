@@ -18,7 +18,7 @@ from werkzeug.datastructures import MultiDict
 
 from .. import accounts, uploads
 from ..catalogue import queries
-from ..editorial import diff, history, workflow, working_copy
+from ..editorial import diff, history, review, stale, workflow, working_copy
 from ..errors import EditConflict, ValidationError
 from ..forms.common import options, put_errors
 from ..forms.editor import (
@@ -55,6 +55,7 @@ def dashboard():
     per_page = current_app.config["PER_PAGE"] * 5
     page = request.args.get("page", 1, type=page_number)
     choices = working_copy.editor_choices(current_user)
+    stale_lists = stale.stale_lists(current_user)
     return render_template(
         "staff/dashboard.html",
         lines=lines[(page - 1) * per_page : page * per_page],
@@ -63,6 +64,11 @@ def dashboard():
         pages=max(1, -(-len(lines) // per_page)),
         agencies=choices.scoped_agencies,
         args={"agency": agency or "", "status": status or "", "q": text},
+        stale_lists=stale_lists,
+        stale_total=stale.stale_count(stale_lists),
+        waiting=review.waiting_count(current_user)
+        if current_user.has_role(StaffRole.PUBLISHER)
+        else None,
     )
 
 
@@ -236,8 +242,9 @@ def procedure(code: str):
 
 _STEPS = {
     "submit": (workflow.submit, _l("Đã gửi duyệt.")),
-    "return": (workflow.return_to_draft, _l("Đã trả lại để sửa.")),
-    "publish": (workflow.publish, _l("Đã công bố. Trang công khai đã cập nhật.")),
+    # Through the review queue's use cases, so the submitter is told by e-mail either way.
+    "return": (review.send_back, _l("Đã trả lại để sửa.")),
+    "publish": (review.approve, _l("Đã công bố. Trang công khai đã cập nhật.")),
     "discard": (workflow.discard_draft, _l("Đã hủy bản nháp.")),
 }
 
