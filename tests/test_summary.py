@@ -64,9 +64,10 @@ def test_summary_box_comes_first_with_the_practical_facts(client, office, make_p
     text = client.get("/thu-tuc/1.000111").text
     assert text.index('class="summary"') < text.index('id="thong-tin"')  # before the metadata
     box = html.unescape(_summary(text))
-    assert "5 ngày làm việc <span class=\"small\">(Trực tiếp, Dịch vụ bưu chính)</span>" in box
-    assert "3 ngày làm việc <span class=\"small\">(Trực tuyến)</span>" in box
-    assert "50.000 đồng" in box and "25.000 đồng" in box
+    assert '5 ngày làm việc <span class="small">(Trực tiếp, Dịch vụ bưu chính)</span>' in box
+    assert '3 ngày làm việc <span class="small">(Trực tuyến)</span>' in box
+    assert "50.000 đồng" in box
+    assert "25.000 đồng" in box
     assert "Phòng Tư pháp huyện Thử, Số 5 đường Lý Bôn, thị trấn Thử" in box
     assert "huyện Thử, tỉnh Thử" not in box  # the portal's own locality is not repeated
     assert HOURS in box
@@ -91,10 +92,12 @@ def test_summary_box_of_a_procedure_without_online_or_channels(client, make_proc
         receiving_address="",
     )
     box = _summary(client.get("/thu-tuc/1.000112").text)
-    assert "Thời hạn" not in box and "Phí, lệ phí" not in box  # nothing known: not shown
+    assert "Thời hạn" not in box
+    assert "Phí, lệ phí" not in box
     assert "UBND xã nơi cư trú" in box
     assert "chưa có" in box
-    assert "online-link" not in box and "map-link" not in box
+    assert "online-link" not in box
+    assert "map-link" not in box
 
 
 def test_one_fee_for_every_channel_is_shown_once_and_long_texts_are_cut(client, make_procedure):
@@ -117,8 +120,10 @@ def test_related_abolished_procedure_is_marked(client, make_procedure):
     text = client.get("/thu-tuc/1.000116").text
     related = text[text.index('id="lien-quan"') :]
     old, current = related.split("</li>")[:2]
-    assert "Thủ tục cũ" in old and "đã bãi bỏ" in old
-    assert "Thủ tục còn áp dụng" in current and "đã bãi bỏ" not in current
+    assert "Thủ tục cũ" in old
+    assert "đã bãi bỏ" in old
+    assert "Thủ tục còn áp dụng" in current
+    assert "đã bãi bỏ" not in current
 
 
 def test_the_sheet_prints_the_summary_with_the_online_address(client, make_procedure):
