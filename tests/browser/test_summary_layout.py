@@ -90,3 +90,10 @@ def test_the_filters_are_reached_from_the_top_of_the_results(phone, live_demo):
         phone.evaluate("() => document.querySelector('#facets-title').getBoundingClientRect().top")
         < 50
     )
+
+
+def test_tab_from_the_top_of_the_home_page_reaches_the_skip_link_first(phone, live_demo):
+    phone.goto(live_demo + "/")
+    assert phone.evaluate("() => document.activeElement === document.body")  # nothing autofocused
+    phone.keyboard.press("Tab")
+    assert phone.evaluate("() => document.activeElement.className") == "skip-link"
