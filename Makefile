@@ -7,6 +7,10 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# Where `make run` serves the portal: its QR codes and shared links point here (unless the site
+# settings name another address than the demo's). Behind a proxy or a public name, set it:
+# `make run HOST=0.0.0.0 BASE_URL=https://thutuc.example.gov.vn`.
+BASE_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: run test lint format messages system-deps instance clean
 
@@ -33,9 +37,10 @@ messages: $(VENV)/.installed
 	mkdir -p translations
 	$(BIN)/pybabel extract -F babel.cfg -k _l -o translations/messages.pot .
 
-# Create the database and instance folders; load the demo catalogue when the database is empty.
+# Create the database and instance folders; load the demo catalogue when the database is empty;
+# point QR codes at BASE_URL unless an admin has set another address.
 instance: $(VENV)/.installed
-	$(FLASK) init-db --demo-if-empty
+	$(FLASK) init-db --demo-if-empty --base-url "$(BASE_URL)"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)

@@ -26,7 +26,12 @@ from .opendata import cpsv
 @click.option(
     "--demo-if-empty", is_flag=True, help="Also load the demo catalogue into an empty database."
 )
-def init_db_command(demo_if_empty: bool) -> None:
+@click.option(
+    "--base-url",
+    help="Where the portal is served (make run): becomes the base URL of QR codes, unless the "
+    "settings name one other than the demo's default.",
+)
+def init_db_command(demo_if_empty: bool, base_url: str | None) -> None:
     """Create the database tables and instance folders (safe to run again)."""
     create_schema()
     uri = current_app.config["SQLALCHEMY_DATABASE_URI"]
@@ -38,6 +43,22 @@ def init_db_command(demo_if_empty: bool) -> None:
             click.echo(_("Đã nạp danh mục mẫu: %(n)s thủ tục.", n=n))
         else:
             click.echo(_("Danh mục đã có dữ liệu: không nạp danh mục mẫu."))
+    if base_url is not None:
+        _adopt_base_url(base_url)
+
+
+def _adopt_base_url(url: str) -> None:
+    try:
+        changed = transfer.adopt_base_url(url)
+    except ValidationError as error:
+        raise click.ClickException(str(error)) from None
+    base = printing.configured_base()
+    if changed:
+        click.echo(_("Địa chỉ trang thông tin (mã QR): %(url)s", url=base))
+    else:
+        click.echo(_("Giữ địa chỉ trang thông tin đã đặt: %(url)s", url=base))
+    if warning := printing.local_base_warning(base):
+        click.echo(warning)
 
 
 @click.command("seed-demo")

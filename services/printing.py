@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import ipaddress
 import mimetypes
 import os
 import tempfile
@@ -100,6 +101,37 @@ def absolute_base(url: str) -> str:
     return url.strip().rstrip("/") + "/"
 
 
+def local_base_warning(base: str | None) -> str | None:
+    """Why QR codes and links under `base` would not open for the people who scan them, or None:
+    the base URL names this machine (a loopback address, "localhost") or a private network's
+    address, as the demo's default and `make run` on a laptop do. Names other than localhost are
+    not looked up: they may be public."""
+    host = (urlsplit(base).hostname or "") if base else ""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        address = None
+    if (
+        host == "localhost"
+        or host.endswith(".localhost")
+        or (address and (address.is_loopback or address.is_unspecified))
+    ):
+        return _(
+            "Địa chỉ trang thông tin (base_url) %(url)s là địa chỉ của chính máy chủ: mã QR trên"
+            " bản in và đường dẫn chia sẻ sẽ không mở được trên máy khác. Hãy đặt địa chỉ công"
+            " khai của cổng trong phần Thông tin cổng.",
+            url=base,
+        )
+    if address and (address.is_private or address.is_link_local):
+        return _(
+            "Địa chỉ trang thông tin (base_url) %(url)s là địa chỉ mạng nội bộ: mã QR trên bản in"
+            " và đường dẫn chia sẻ chỉ mở được trong mạng này. Hãy đặt địa chỉ công khai của cổng"
+            " trong phần Thông tin cổng.",
+            url=base,
+        )
+    return None
+
+
 def page_url(base: str, endpoint: str, **values: str) -> str:
     """The absolute URL of a portal page under `base` (which may include a path prefix)."""
     parts = urlsplit(base)
@@ -161,7 +193,12 @@ def procedure_sheet(code: str, base: str | None) -> str:
     """
     sheet = _sheets([queries.get_procedure(code)], base)[0]
     with _url_context(base):
-        return render_template("print/sheet.html", sheet=sheet, printed_at=utcnow())
+        return render_template(
+            "print/sheet.html",
+            sheet=sheet,
+            printed_at=utcnow(),
+            base_warning=local_base_warning(base),
+        )
 
 
 def procedure_pdf(code: str, base: str | None) -> bytes:
@@ -315,7 +352,11 @@ def booklet_html(booklet: Booklet, base: str | None, *, printed_at: datetime | N
     sheets = {s.procedure.id: s for s in _sheets(booklet.procedures, base)}
     with _url_context(base):
         return render_template(
-            "print/booklet.html", booklet=booklet, sheets=sheets, printed_at=printed_at
+            "print/booklet.html",
+            booklet=booklet,
+            sheets=sheets,
+            printed_at=printed_at,
+            base_warning=local_base_warning(base),
         )
 
 

@@ -15,9 +15,9 @@ def test_normalize_procedure_fills_every_key_in_order(app):
     assert list(record) == [
         "code", "name", "status", "decision_number", "decision_date", "levels",
         "procedure_type", "fields", "subjects", "agencies", "receiving_address", "online_level",
-        "keywords", "description", "requirements", "source_url", "steps", "channels", "dossier",
-        "results", "legal_bases", "related", "replaced_by", "abolished_reason", "created_at",
-        "updated_at",
+        "keywords", "description", "requirements", "source_url", "online_url", "steps", "channels",
+        "dossier", "results", "legal_bases", "related", "replaced_by", "abolished_reason",
+        "created_at", "updated_at",
     ]  # fmt: skip
     assert record["status"] == "draft"
     assert record["steps"] == []

@@ -120,6 +120,7 @@ def procedure_record(procedure: Procedure) -> Record:
         "description": procedure.description,
         "requirements": procedure.requirements,
         "source_url": procedure.source_url,
+        "online_url": procedure.online_url,
         "steps": [step.text for step in procedure.steps],
         "channels": [_channel_record(channel) for channel in procedure.channels],
         "dossier": [_columns(item, _DOSSIER_KEYS) for item in procedure.dossier],
@@ -171,6 +172,7 @@ def fill_procedure(procedure: Procedure, record: Record, lookups: Any) -> None:
     procedure.description = record["description"]
     procedure.requirements = record["requirements"]
     procedure.source_url = record["source_url"]
+    procedure.online_url = record["online_url"]
     procedure.steps = [Step(position=i, text=text) for i, text in enumerate(record["steps"])]
     procedure.channels = [
         Channel(position=i, **channel) for i, channel in enumerate(record["channels"])

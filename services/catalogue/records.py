@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
 
@@ -193,6 +194,17 @@ def _file(value: Any, path: str) -> str:
     return name
 
 
+def _web_address(value: Any, path: str) -> str:
+    """An absolute http(s) address, or "" for none: a link people follow must open a page."""
+    url = _text(value, path)
+    parts = urlsplit(url)
+    if url and (parts.scheme.lower() not in ("http", "https") or not parts.hostname):
+        raise ValidationError(
+            {path: _("Địa chỉ web không hợp lệ: cần dạng http://… hoặc https://….")}
+        )
+    return url
+
+
 def _optional(reader: Callable, value: Any, path: str) -> Any:
     return None if value in (None, "") else reader(value, path)
 
@@ -348,6 +360,7 @@ def normalize_procedure(raw: Any, path: str = "procedure") -> Record:
         "description": _text(raw.get("description"), f"{path}.description", block=True),
         "requirements": _text(raw.get("requirements"), f"{path}.requirements", block=True),
         "source_url": _text(raw.get("source_url"), f"{path}.source_url"),
+        "online_url": _web_address(raw.get("online_url"), f"{path}.online_url"),
         "steps": steps,
         "channels": _items(raw.get("channels"), f"{path}.channels", _channel),
         "dossier": _items(raw.get("dossier"), f"{path}.dossier", _dossier_item),

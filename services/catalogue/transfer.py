@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from .. import printing
 from ..db import db, transaction
 from ..errors import Conflict, ValidationError
 from ..models import Agency, Field, Procedure, Role
@@ -278,3 +279,22 @@ def is_empty() -> bool:
 def load_demo(path: Path = DEMO_CATALOGUE) -> ImportReport:
     """Import the project's demo catalogue (one transaction)."""
     return import_catalogue(read_document(path))
+
+
+def adopt_base_url(url: str) -> bool:
+    """Make `url`, where the portal is being served (`make run`), the site's base URL for QR
+    codes and shared links, unless the settings already name another one: an empty base URL,
+    or the demo catalogue's default, is replaced; one an admin has set is kept.
+
+    Returns True when the base URL changed. Raises ValidationError for a URL that is not an
+    absolute http(s) address.
+    """
+    served = printing.absolute_base(url).rstrip("/")
+    demo = read_document(DEMO_CATALOGUE).get("settings", {}).get("base_url", "")
+    with transaction():
+        record = convert.settings_record(queries.get_settings())
+        current = record["base_url"].strip().rstrip("/")
+        if current == served or current not in ("", demo.rstrip("/")):
+            return False
+        store.store_settings(records.normalize_settings({**record, "base_url": served}))
+    return True

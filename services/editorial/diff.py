@@ -40,6 +40,7 @@ KEY_LABELS = {
     "description": _l("Mô tả"),
     "requirements": _l("Yêu cầu, điều kiện"),
     "source_url": _l("Nguồn công bố"),
+    "online_url": _l("Địa chỉ nộp trực tuyến"),
     "steps": _l("Trình tự thực hiện"),
     "channels": _l("Cách thức thực hiện"),
     "dossier": _l("Thành phần hồ sơ"),

@@ -169,6 +169,9 @@ class ProcedureForm(StaffForm):
     source_url = StringField(
         _l("Nguồn công bố"), validators=[Optional(), WEB_ADDRESS, max_chars(500)]
     )
+    online_url = StringField(
+        _l("Địa chỉ nộp trực tuyến"), validators=[Optional(), WEB_ADDRESS, max_chars(1000)]
+    )
     agencies = FieldList(FormField(AgencyRow))
     steps = FieldList(FormField(StepRow))
     channels = FieldList(FormField(ChannelRow))
@@ -184,7 +187,7 @@ class ProcedureForm(StaffForm):
             key: record[key]
             for key in (
                 "code", "name", "decision_number", "levels", "procedure_type", "fields",
-                "receiving_address", "description", "requirements", "source_url",
+                "receiving_address", "description", "requirements", "source_url", "online_url",
             )
         }  # fmt: skip
         data.update(
@@ -226,7 +229,7 @@ class ProcedureForm(StaffForm):
             key: getattr(self, key).data or ""
             for key in (
                 "code", "name", "decision_number", "procedure_type", "receiving_address",
-                "description", "requirements", "source_url", "online_level",
+                "description", "requirements", "source_url", "online_url", "online_level",
             )
         }  # fmt: skip
         raw.update(

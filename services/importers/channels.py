@@ -230,3 +230,27 @@ def portal_channels(raw: object) -> list[Record]:
         end = starts[i + 1].start() if i + 1 < len(starts) else len(text)
         rows.append(_channel_row(start.group(1), text[start.end() : end]))
     return rows
+
+
+# --- where to submit online ---------------------------------------------------------------------
+
+# A web address as the descriptions write it: ASCII up to a space, a quote or a bracket.
+_WEB_ADDRESS = re.compile(r"https?://[A-Za-z0-9\-._~:/?#@!$&*+=%\[\]]+", re.IGNORECASE)
+
+
+def online_url(rows: list[Record]) -> str:
+    """The first web address in the description of an online channel ("... qua Cổng Dịch vụ
+    công quốc gia (địa chỉ http://dichvucong.gov.vn)."): the national data has no field of its
+    own for where a procedure is submitted online. "" when no online channel names one."""
+    for row in rows:
+        if row["kind"] != ChannelKind.ONLINE:
+            continue
+        for match in _WEB_ADDRESS.finditer(row["note"] or ""):
+            url = match.group(0)
+            following = row["note"][match.end() : match.end() + 1]
+            if following.isalpha():  # run into the next word ("...gov.vn.Cơ quan"): cut it off
+                url = url[: max(url.rfind("."), url.rfind("/"))]
+            url = url.rstrip(".:,;!?")
+            if "." in url.split("://", 1)[1]:
+                return url
+    return ""

@@ -93,13 +93,15 @@ def procedure(entry: dict, resolver: Resolver) -> tuple[dict, list[Record]]:
     """The procedure dict (for records.normalize_procedure) and the agencies it needs."""
     oid = _object_id(entry)
     links = resolver.links(entry.get("Cơ quan thực hiện"), Role.IMPLEMENTING)
+    channel_rows = [c for c in map(_channel, entry.get("Cách thức thực hiện") or []) if c]
     return {
         "code": f"CSDL-{oid}" if oid else "",
         "name": parsing.value(entry.get("title")),
         "status": Status.DRAFT,
         "agencies": links,
         "steps": parsing.steps(entry.get("Trình tự thực hiện")),
-        "channels": [c for c in map(_channel, entry.get("Cách thức thực hiện") or []) if c],
+        "channels": channel_rows,
+        "online_url": channels.online_url(channel_rows),
         "dossier": [
             item for item in map(_dossier_item, entry.get("Thành phần hồ sơ") or []) if item["name"]
         ],

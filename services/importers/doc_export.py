@@ -96,6 +96,7 @@ def procedure(raw: dict, resolver: Resolver) -> tuple[dict, list[Record]]:
     field = parsing.value(metadata.get("lĩnh_vực"))
     results = parsing.block(content.get("kết_quả_thực_hiện"))
     keywords = content.get("từ_khóa")
+    channel_rows = [c for c in map(_channel, tables.get("hinh_thuc_nop") or []) if c]
     return {
         "code": parsing.value(metadata.get("mã_thủ_tục")),
         "name": parsing.value(metadata.get("tên_thủ_tục")),
@@ -113,7 +114,8 @@ def procedure(raw: dict, resolver: Resolver) -> tuple[dict, list[Record]]:
         "description": parsing.block(content.get("mô_tả")),
         "requirements": parsing.optional_block(content.get("yêu_cầu_điều_kiện_thực_hiện")),
         "steps": parsing.steps(content.get("trình_tự_thực_hiện")),
-        "channels": [c for c in map(_channel, tables.get("hinh_thuc_nop") or []) if c],
+        "channels": channel_rows,
+        "online_url": channels.online_url(channel_rows),
         "dossier": [
             item
             for item in map(_dossier_item, tables.get("thanh_phan_ho_so") or [])

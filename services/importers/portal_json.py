@@ -67,6 +67,7 @@ def procedure(raw: dict, resolver: Resolver) -> tuple[dict, list[Record]]:
         "source_url": parsing.value(raw.get("detail_url")),
         "steps": steps,
         "channels": channel_rows,
+        "online_url": channels.online_url(channel_rows),
         "dossier": dossier.portal_dossier(raw.get("thanh_phan_ho_so")),
         "results": results,
         "legal_bases": legal.portal_legal_bases(raw.get("can_cu_phap_ly")),

@@ -193,6 +193,8 @@ class Procedure(Versioned, Base):
     description: Mapped[str] = mapped_column(Text, default="")
     requirements: Mapped[str] = mapped_column(Text, default="")
     source_url: Mapped[str] = mapped_column(String(500), default="")
+    # Where the procedure is submitted online (a service portal's page), when it can be.
+    online_url: Mapped[str] = mapped_column(String(1000), default="")
     replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("procedure.id"))
     abolished_reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -74,6 +74,7 @@ PROCEDURE_RECORD = _object(
         "description": NULLABLE_TEXT,
         "requirements": NULLABLE_TEXT,
         "source_url": NULLABLE_TEXT,
+        "online_url": NULLABLE_TEXT,
         "steps": TEXTS,
         "channels": {"type": "array", "items": CHANNEL},
         "dossier": {"type": "array", "items": DOSSIER_ITEM},

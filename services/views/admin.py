@@ -10,7 +10,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import accounts
+from .. import accounts, printing
 from ..catalogue import convert
 from ..editorial import admin, diff
 from ..editorial.working_copy import editor_choices
@@ -255,7 +255,12 @@ def settings():
         else:
             flash(_("Đã lưu thông tin cổng."), "success")
             return redirect(url_for("admin.settings"))
-    return _render("staff/admin/settings.html", form, conflict=conflict)
+    return _render(
+        "staff/admin/settings.html",
+        form,
+        conflict=conflict,
+        base_warning=printing.local_base_warning(record["base_url"]),
+    )
 
 
 # --- the search synonym dictionary --------------------------------------------------------------

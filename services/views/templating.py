@@ -14,6 +14,7 @@ from flask_babel import format_date, format_datetime, get_locale
 
 from .. import labels
 from ..catalogue import queries
+from ..catalogue.summary import summarize
 from ..editorial import diff, history
 from ..models import Role, StaffRole, Status
 from .search import search_url
@@ -30,6 +31,7 @@ def init_app(app: Flask) -> None:
         "get_locale": get_locale,
         "time_limit": labels.time_limit,
         "search_url": search_url,
+        "summarize": summarize,
     }.items():
         app.add_template_global(value, name)
     for name, function in {
