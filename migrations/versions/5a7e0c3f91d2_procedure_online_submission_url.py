@@ -1,7 +1,7 @@
 """Procedure: where it is submitted online (online_url)
 
 Revision ID: 5a7e0c3f91d2
-Revises: b4e8d2a61c07
+Revises: c5a7e3f19d42
 Create Date: 2026-12-01 21:10:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5a7e0c3f91d2'
-down_revision = 'b4e8d2a61c07'
+down_revision = 'c5a7e3f19d42'
 branch_labels = None
 depends_on = None
 
