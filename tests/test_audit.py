@@ -42,7 +42,7 @@ def _user_id(app: Flask, username: str) -> int:
         return db.session.execute(db.select(User.id).filter_by(username=username)).scalar_one()
 
 
-def _login(client, username: str, password: str, **headers):
+def _login(client, username: str, password: str):
     page = client.get("/staff/login")
     return submit(client, page, username=username, password=password)
 
@@ -98,8 +98,8 @@ def test_logins_failed_logins_and_logouts_with_the_address_behind_a_proxy(proxie
     assert _entries(proxied_app, "login.") == [
         ("login.failed", "khong-co-ai", ":", "Đăng nhập không thành công", "203.0.113.7"),
         ("login.failed", "editor", ":", "Đăng nhập không thành công", "203.0.113.7"),
-        ("login.ok", "editor", f"staff_user:editor", "Đăng nhập", "203.0.113.7"),
-        ("login.logout", "editor", f"staff_user:editor", "Đăng xuất", "203.0.113.7"),
+        ("login.ok", "editor", "staff_user:editor", "Đăng nhập", "203.0.113.7"),
+        ("login.logout", "editor", "staff_user:editor", "Đăng xuất", "203.0.113.7"),
     ]
     with proxied_app.app_context():
         ids = db.session.execute(db.select(AuditEntry.actor_id).order_by(AuditEntry.id))
@@ -194,7 +194,8 @@ def test_procedure_edits_uploads_and_the_workflow(staff_app, login_as):
         ("procedure.submitted", "editor"),
         ("procedure.published", "publisher"),
     ]
-    assert entries[0][2].startswith("attachment:") and entries[0][3] == "mẫu tờ khai.pdf"
+    assert entries[0][2].startswith("attachment:")
+    assert entries[0][3] == "mẫu tờ khai.pdf"
     assert {e[2] for e in entries[1:]} == {"procedure:1.000001"}
     assert entries[1][3] == "Thêm mẫu"
 
