@@ -21,6 +21,7 @@ from sqlalchemy import delete, func, select
 from . import accounts
 from .db import Base, db, use_case, utcnow
 from .errors import ValidationError
+from .inputs import integer
 from .models import AuditEntry, StaffRole, User
 
 CLI = "cli"
@@ -115,10 +116,11 @@ class Page:
 
 def _conditions(filters: Filters) -> list:
     conditions = []
-    if filters.actor.isdigit():
-        conditions.append(AuditEntry.actor_id == int(filters.actor))
-    elif filters.actor:
-        conditions.append(func.lower(AuditEntry.actor_name) == filters.actor.lower())
+    try:
+        conditions.append(AuditEntry.actor_id == integer(filters.actor))
+    except ValueError:  # not an account's id: "cli", or the name a failed login tried
+        if filters.actor:
+            conditions.append(func.lower(AuditEntry.actor_name) == filters.actor.lower())
     if filters.kind:
         if filters.kind not in KINDS:
             raise ValidationError({"kind": _("Loại thao tác không hợp lệ.")})

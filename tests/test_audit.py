@@ -286,6 +286,10 @@ def test_the_page_filters_by_actor_kind_target_and_period_a_page_at_a_time(staff
     assert _shown(admin.get(AUDIT, query_string={"actor": "cli"})) == today[1:]
     by_id = _shown(admin.get(AUDIT, query_string={"actor": str(admin_id), "kind": "login"}))
     assert by_id == ["Đăng nhập"]
+    for odd in ("²", "99999999999999999999", "-1"):  # no such account: nothing, not a 500
+        response = admin.get(AUDIT, query_string={"actor": odd})
+        assert response.status_code == 200
+        assert _shown(response) == []
     assert _shown(admin.get(AUDIT, query_string={"target": "agency:co-quan-7"})) == ["sửa số 7"]
     assert _shown(admin.get(AUDIT, query_string={"target": "co-quan-8"})) == ["sửa số 8"]
     since = (utcnow() - timedelta(days=1)).date().isoformat()
@@ -306,3 +310,16 @@ def test_bad_filters_are_explained(login_as, query, message):
     response = login_as("admin").get(AUDIT, query_string=query)
     assert response.status_code == 400
     assert message in response.text
+
+
+def test_entries_are_kept_unless_a_retention_is_configured(staff_app):
+    _seed_entries(staff_app, n=3)  # 40 days old
+    runner = staff_app.test_cli_runner()
+    result = runner.invoke(args=["audit-purge"])
+    assert result.exit_code == 0, result.output
+    assert "Đã xóa 0 mục" in result.output
+    assert len(_entries(staff_app)) == 4
+    staff_app.config["AUDIT_RETENTION_DAYS"] = 30
+    result = runner.invoke(args=["audit-purge"])
+    assert "Đã xóa 3 mục" in result.output
+    assert [entry[3] for entry in _entries(staff_app)] == ["nhập"]
