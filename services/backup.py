@@ -23,6 +23,7 @@ The search index is rebuilt from the restored database.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import json
@@ -319,7 +320,7 @@ def _unpack(path: Path, work: Path) -> dict[str, Any]:
                     shutil.copyfileobj(source, target)
                 if _sha256(out) != expected.pop(member.name):
                     raise _damaged(_("tệp %(name)s không khớp bản kê", name=member.name))
-    except (tarfile.TarError, EOFError, zlib.error) as error:
+    except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as error:
         raise _damaged(error) from None
     if expected:
         raise _damaged(_("thiếu tệp %(name)s", name=sorted(expected)[0]))

@@ -270,10 +270,6 @@ def _tampered(name: str, data: bytes) -> bytes:
     return data + b"x" if name.startswith("uploads/") else data
 
 
-def _stranger(name: str, data: bytes) -> bytes:
-    return data
-
-
 @pytest.fixture(scope="module")
 def archive(staff_instance, tmp_path_factory) -> Path:
     """A good backup of the staff instance with one uploaded file, made once for the module."""
@@ -290,28 +286,43 @@ def archive(staff_instance, tmp_path_factory) -> Path:
     return folder / "good.tar.gz"
 
 
+def _flipped(archive: Path, out: Path) -> None:
+    data = bytearray(archive.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 64] = bytes(b ^ 0xFF for b in data[middle : middle + 64])
+    out.write_bytes(bytes(data))
+
+
+def _without_uploads(archive: Path, out: Path) -> None:
+    with tarfile.open(archive) as source, tarfile.open(out, "w:gz") as target:
+        for member in source:
+            if not member.name.startswith("uploads/"):
+                target.addfile(member, source.extractfile(member))
+
+
+def _with_stray_path(archive: Path, out: Path) -> None:
+    with tarfile.open(archive) as source, tarfile.open(out, "w:gz") as target:
+        for member in source:
+            target.addfile(member, source.extractfile(member))
+        info = tarfile.TarInfo("../../ngoai.txt")
+        info.size = 1
+        target.addfile(info, io.BytesIO(b"x"))
+
+
+BREAKERS = {
+    "truncated": lambda a, out: out.write_bytes(a.read_bytes()[: a.stat().st_size // 2]),
+    "flipped-bytes": _flipped,
+    "not-an-archive": lambda _a, out: out.write_text("không phải tệp nén"),
+    "newer-schema": lambda a, out: _rewrite(a, out, _newer),
+    "tampered-file": lambda a, out: _rewrite(a, out, _tampered),
+    "missing-file": _without_uploads,
+    "stray-path": _with_stray_path,
+}
+
+
 def _broken(kind: str, archive: Path, folder: Path) -> Path:
     out = folder / f"{kind}.tar.gz"
-    if kind == "truncated":
-        out.write_bytes(archive.read_bytes()[: archive.stat().st_size // 2])
-    elif kind == "not-an-archive":
-        out.write_text("không phải tệp nén")
-    elif kind == "newer-schema":
-        _rewrite(archive, out, _newer)
-    elif kind == "tampered-file":
-        _rewrite(archive, out, _tampered)
-    elif kind == "missing-file":
-        with tarfile.open(archive) as source, tarfile.open(out, "w:gz") as target:
-            for member in source:
-                if not member.name.startswith("uploads/"):
-                    target.addfile(member, source.extractfile(member))
-    elif kind == "stray-path":
-        with tarfile.open(archive) as source, tarfile.open(out, "w:gz") as target:
-            for member in source:
-                target.addfile(member, source.extractfile(member))
-            info = tarfile.TarInfo("../../ngoai.txt")
-            info.size = 1
-            target.addfile(info, io.BytesIO(b"x"))
+    BREAKERS[kind](archive, out)
     return out
 
 
@@ -319,6 +330,7 @@ def _broken(kind: str, archive: Path, folder: Path) -> Path:
     ("kind", "message"),
     [
         ("truncated", "Bản sao lưu bị hỏng hoặc không đọc được"),
+        ("flipped-bytes", "Bản sao lưu bị hỏng hoặc không đọc được"),
         ("not-an-archive", "Bản sao lưu bị hỏng hoặc không đọc được"),
         ("tampered-file", "không khớp bản kê"),
         ("missing-file", "thiếu tệp uploads/"),
