@@ -200,6 +200,32 @@ def test_procedure_edits_uploads_and_the_workflow(staff_app, login_as):
     assert entries[1][3] == "Thêm mẫu"
 
 
+def test_every_other_step_of_a_procedure(staff_app, login_as):
+    editor, publisher = login_as("editor"), login_as("publisher")
+    page = editor.get("/staff/procedures/new")
+    response = submit(editor, page, "", code="2.000100", name="Cấp bản sao trích lục",
+                      fields=["Hộ tịch"], agencies__0__agency="phong-a",
+                      steps__0__text="Nộp hồ sơ", dossier__0__name="Tờ khai")  # fmt: skip
+    assert response.status_code == 302, response.text
+    page = editor.get(f"{P}/edit")
+    submit(editor, page, "", name="Sẽ bị trả lại", action="submit")
+    submit(publisher, publisher.get(P), f"{P}/return", note="Thiếu căn cứ")
+    submit(editor, editor.get(P), f"{P}/discard")
+    history = publisher.get(f"{P}/history")
+    submit(publisher, history, f"{P}/history/1/restore")
+    page = publisher.get(f"{P}/abolish")
+    assert submit(publisher, page, "", reason="Đã có thủ tục mới").status_code == 302
+    entries = [e[:4] for e in _entries(staff_app) if not e[0].startswith("login.")]
+    assert entries == [
+        ("procedure.created", "editor", "procedure:2.000100", "Cấp bản sao trích lục"),
+        ("procedure.submitted", "editor", "procedure:1.000001", "Sẽ bị trả lại"),
+        ("procedure.returned", "publisher", "procedure:1.000001", "Thiếu căn cứ"),
+        ("procedure.discarded", "editor", "procedure:1.000001", ""),
+        ("procedure.restored", "publisher", "procedure:1.000001", "Khôi phục phiên bản số 1"),
+        ("procedure.abolished", "publisher", "procedure:1.000001", "Đã có thủ tục mới"),
+    ]
+
+
 def test_feedback_handling_and_polls(staff_app, login_as):
     visitor = staff_app.test_client()
     page = visitor.get("/thu-tuc/1.000001")

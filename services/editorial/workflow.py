@@ -181,7 +181,7 @@ def save_procedure(
     _write(copy, record, user, Status.IN_REVIEW if submit_after else None)
     action = "submitted" if submit_after else "saved"
     history.add_procedure_revision(copy.procedure, copy.record, action, user, note)
-    audit.record(f"procedure.{action}", copy.procedure, note or copy.procedure.name, actor=user)
+    audit.record(f"procedure.{action}", copy.procedure, note or copy.record["name"], actor=user)
     return copy
 
 
