@@ -40,6 +40,7 @@ from services.inputs import IdConverter
 from services.views import (
     admin,
     api,
+    audit,
     auth,
     editor,
     feedback,
@@ -182,6 +183,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(feedback.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(review.bp)
+    app.register_blueprint(audit.bp)
 
 
 # The HTTP status of each service error a view lets through; a subclass goes with its base

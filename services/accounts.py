@@ -20,6 +20,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from . import audit
 from .db import db, transaction, use_case, utcnow
 from .errors import NotFound, PermissionDenied, ServiceError, ValidationError
 from .inputs import integer
@@ -93,6 +94,8 @@ def authenticate(username: str, password: str, address: str) -> User:
     address = (address or "unknown")[:64]
     until = _locked_until(key, address)
     if until is not None:
+        with transaction():
+            audit.record("login.locked", None, _("Đăng nhập khi đang bị khóa"), actor_name=key)
         raise LockedOut(max(1, -(-int((until - utcnow()).total_seconds()) // 60)))
     user = db.session.execute(select(User).where(User.username == key)).scalar_one_or_none()
     valid = check_password_hash(user.password_hash if user else _decoy_hash(), password or "")
@@ -103,6 +106,7 @@ def authenticate(username: str, password: str, address: str) -> User:
             db.session.add(LoginAttempt(username=key, address=address, at=now))
             old = LoginAttempt.at < now - timedelta(days=1)
             db.session.execute(delete(LoginAttempt).where(old))
+            audit.record("login.failed", None, _("Đăng nhập không thành công"), actor_name=key)
         raise LoginFailed(_("Tên đăng nhập hoặc mật khẩu không đúng."))
     with transaction():
         db.session.execute(
@@ -111,6 +115,7 @@ def authenticate(username: str, password: str, address: str) -> User:
             )
         )
         user.last_login_at = utcnow()
+        audit.record("login.ok", user, _("Đăng nhập"), actor=user)
     return user
 
 
@@ -139,6 +144,7 @@ def end_sessions(user: User) -> None:
     """End every session of `user`, on every server at once (logging out: a copy of the session
     cookie taken before must not work after)."""
     _new_stamp(user)
+    audit.record("login.logout", user, _("Đăng xuất"), actor=user)
 
 
 # --- access rules -------------------------------------------------------------------------------
@@ -240,6 +246,10 @@ def create_user(account: Account, password: str, actor: User | None = None) -> U
     )
     _apply(user, account)
     db.session.add(user)
+    db.session.flush()
+    audit.record(
+        "account.create", user, _("Tạo tài khoản, vai trò %(r)s", r=user.role), actor=actor
+    )
     return user
 
 
@@ -253,6 +263,7 @@ def update_user(
     NotFound, ValidationError (also when the change would leave no active admin).
     """
     user = get_user(user_id, actor)
+    before = (user.role, [a.slug for a in user.agencies], user.active)
     _apply(user, account)
     if new_password:
         _check_password(new_password, "new_password")
@@ -264,7 +275,24 @@ def update_user(
     ).first()
     if admins is None:
         raise ValidationError({"role": _("Phải còn ít nhất một quản trị viên đang hoạt động.")})
+    summary = _account_summary(user, before, bool(new_password))
+    audit.record("account.update", user, summary, actor=actor)
     return user
+
+
+def _account_summary(user: User, before: tuple, new_password: bool) -> str:
+    """What an update changed, in words."""
+    role, agencies, active = before
+    said = [_("Sửa tài khoản")]
+    if role != user.role:
+        said.append(_("vai trò %(a)s → %(b)s", a=role, b=user.role))
+    if agencies != [a.slug for a in user.agencies]:
+        said.append(_("cơ quan: %(s)s", s=", ".join(a.slug for a in user.agencies) or "—"))
+    if active != user.active:
+        said.append(_("mở khóa") if user.active else _("khóa tài khoản"))
+    if new_password:
+        said.append(_("đặt mật khẩu mới"))
+    return "; ".join(said)
 
 
 @use_case
@@ -278,6 +306,7 @@ def change_password(user: User, current: str, new: str) -> User:
     _check_password(new, "new_password")
     user.password_hash = generate_password_hash(new, method=HASH_METHOD)
     _new_stamp(user)
+    audit.record("account.password", user, _("Đổi mật khẩu của mình"), actor=user)
     return user
 
 

@@ -12,7 +12,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
 
-from . import accounts, booklets, importers, mail, printing, search, uploads
+from . import accounts, audit, backup, booklets, importers, mail, printing, search, uploads
 from .catalogue import transfer
 from .db import create_schema, reading, schema_problem
 from .editorial import review
@@ -350,6 +350,50 @@ def review_digest_command() -> None:
         raise Refused(_("%(n)s thư không gửi được (xem nhật ký).", n=report.failed))
 
 
+@click.command("backup")
+@with_appcontext
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(path: Path) -> None:
+    """Write the database, uploads and settings to PATH as one .tar.gz (safe while serving)."""
+    try:
+        manifest = backup.create(path)
+    except backup.BackupError as error:
+        raise Refused(str(error)) from None
+    _echo_counts(manifest)
+    for name in manifest["missing_uploads"]:
+        click.echo(
+            _("  Cơ sở dữ liệu có tên tệp %(name)s nhưng thư mục tải lên không có.", name=name)
+        )
+    click.echo(_("Đã sao lưu vào %(path)s.", path=path))
+
+
+@click.command("restore")
+@with_appcontext
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def restore_command(path: Path) -> None:
+    """Put a backup from PATH back into this empty instance, then rebuild the search index."""
+    try:
+        manifest = backup.restore(path)
+    except backup.BackupError as error:
+        raise Refused(str(error)) from None
+    _echo_counts(manifest)
+    click.echo(
+        _("Đã phục hồi từ %(path)s (sao lưu lúc %(at)s).", path=path, at=manifest["created_at"])
+    )
+
+
+@click.command("audit-purge")
+@with_appcontext
+def audit_purge_command() -> None:
+    """Delete audit entries older than AUDIT_RETENTION_DAYS (without it, keep everything)."""
+    click.echo(_("Đã xóa %(n)s mục nhật ký cũ.", n=audit.purge()))
+
+
+def _echo_counts(manifest: dict) -> None:
+    counts = ", ".join(f"{key} {value}" for key, value in manifest["counts"].items())
+    click.echo(f"  {counts}")
+
+
 def _echo_report(report: transfer.ImportReport) -> None:
     prefix = _("Chạy thử, không thay đổi gì. ") if report.dry_run else ""
     for label, counts in (
@@ -378,8 +422,8 @@ def _echo_report(report: transfer.ImportReport) -> None:
 
 
 # The commands that make or move the schema themselves, so they run on any database: ours
-# that upgrade it first, and Flask-Migrate's `db` group.
-MAKES_SCHEMA = frozenset({"init-db", "seed-demo", "db"})
+# that upgrade it first (restore: after loading the archive's), and Flask-Migrate's `db` group.
+MAKES_SCHEMA = frozenset({"init-db", "seed-demo", "db", "restore"})
 
 
 class Refused(click.ClickException):
@@ -427,6 +471,9 @@ def init_app(app: Flask) -> None:
         print_booklets_command,
         uploads_clean_command,
         review_digest_command,
+        backup_command,
+        restore_command,
+        audit_purge_command,
     ):
         app.cli.add_command(command)
     for name, command in app.cli.commands.items():

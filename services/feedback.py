@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from . import accounts
+from . import accounts, audit
 from .catalogue import queries
 from .db import db, use_case, utcnow
 from .errors import NotFound, PermissionDenied, ValidationError
@@ -127,4 +127,6 @@ def handle(answer_id: int, done: bool, note: str, user: User) -> PageFeedback:
     answer.done = done
     answer.handled_at = utcnow()
     answer.handled_by_id = user.id
+    said = _("Đánh dấu đã xử lý") if done else _("Mở lại")
+    audit.record("feedback.handled", ("page_feedback", answer.id), said, actor=user)
     return answer

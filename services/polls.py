@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from . import accounts
+from . import accounts, audit
 from .db import db, use_case
 from .errors import NotFound, ValidationError
 from .models import Poll, PollOption, PollVote, StaffRole, User
@@ -74,6 +74,7 @@ def create_poll(question: str, options: list[str], user: User) -> Poll:
     poll.options = [PollOption(label=label, position=i) for i, label in enumerate(labels)]
     db.session.add(poll)
     db.session.flush()
+    audit.record("poll.created", ("poll", poll.id), poll.question, actor=user)
     return poll
 
 
@@ -84,6 +85,8 @@ def set_state(poll_id: int, is_open: bool, public_results: bool, user: User) -> 
     poll = _poll(poll_id)
     poll.is_open = is_open
     poll.public_results = public_results
+    state = [_("mở") if is_open else _("đóng"), _("công bố kết quả") if public_results else ""]
+    audit.record("poll.state", ("poll", poll.id), ", ".join(filter(None, state)), actor=user)
     return poll
 
 

@@ -19,10 +19,10 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from . import accounts
+from . import accounts, audit
 from . import search as search_service
 from .catalogue import queries
-from .db import db, use_case
+from .db import db, transaction, use_case
 from .editorial import admin
 from .errors import ValidationError
 from .models import SearchClick, SearchLog, StaffRole, User
@@ -261,7 +261,8 @@ def add_rule(kind: str, query: str, target: str, user: User) -> int:
         text = synonyms.load_text()
         admin.save_synonyms(f"{text.rstrip()}\n{line}\n", admin.text_version(text), user)
     else:
-        with _glossary_locked():
+        with _glossary_locked(), transaction():
+            audit.record("dictionary.glossary", None, line, actor=user)
             text = synonyms.glossary_path().read_text(encoding="utf-8")
             synonyms.save_glossary_text(f"{text.rstrip()}\n{line}\n")
     return rerun(query)

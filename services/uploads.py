@@ -33,6 +33,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, event, select
 from sqlalchemy.orm import Session, SessionTransaction
 
+from . import audit
 from .catalogue.records import FILE_PATTERN
 from .db import db, use_case
 from .errors import NotFound, ValidationError
@@ -212,6 +213,7 @@ def store_upload(stream: BinaryIO, filename: str, user: User | None) -> Attachme
     )
     db.session.add(attachment)
     db.session.flush()
+    audit.record("upload.stored", ("attachment", stored_name), original, actor=user)
     return attachment
 
 

@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from .. import printing
+from .. import audit, printing
 from ..db import db, transaction
 from ..errors import Conflict, ValidationError
 from ..models import Agency, Field, Procedure, Role
@@ -101,6 +101,15 @@ class ImportReport:
         self.changed.extend(other.changed)
         self.files += other.files
 
+    def summary(self) -> str:
+        """What the import did to procedures, in words (for the audit trail)."""
+        return _(
+            "Thủ tục: tạo mới %(c)s, cập nhật %(u)s, bỏ qua %(s)s",
+            c=self.procedures["created"],
+            u=self.procedures["updated"],
+            s=len(self.skipped),
+        )
+
 
 def is_catalogue_document(document: Any) -> bool:
     """True when a parsed JSON value is a catalogue file of this project."""
@@ -148,6 +157,7 @@ def import_catalogue(document: dict[str, Any], *, dry_run: bool = False) -> Impo
     report = ImportReport(dry_run=dry_run)
     with transaction(commit=not dry_run):
         load_document(document, report)
+        audit.record("import.catalogue", None, report.summary())
     return report
 
 

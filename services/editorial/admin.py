@@ -19,10 +19,10 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from .. import accounts
+from .. import accounts, audit
 from ..catalogue import convert, queries, records, store
 from ..catalogue.records import Record
-from ..db import db, use_case
+from ..db import db, transaction, use_case
 from ..errors import EditConflict, NotFound, ValidationError
 from ..models import Agency, AgencyRevision, Field, SiteSettings, StaffRole, User
 from ..search import synonyms
@@ -104,6 +104,7 @@ def save_agency(slug: str | None, raw: dict, version: str, user: User, note: str
     agency, outcome = store.store_agency(record)
     if outcome != "unchanged":
         history.add_agency_revision(agency, convert.agency_record(agency), action, user, note)
+    audit.record(f"agency.{action}", agency, note or agency.name, actor=user)
     return agency
 
 
@@ -178,7 +179,8 @@ def save_field(slug: str | None, raw: dict, version: str, user: User) -> Field:
         other = db.session.execute(select(Field).where(column == record[key])).scalar_one_or_none()
         if other is not None and other is not current:
             raise ValidationError({key: _("Đã có lĩnh vực này.")})
-    field, _outcome = store.store_field(record)
+    field, outcome = store.store_field(record)
+    audit.record(f"field.{outcome}", field, field.name, actor=user)
     return field
 
 
@@ -205,6 +207,7 @@ def save_settings(raw: dict, version: str, user: User) -> SiteSettings:
     settings, current = get_settings(user)
     _check(current, version_token(settings), version)
     record = _normalized(lambda data, _path: records.normalize_settings(data), raw, "settings")
+    audit.record("settings.updated", None, _("Sửa thông tin cổng"), actor=user)
     return store.store_settings(record)
 
 
@@ -242,11 +245,14 @@ def save_synonyms(text: str, version: str, user: User) -> None:
     Raises ValidationError naming the first bad line (nothing is written), EditConflict when
     the dictionary changed since the form was loaded, PermissionDenied.
     """
-    with _dictionary_checked(version, user):
+    with _dictionary_checked(version, user), transaction():
         synonyms.save_text(text)
+        lines = len(text.splitlines())
+        audit.record("dictionary.synonyms", None, _("Sửa từ điển: %(n)s dòng", n=lines), actor=user)
 
 
 def reset_synonyms(version: str, user: User) -> None:
     """Go back to the dictionary shipped with the portal. Raises EditConflict, PermissionDenied."""
-    with _dictionary_checked(version, user):
+    with _dictionary_checked(version, user), transaction():
         synonyms.reset()
+        audit.record("dictionary.reset", None, _("Về từ điển gốc"), actor=user)

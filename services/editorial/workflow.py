@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from .. import accounts
+from .. import accounts, audit
 from ..catalogue import convert, queries, records, store
 from ..catalogue.records import Record
 from ..db import db, use_case, utcnow
@@ -160,6 +160,7 @@ def create_procedure(
     history.add_procedure_revision(
         procedure, convert.procedure_record(procedure), "created", user, note
     )
+    audit.record("procedure.created", procedure, note or procedure.name, actor=user)
     return procedure
 
 
@@ -180,6 +181,7 @@ def save_procedure(
     _write(copy, record, user, Status.IN_REVIEW if submit_after else None)
     action = "submitted" if submit_after else "saved"
     history.add_procedure_revision(copy.procedure, copy.record, action, user, note)
+    audit.record(f"procedure.{action}", copy.procedure, note or copy.record["name"], actor=user)
     return copy
 
 
@@ -202,6 +204,7 @@ def _move(code: str, token: str, user: User, role: StaffRole, moves: tuple[str, 
         raise ValidationError(refusal)
     _write(copy, copy.record, user, target)
     history.add_procedure_revision(copy.procedure, copy.record, action, user, note)
+    audit.record(f"procedure.{action}", copy.procedure, note, actor=user)
     return copy
 
 
@@ -248,6 +251,7 @@ def publish(code: str, token: str, user: User, note: str = "") -> WorkingCopy:
         raise ValidationError(_("Không có thay đổi nào chờ công bố."))
     _publish(copy)
     history.add_procedure_revision(copy.procedure, copy.record, "published", user, note)
+    audit.record("procedure.published", copy.procedure, note, actor=user)
     return copy
 
 
@@ -262,6 +266,7 @@ def discard_draft(code: str, token: str, user: User, note: str = "") -> WorkingC
     db.session.flush()
     copy.record = convert.procedure_record(copy.procedure)
     history.add_procedure_revision(copy.procedure, copy.record, "discarded", user, note)
+    audit.record("procedure.discarded", copy.procedure, note, actor=user)
     return copy
 
 
@@ -301,6 +306,7 @@ def abolish(
     stored = convert.procedure_record(procedure)
     changes.record_change(procedure, previous)
     history.add_procedure_revision(procedure, stored, "abolished", user, note)
+    audit.record("procedure.abolished", procedure, reason, actor=user)
     if copy.draft is None:
         copy.record = stored
     return copy
@@ -326,4 +332,7 @@ def restore(
     if publish_now:
         _publish(copy)
         history.add_procedure_revision(copy.procedure, copy.record, "published", user, note)
+    audit.record(
+        f"procedure.{'published' if publish_now else 'restored'}", copy.procedure, note, actor=user
+    )
     return copy

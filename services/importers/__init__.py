@@ -21,7 +21,7 @@ from pathlib import Path
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from .. import search
+from .. import audit, search
 from ..catalogue import convert, records, store, transfer
 from ..catalogue.transfer import ImportReport, Skip
 from ..db import db, transaction
@@ -80,6 +80,7 @@ def run_import(
         run.flush()
         # Readers create lĩnh vực as records name them; count them all, catalogue files' too.
         run.report.fields["created"] = _count_fields() - fields_before
+        audit.record("import.files", None, run.report.summary())
     run.report.seconds = time.perf_counter() - started
     return run.report
 

@@ -1,9 +1,11 @@
-"""The portal's tables, by subject: the catalogue, the staff area, search, public feedback.
+"""The portal's tables, by subject: the catalogue, the staff area, search, public feedback
+and the audit trail.
 
 Models hold data and small derived properties only; every change goes through the services,
 which own the transaction (services.db).
 """
 
+from .audit import AuditEntry
 from .catalogue import (
     Agency,
     AgencyKind,
@@ -58,6 +60,7 @@ __all__ = [
     "AgencyKind",
     "AgencyRevision",
     "Attachment",
+    "AuditEntry",
     "CatalogueChange",
     "Channel",
     "ChannelKind",
