@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from flask import current_app
@@ -84,6 +84,13 @@ def _scope_ids(allowed: set[int] | None):
             )
         )
     return query
+
+
+def moment() -> datetime:
+    """Now, to the microsecond: a replacement and the check that follows it (or the save before
+    it) may fall in the same second, and which came first decides whether a procedure is
+    listed. (Other stored times keep whole seconds, see db.utcnow.)"""
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _replaced_since(scope, reviewed: dict[int, datetime]) -> dict[int, list[str]]:
@@ -163,7 +170,7 @@ def mark_checked(code: str, user: User) -> Procedure:
     db.session.execute(
         update(Procedure.__table__)
         .where(Procedure.__table__.c.id == procedure.id)
-        .values(last_reviewed_at=utcnow())
+        .values(last_reviewed_at=moment())
     )
     return procedure
 
@@ -230,5 +237,9 @@ def set_replaced(number: str, replaced: bool, user: User) -> str:
     if not replaced:
         db.session.execute(delete(ReplacedLegalDocument).where(ReplacedLegalDocument.key == key))
     elif cited.replaced is None:
-        db.session.add(ReplacedLegalDocument(key=key, number=cited.number, replaced_by_id=user.id))
+        db.session.add(
+            ReplacedLegalDocument(
+                key=key, number=cited.number, replaced_at=moment(), replaced_by_id=user.id
+            )
+        )
     return cited.number
