@@ -17,24 +17,23 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from flask import Flask, current_app
 from flask_babel import gettext as _
 from markupsafe import Markup
-from sqlalchemy import delete, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import select
 
 from .. import labels
 from ..catalogue.queries import LIST_PROCEDURE
-from ..db import db, transaction, utcnow
+from ..db import db
 from ..errors import ValidationError
-from ..models import Agency, Field, Level, OnlineLevel, Procedure, SearchLog, Status, Subject
+from ..models import Agency, Field, Level, OnlineLevel, Procedure, Status, Subject
 from . import (
     engine,
     highlight,
     index,
     recovery,
+    searchlog,
     semantic,
     snapshot,
     spelling,
@@ -43,6 +42,7 @@ from . import (
 )
 from .index import check, rebuild
 from .recovery import SearchUnavailable
+from .searchlog import forget_old_searches
 from .sync import bulk
 
 __all__ = [
@@ -227,30 +227,6 @@ def _rows(ids: list[int]) -> dict[int, Procedure]:
     return {p.id: p for p in rows if p.status == Status.PUBLISHED}
 
 
-def forget_old_searches(days: int | None = None) -> int:
-    """Delete log entries (and the clicks on their results) older than `days`, by default
-    SEARCH_LOG_RETENTION_DAYS: the log keeps no more personal history than configured.
-    Flushes only; returns how many entries went."""
-    keep = days if days is not None else current_app.config.get("SEARCH_LOG_RETENTION_DAYS", 180)
-    cutoff = utcnow() - timedelta(days=int(keep))
-    return db.session.execute(delete(SearchLog).where(SearchLog.searched_at < cutoff)).rowcount
-
-
-def _log_search(entry: SearchLog) -> int | None:
-    """Record a search for the staff report, trimming entries past their retention; returns
-    the entry's id. A busy database loses the entry, not the search."""
-    try:
-        with transaction():
-            forget_old_searches()
-            db.session.add(entry)
-            db.session.flush()
-            return entry.id
-    except OperationalError:
-        # The transaction has rolled the entry back; the search itself goes on.
-        current_app.logger.warning("search not logged: the database is busy", exc_info=True)
-        return None
-
-
 def _meaning() -> engine.Meaning | None:
     """How the engine gets a query's vector: embedded in the model's threads while the words
     are matched; None without a model."""
@@ -280,8 +256,9 @@ def find(params: Params, *, strict: bool = False, record: bool = True) -> Search
 
     Unknown facet values raise ValidationError when `strict` (the API), else they are ignored
     and listed in `ignored` (the page). A bad page number or size always raises
-    ValidationError. With `record`, a query with words is logged for the staff report (the
-    one commit of this use case). Raises SearchUnavailable while the index is repaired.
+    ValidationError. With `record`, a query with words is logged for the staff report, off
+    the request (searchlog.py): a search itself writes nothing. Raises SearchUnavailable
+    while the index is repaired.
     """
     started = time.perf_counter()
     ignored = _check_params(params, strict)
@@ -295,10 +272,8 @@ def find(params: Params, *, strict: bool = False, record: bool = True) -> Search
     text = " ".join(_CONTROL.sub(" ", params.q).split())
     log_id = None
     if record and text:
-        # Logged before the rows are loaded: the commit would expire them.
         took = (time.perf_counter() - started) * 1000
-        entry = SearchLog(query=text[:500], results=outcome.total, took_ms=round(took, 2))
-        log_id = _log_search(entry)
+        log_id = searchlog.record(text[:500], outcome.total, round(took, 2))
     rows = _rows([procedure_id for procedure_id, _, _ in hits])
     results = [
         Result(
