@@ -18,6 +18,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+import click
 from flask import Flask, current_app
 from flask_babel import gettext as _
 from markupsafe import Markup
@@ -74,13 +75,21 @@ def init_app(app: Flask) -> None:
     """Follow the database and make sure a usable index exists (rebuilt when missing,
     damaged or of an older schema). With background work allowed (a server), a thread then
     reads the whole index for damage (repaired in the background) and warms the caches;
-    without, the whole index is read before the app is returned."""
+    without, the whole index is read before the app is returned. A `flask` command other
+    than `run` neither reads the whole index nor warms caches it would not use."""
     sync.listen()
     background = app.config.get("SEARCH_BACKGROUND", True)
     with app.app_context():
         index.ensure(thorough=not background)
-    if background:
+    if background and _serving():
         threading.Thread(target=recovery.warm, args=(app,), name="search-warm", daemon=True).start()
+
+
+def _serving() -> bool:
+    """True when the app is built to serve requests: by a WSGI server (gunicorn) or by
+    `flask run`, not by another `flask` command."""
+    command = click.get_current_context(silent=True)
+    return command is None or command.command.name == "run"
 
 
 @dataclass
