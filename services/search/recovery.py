@@ -17,7 +17,7 @@ from flask import Flask, current_app
 from flask_babel import gettext as _
 
 from ..errors import ServiceError
-from . import engine, health, index, integrity, query, snapshot, sync
+from . import engine, health, index, integrity, query, snapshot, sync, vocabulary
 
 log = logging.getLogger("services.search")
 
@@ -39,6 +39,10 @@ def warm(app: Flask) -> None:
                 _repair(RuntimeError(damage[0]))
                 return
             snapshot.warm(folder, engine.FACETS, query.ALL_FIELDS)
+            view = snapshot.current(folder)
+            vocabulary.vocabulary_of(view)
+            for column, descending in engine.SORT_COLUMNS.values():
+                view.order(column, descending)
         gc.collect()
         gc.freeze()
     except Exception:
