@@ -8,6 +8,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
+from flask import g, has_request_context, request
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -59,9 +60,17 @@ LIST_PROCEDURE = (
 
 
 def get_settings() -> SiteSettings:
-    """The site settings; an unsaved empty row when none were ever stored."""
+    """The site settings; an unsaved empty row when none were ever stored. Read once per GET
+    request (the page, its JSON-LD and its links all show them); work that may change them
+    reads them afresh."""
+    reading = has_request_context() and request.method in ("GET", "HEAD")
+    if reading and "site_settings" in g:
+        return g.site_settings
     settings = db.session.execute(select(SiteSettings).limit(1)).scalar_one_or_none()
-    return settings or SiteSettings(**dict.fromkeys(records.SETTINGS_KEYS, ""))
+    settings = settings or SiteSettings(**dict.fromkeys(records.SETTINGS_KEYS, ""))
+    if reading:
+        g.site_settings = settings
+    return settings
 
 
 # --- agencies -----------------------------------------------------------------------------------
