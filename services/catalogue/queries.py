@@ -39,7 +39,7 @@ FULL_PROCEDURE = (
     selectinload(Procedure.fields),
     selectinload(Procedure.levels),
     selectinload(Procedure.subjects),
-    selectinload(Procedure.agency_links).selectinload(ProcedureAgency.agency),
+    selectinload(Procedure.agency_links).joinedload(ProcedureAgency.agency),
     selectinload(Procedure.steps),
     selectinload(Procedure.channels),
     selectinload(Procedure.dossier),
@@ -48,11 +48,12 @@ FULL_PROCEDURE = (
     selectinload(Procedure.related),
     selectinload(Procedure.replaced_by),
 )
-# What a line in a list of procedures shows.
+# What a line in a list of procedures shows (search results: four queries for any number). An
+# agency is one row per link: joined to its link, not loaded by a query of its own.
 LIST_PROCEDURE = (
     selectinload(Procedure.fields),
     selectinload(Procedure.levels),
-    selectinload(Procedure.agency_links).selectinload(ProcedureAgency.agency),
+    selectinload(Procedure.agency_links).joinedload(ProcedureAgency.agency),
 )
 
 
