@@ -4,7 +4,8 @@ Views and commands use only what is defined here: `find` (the search page and th
 `suggest` (completions as you type), `rebuild`, `check` and `bulk` (index maintenance), and
 `init_app`. Whoosh itself stays behind this package (analysis.py, documents.py, index.py,
 sync.py, snapshot.py, pinned.py, integrity.py, health.py, recovery.py, query.py, engine.py,
-ranking.py, spelling.py, highlight.py), so it can be replaced without touching a view.
+ranking.py, spelling.py, vocabulary.py, highlight.py; the search log in searchlog.py), so it
+can be replaced without touching a view.
 
 The index returns document numbers and highlights; what is shown is loaded from the database,
 so it is never stale.

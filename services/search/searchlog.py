@@ -58,7 +58,6 @@ class Writer:
         self.app = app
         self.queue: queue.Queue[dict] = queue.Queue(QUEUE_SIZE)
         self.dropped = 0
-        self.written = 0
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._trimmed_at: float | None = None
@@ -130,7 +129,6 @@ class Writer:
                     with transaction():
                         self._trim_if_due()
                         db.session.execute(insert(SearchLog), batch)
-                    self.written += len(batch)
                     return
                 except OperationalError:
                     if attempt == RETRIES:
