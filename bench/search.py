@@ -12,7 +12,11 @@ an edited procedure is found. The machine's load average is printed with each fi
 work on the machine inflates them.
 
 Run from the repository root:
-    .venv/bin/python bench/search.py [--sizes real,10000,50000] [--queries 200] [--data PATH]
+    .venv/bin/python bench/search.py [--sizes demo,real,10000,50000] [--queries 200] [--data PATH]
+
+It also prints the API's time outside the engine (per query, API minus engine.run, with the
+query vectors cached) and the first typo query and first listing sorted by name right after
+each of five edits, with how many documents the per-view caches were rebuilt from.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -37,7 +42,7 @@ from sqlalchemy import select
 
 from app import create_app
 from services import search
-from services.catalogue import convert, queries, records, store
+from services.catalogue import convert, queries, records, store, transfer
 from services.db import create_schema, db
 from services.importers import run_import
 from services.models import Agency, Field, Procedure, ProcedureAgency, Role
@@ -185,17 +190,18 @@ def percentiles(samples: list[float]) -> tuple[float, float, float]:
     return statistics.median(samples), cuts[94], cuts[98]
 
 
-def measure_api(app, queries: list[dict[str, str]]) -> tuple[list[float], list[float]]:
+def measure_api(app, queries: list[dict[str, str]]) -> list[list[float]]:
     """Times of each query through the API: the first pass (a process that just started,
-    caches empty) and the next (the index's caches filled, as in a server that has been
-    running; the query vectors forgotten, so every query is embedded again)."""
+    caches empty), the next (the index's caches filled, as in a server that has been
+    running; the query vectors forgotten, so every query is embedded again), and a third with
+    the query vectors kept (what is left once embedding is set aside)."""
     client = app.test_client()
     urls = [f"/api/v1/procedures?{urlencode(q)}" for q in queries]
     passes: list[list[float]] = []
-    for _ in range(2):
+    for n in range(3):
         with app.app_context():
             model = semantic.embedder()
-            if model is not None:
+            if model is not None and n < 2:
                 model.forget_queries()
         times = []
         for url in urls:
@@ -204,7 +210,33 @@ def measure_api(app, queries: list[dict[str, str]]) -> tuple[list[float], list[f
             times.append((time.perf_counter() - started) * 1000)
             assert response.status_code == 200, (url, response.status_code)
         passes.append(times)
-    return passes[0], passes[1]
+    return passes
+
+
+def measure_after_edit(app, edits: int = 5) -> tuple[list[float], list[float], Counter]:
+    """The first typo query and the first listing sorted by name (every published procedure)
+    through the API right after each of `edits` edits (index written inline), in ms, and
+    how many documents the per-view caches were built from meanwhile (snapshot.built)."""
+    client = app.test_client()
+    typo = "/api/v1/procedures?q=giay+pheo+xay+dung"
+    by_name = "/api/v1/procedures?sort=name"
+    client.get(typo)
+    client.get(by_name)
+    with app.app_context():
+        codes = db.session.execute(select(Procedure.code).limit(edits)).scalars().all()
+    first_typo, first_sorted = [], []
+    before = snapshot.built.copy()
+    for n, code in enumerate(codes):
+        with app.app_context():
+            record = convert.procedure_record(queries.get_procedure(code, public=False))
+            record["name"] = f"{record['name']} benchedit{n}"
+            store.store_procedure(records.normalize_procedure(record))
+            db.session.commit()
+        for url, times in ((typo, first_typo), (by_name, first_sorted)):
+            started = time.perf_counter()
+            assert client.get(url).status_code == 200
+            times.append((time.perf_counter() - started) * 1000)
+    return first_typo, first_sorted, snapshot.built - before
 
 
 def measure_engine(app, queries: list[dict[str, str]]) -> list[float]:
@@ -379,12 +411,22 @@ def run_size(label: str, app, instance: Path, count: int, rng: random.Random) ->
     fts_seconds = build_fts(app, fts_path)
     print(f"  FTS5 index:   built in {fts_seconds:.1f} s, {fts_path.stat().st_size / 1e6:.1f} MB")
     queries = mixed_queries(app, count, rng)
-    cold, api = measure_api(app, queries)
+    cold, api, embedded = measure_api(app, queries)
     engine = measure_engine(app, queries)
     fts = measure_fts(fts_path, queries)
     print(row("JSON API, first pass", cold))
     print(row("JSON API", api))
     print(row("engine (engine.run)", engine))
+    outside = [a - e for a, e in zip(embedded, engine, strict=True)]
+    print(row("API outside engine", outside) + "  (query vectors cached)")
+    first_typo, first_sorted, built = measure_after_edit(app)
+    usual = percentiles(api)[1]
+    print(
+        f"  first request after an edit: typo query median {statistics.median(first_typo):.1f} / "
+        f"max {max(first_typo):.1f} ms, sorted by name {statistics.median(first_sorted):.1f} / "
+        f"max {max(first_sorted):.1f} ms (usual p95 {usual:.1f} ms); caches built from "
+        f"{dict(built)} documents ({load()})"
+    )
     print(row("SQLite FTS5", fts))
     ratios = [a / b for a, b in zip(percentiles(api), percentiles(fts), strict=True)]
     print("  API / FTS5:            " + "   ".join(f"{r:.1f}×" for r in ratios))
@@ -403,15 +445,24 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--data", type=Path, default=None, help="the tthc-real folder")
     args = parser.parse_args()
+    sizes = args.sizes.split(",")
     data = args.data or data_folder()
-    if data is None:
+    if data is None and sizes != ["demo"]:
         sys.exit("Real data not found: pass --data PATH-TO/tthc-real.")
     rng = random.Random(SEED)
     work = Path(tempfile.mkdtemp(prefix="bench-search-"))
     try:
         base = work / "real"
-        app = import_real(base, data)
-        for label in args.sizes.split(","):
+        app = None
+        for label in sizes:
+            if label == "demo":
+                demo = make_app(work / "demo")
+                with demo.app_context():
+                    create_schema()
+                    transfer.load_demo()
+                run_size("Demo catalogue", demo, work / "demo", args.queries, random.Random(SEED))
+                continue
+            app = app or import_real(base, data)
             if label == "real":
                 run_size("Real catalogue", app, base, args.queries, random.Random(SEED))
                 continue

@@ -29,3 +29,17 @@ forwarded_allow_ips = "127.0.0.1"
 preload_app = False
 accesslog = "-"
 errorlog = "-"
+
+
+def post_worker_init(worker):
+    """The app is built: move what start-up made (modules, the app, the index's metadata) out of
+    the garbage collector's reach, and let the young generations grow larger before a pass.
+    A full pass over a worker's objects paused it for about 234 ms once per about 400 requests;
+    frozen objects are never walked again (the search warm-up freezes what it adds the same
+    way, services/search/recovery.py). TTHC_GC_THRESHOLD overrides the thresholds."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    thresholds = os.environ.get("TTHC_GC_THRESHOLD", "50000,20,100")
+    gc.set_threshold(*(int(n) for n in thresholds.split(",")))

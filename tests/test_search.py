@@ -1,15 +1,11 @@
 """The search page, the JSON API and suggestions, through the test client on the demo
 catalogue; every bad input next to the good ones."""
 
-import logging
 import re
-import sqlite3
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
 
-from services import search
 from services.db import db
 from services.models import Procedure, SearchLog, Status
 
@@ -114,21 +110,6 @@ def test_every_query_is_recorded_with_its_count(demo_app, demo_client):
         logged = db.session.execute(select(SearchLog.query, SearchLog.results)).all()
     assert [q for q, _ in logged] == ["khai sinh", "GPXD"]
     assert all(n > 0 for _, n in logged)
-
-
-def test_a_busy_database_loses_the_record_not_the_search(demo_app, monkeypatch, caplog):
-    def busy():
-        raise OperationalError("INSERT", {}, sqlite3.OperationalError("database is locked"))
-
-    with demo_app.app_context():
-        monkeypatch.setattr(db.session, "commit", busy)
-        with caplog.at_level(logging.WARNING):
-            page = search.find(search.Params(q="khai sinh"))
-        monkeypatch.undo()
-        assert page.results
-        assert page.results[0].procedure.name  # the rows load after the rollback
-        assert db.session.execute(select(SearchLog)).scalars().all() == []
-    assert "search not logged" in caplog.text
 
 
 def test_drafts_and_abolished_procedures_are_not_results(demo_app, demo_client):

@@ -8,6 +8,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
+from flask import g, has_request_context, request
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -38,7 +39,7 @@ FULL_PROCEDURE = (
     selectinload(Procedure.fields),
     selectinload(Procedure.levels),
     selectinload(Procedure.subjects),
-    selectinload(Procedure.agency_links).selectinload(ProcedureAgency.agency),
+    selectinload(Procedure.agency_links).joinedload(ProcedureAgency.agency),
     selectinload(Procedure.steps),
     selectinload(Procedure.channels),
     selectinload(Procedure.dossier),
@@ -47,11 +48,12 @@ FULL_PROCEDURE = (
     selectinload(Procedure.related),
     selectinload(Procedure.replaced_by),
 )
-# What a line in a list of procedures shows.
+# What a line in a list of procedures shows (search results: four queries for any number). An
+# agency is one row per link: joined to its link, not loaded by a query of its own.
 LIST_PROCEDURE = (
     selectinload(Procedure.fields),
     selectinload(Procedure.levels),
-    selectinload(Procedure.agency_links).selectinload(ProcedureAgency.agency),
+    selectinload(Procedure.agency_links).joinedload(ProcedureAgency.agency),
 )
 
 
@@ -59,9 +61,17 @@ LIST_PROCEDURE = (
 
 
 def get_settings() -> SiteSettings:
-    """The site settings; an unsaved empty row when none were ever stored."""
+    """The site settings; an unsaved empty row when none were ever stored. Read once per GET
+    request (the page, its JSON-LD and its links all show them); work that may change them
+    reads them afresh."""
+    reading = has_request_context() and request.method in ("GET", "HEAD")
+    if reading and "site_settings" in g:
+        return g.site_settings
     settings = db.session.execute(select(SiteSettings).limit(1)).scalar_one_or_none()
-    return settings or SiteSettings(**dict.fromkeys(records.SETTINGS_KEYS, ""))
+    settings = settings or SiteSettings(**dict.fromkeys(records.SETTINGS_KEYS, ""))
+    if reading:
+        g.site_settings = settings
+    return settings
 
 
 # --- agencies -----------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Base, utcnow
 from .catalogue import Procedure
+from .search import LOG_ID
 from .staff import User
 
 
@@ -104,6 +105,8 @@ class SearchClick(Base):
     __tablename__ = "search_click"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    log_id: Mapped[int] = mapped_column(ForeignKey("search_log.id", ondelete="CASCADE"), index=True)
+    log_id: Mapped[int] = mapped_column(
+        LOG_ID, ForeignKey("search_log.id", ondelete="CASCADE"), index=True
+    )
     code: Mapped[str] = mapped_column(String(64))
     clicked_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -4,7 +4,8 @@ Views and commands use only what is defined here: `find` (the search page and th
 `suggest` (completions as you type), `rebuild`, `check` and `bulk` (index maintenance), and
 `init_app`. Whoosh itself stays behind this package (analysis.py, documents.py, index.py,
 sync.py, snapshot.py, pinned.py, integrity.py, health.py, recovery.py, query.py, engine.py,
-ranking.py, spelling.py, highlight.py), so it can be replaced without touching a view.
+ranking.py, spelling.py, vocabulary.py, highlight.py; the search log in searchlog.py), so it
+can be replaced without touching a view.
 
 The index returns document numbers and highlights; what is shown is loaded from the database,
 so it is never stale.
@@ -17,24 +18,24 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import timedelta
 
+import click
 from flask import Flask, current_app
 from flask_babel import gettext as _
 from markupsafe import Markup
-from sqlalchemy import delete, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import select
 
 from .. import labels
 from ..catalogue.queries import LIST_PROCEDURE
-from ..db import db, transaction, utcnow
+from ..db import db
 from ..errors import ValidationError
-from ..models import Agency, Field, Level, OnlineLevel, Procedure, SearchLog, Status, Subject
+from ..models import Agency, Field, Level, OnlineLevel, Procedure, Status, Subject
 from . import (
     engine,
     highlight,
     index,
     recovery,
+    searchlog,
     semantic,
     snapshot,
     spelling,
@@ -43,6 +44,7 @@ from . import (
 )
 from .index import check, rebuild
 from .recovery import SearchUnavailable
+from .searchlog import forget_old_searches
 from .sync import bulk
 
 __all__ = [
@@ -74,13 +76,21 @@ def init_app(app: Flask) -> None:
     """Follow the database and make sure a usable index exists (rebuilt when missing,
     damaged or of an older schema). With background work allowed (a server), a thread then
     reads the whole index for damage (repaired in the background) and warms the caches;
-    without, the whole index is read before the app is returned."""
+    without, the whole index is read before the app is returned. A `flask` command other
+    than `run` neither reads the whole index nor warms caches it would not use."""
     sync.listen()
     background = app.config.get("SEARCH_BACKGROUND", True)
     with app.app_context():
         index.ensure(thorough=not background)
-    if background:
+    if background and _serving():
         threading.Thread(target=recovery.warm, args=(app,), name="search-warm", daemon=True).start()
+
+
+def _serving() -> bool:
+    """True when the app is built to serve requests: by a WSGI server (gunicorn) or by
+    `flask run`, not by another `flask` command."""
+    command = click.get_current_context(silent=True)
+    return command is None or command.command.name == "run"
 
 
 @dataclass
@@ -227,30 +237,6 @@ def _rows(ids: list[int]) -> dict[int, Procedure]:
     return {p.id: p for p in rows if p.status == Status.PUBLISHED}
 
 
-def forget_old_searches(days: int | None = None) -> int:
-    """Delete log entries (and the clicks on their results) older than `days`, by default
-    SEARCH_LOG_RETENTION_DAYS: the log keeps no more personal history than configured.
-    Flushes only; returns how many entries went."""
-    keep = days if days is not None else current_app.config.get("SEARCH_LOG_RETENTION_DAYS", 180)
-    cutoff = utcnow() - timedelta(days=int(keep))
-    return db.session.execute(delete(SearchLog).where(SearchLog.searched_at < cutoff)).rowcount
-
-
-def _log_search(entry: SearchLog) -> int | None:
-    """Record a search for the staff report, trimming entries past their retention; returns
-    the entry's id. A busy database loses the entry, not the search."""
-    try:
-        with transaction():
-            forget_old_searches()
-            db.session.add(entry)
-            db.session.flush()
-            return entry.id
-    except OperationalError:
-        # The transaction has rolled the entry back; the search itself goes on.
-        current_app.logger.warning("search not logged: the database is busy", exc_info=True)
-        return None
-
-
 def _meaning() -> engine.Meaning | None:
     """How the engine gets a query's vector: embedded in the model's threads while the words
     are matched; None without a model."""
@@ -280,8 +266,9 @@ def find(params: Params, *, strict: bool = False, record: bool = True) -> Search
 
     Unknown facet values raise ValidationError when `strict` (the API), else they are ignored
     and listed in `ignored` (the page). A bad page number or size always raises
-    ValidationError. With `record`, a query with words is logged for the staff report (the
-    one commit of this use case). Raises SearchUnavailable while the index is repaired.
+    ValidationError. With `record`, a query with words is logged for the staff report, off
+    the request (searchlog.py): a search itself writes nothing. Raises SearchUnavailable
+    while the index is repaired.
     """
     started = time.perf_counter()
     ignored = _check_params(params, strict)
@@ -295,10 +282,8 @@ def find(params: Params, *, strict: bool = False, record: bool = True) -> Search
     text = " ".join(_CONTROL.sub(" ", params.q).split())
     log_id = None
     if record and text:
-        # Logged before the rows are loaded: the commit would expire them.
         took = (time.perf_counter() - started) * 1000
-        entry = SearchLog(query=text[:500], results=outcome.total, took_ms=round(took, 2))
-        log_id = _log_search(entry)
+        log_id = searchlog.record(text[:500], outcome.total, round(took, 2))
     rows = _rows([procedure_id for procedure_id, _, _ in hits])
     results = [
         Result(

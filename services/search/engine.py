@@ -29,6 +29,12 @@ MAX_RESULTS = 10_000
 SORT_IN_PLACE = 2000  # fewer matches than this are sorted by reading their keys one by one
 FACETS = ("agency", "field", "level", "subject", "online")
 SORTS = ("relevance", "name", "code", "updated")
+# The column each sort but relevance reads, and whether it runs from the largest value.
+SORT_COLUMNS = {
+    "name": ("sort_name", False),
+    "code": ("code_key", False),
+    "updated": ("updated", True),
+}
 
 
 @dataclass
@@ -298,8 +304,7 @@ def _ranked(
 
 def _sorted(view: View, bits: int, sort: str, need: int) -> list[int]:
     """The first `need` documents of `bits` in name, code or update order (newest first)."""
-    column = {"name": "sort_name", "code": "code_key", "updated": "updated"}[sort]
-    descending = sort == "updated"
+    column, descending = SORT_COLUMNS[sort]
     if bits.bit_count() <= SORT_IN_PLACE:
         docs = members(bits)
         if descending:

@@ -5,6 +5,7 @@ reading of the whole index after its start (damage first, then the caches)."""
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import threading
 import time
@@ -16,7 +17,7 @@ from flask import Flask, current_app
 from flask_babel import gettext as _
 
 from ..errors import ServiceError
-from . import engine, health, index, integrity, query, snapshot, sync
+from . import engine, health, index, integrity, query, snapshot, sync, vocabulary
 
 log = logging.getLogger("services.search")
 
@@ -27,7 +28,9 @@ class SearchUnavailable(ServiceError):
 
 def warm(app: Flask) -> None:
     """After a server's start, in its background thread: read the whole index for damage
-    (repaired in the background), then fill the caches."""
+    (repaired in the background), then fill the caches. What start-up and warming made lives
+    as long as the process: it is frozen out of the garbage collector's full passes, which
+    would otherwise walk it for a few hundred milliseconds every few hundred requests."""
     try:
         with app.app_context():
             folder = index.root()
@@ -36,6 +39,12 @@ def warm(app: Flask) -> None:
                 _repair(RuntimeError(damage[0]))
                 return
             snapshot.warm(folder, engine.FACETS, query.ALL_FIELDS)
+            view = snapshot.current(folder)
+            vocabulary.vocabulary_of(view)
+            for column, descending in engine.SORT_COLUMNS.values():
+                view.order(column, descending)
+        gc.collect()
+        gc.freeze()
     except Exception:
         log.exception("search cache warm-up failed (searches still work)")
 

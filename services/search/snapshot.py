@@ -19,7 +19,7 @@ import os
 import re
 import threading
 from array import array
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +31,12 @@ from whoosh.reading import TermNotFound
 from . import index, pinned, vectors
 
 CACHE_BYTES = 64 * 1024 * 1024
+# Documents after the first segment put into a cached order one by one, at most; more (a big
+# merge) and the order is sorted again.
+INSERT_LIMIT = 5000
+# How many documents each kind of derived cache was built from, in this process (for tests and
+# benches: a request after an edit must read only the new segments).
+built: Counter[str] = Counter()
 # Sort keys (Vietnamese collation keys are long) are compared on this many bytes first.
 KEY_PREFIX = 48
 
@@ -196,35 +202,61 @@ class View:
 
     def order(self, name: str, descending: bool = False) -> array:
         """Every document number, sorted by a column's value (ties by number), once per state
-        of the index. Only a prefix of each key is held while sorting, and 4 bytes per
-        document afterwards: the name keys of 50,000 procedures would take 130 MB."""
+        of the index. The first segment's order (after a rebuild, nearly every document) is
+        kept in the process's cache, since segments never change: after an edit only the
+        documents of the later, small segments are put into place (a binary search each)."""
 
         def build() -> array:
-            keyed = []
-            for segment in self.segments:
-                reader = segment.reader.column_reader(name)
-                for local in range(segment.size):
-                    value = reader[local]
-                    if isinstance(value, bytes):
-                        value = value[:KEY_PREFIX]
-                    keyed.append((-value if descending else value, segment.offset + local))
-            keyed.sort()
-            docs = [d for _, d in keyed]
-            # Keys cut at the prefix and equal there are put in order by their whole value.
-            start = 0
-            while start < len(keyed):
-                end = start + 1
-                while end < len(keyed) and keyed[end][0] == keyed[start][0]:
-                    end += 1
-                key = keyed[start][0]
-                if end - start > 1 and isinstance(key, bytes) and len(key) == KEY_PREFIX:
-                    docs[start:end] = sorted(
-                        docs[start:end], key=lambda d: (self.value(name, d), d)
-                    )
-                start = end
+            if not self.segments:
+                return array("I")
+            head = self.segments[0]
+            tail = self.size - head.size
+            if tail > INSERT_LIMIT:
+                return self._sorted(self.segments, name, descending)
+            docs = list(
+                cache.get(
+                    (*head.key, "o", name, descending),
+                    lambda: (self._sorted([head], name, descending), 4 * head.size + 64),
+                )
+            )
+
+            def key(d: int):
+                value = self.value(name, d)
+                return (-value if descending else value, d)
+
+            built["order inserted"] += tail
+            for d in sorted(range(head.size, self.size), key=key):
+                bisect.insort(docs, d, key=key)
             return array("I", docs)
 
         return self.memo(("order", name, descending), build)
+
+    def _sorted(self, segments: list[_Segment], name: str, descending: bool) -> array:
+        """The documents of `segments` sorted by a column's value, ties by number. Only a
+        prefix of each key is held while sorting, and 4 bytes per document afterwards: the
+        name keys of 50,000 procedures would take 130 MB."""
+        keyed = []
+        for segment in segments:
+            built["order"] += segment.size
+            reader = segment.reader.column_reader(name)
+            for local in range(segment.size):
+                value = reader[local]
+                if isinstance(value, bytes):
+                    value = value[:KEY_PREFIX]
+                keyed.append((-value if descending else value, segment.offset + local))
+        keyed.sort()
+        docs = [d for _, d in keyed]
+        # Keys cut at the prefix and equal there are put in order by their whole value.
+        start = 0
+        while start < len(keyed):
+            end = start + 1
+            while end < len(keyed) and keyed[end][0] == keyed[start][0]:
+                end += 1
+            key = keyed[start][0]
+            if end - start > 1 and isinstance(key, bytes) and len(key) == KEY_PREFIX:
+                docs[start:end] = sorted(docs[start:end], key=lambda d: (self.value(name, d), d))
+            start = end
+        return array("I", docs)
 
     def value(self, name: str, docnum: int):
         """One column value of one document."""

@@ -15,151 +15,14 @@ import re
 
 from . import analysis, query, ranking
 from .snapshot import View
+from .vocabulary import LETTERS, Vocabulary, vocabulary_of
 
-VOCABULARY_FIELDS = ("name", "keywords", "context")
 MIN_LENGTH = 2
 COMPLETIONS = 60
-SPELLINGS = 4  # spellings of a folded word weighed when writing a correction
 
-_LETTERS = re.compile(r"^[a-z]+$")
 _TELEX_MARKS = (("dd", "d"), ("aa", "a"), ("aw", "a"), ("ee", "e"), ("oo", "o"), ("ow", "o"),
                 ("uw", "u"), ("w", "u"))  # fmt: skip
 _VNI = re.compile(r"(?<=[a-z])[1-9]")
-
-
-def _deletions(word: str) -> set[str]:
-    return {word[:i] + word[i + 1 :] for i in range(len(word))}
-
-
-def _distance(a: str, b: str) -> int:
-    """Edit distance counting a swap of two adjacent letters as one edit."""
-    previous2: list[int] = []
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        row = [i]
-        for j, cb in enumerate(b, 1):
-            cost = 0 if ca == cb else 1
-            value = min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + cost)
-            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
-                value = min(value, previous2[j - 2] + 1)
-            row.append(value)
-        previous2, previous = previous, row
-    return previous[-1]
-
-
-class _Vocabulary:
-    """The words of the short fields with their document counts, and a deletion index."""
-
-    def __init__(self, view: View):
-        reader = view.searcher.reader()
-        self.counts: dict[str, int] = {}
-        for field in VOCABULARY_FIELDS:
-            for raw, info in reader.iter_field(field):
-                term = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-                if _LETTERS.match(term):
-                    self.counts[term] = self.counts.get(term, 0) + info.doc_frequency()
-        self.deletions: dict[str, list[str]] = {}
-        for term in self.counts:
-            for key in _deletions(term) | {term}:
-                self.deletions.setdefault(key, []).append(term)
-        self.pairs = frozenset(view.lexicon("pairs"))
-        self._accented: dict[str, str] | None = None
-        self._exact: frozenset[str] = frozenset()
-        self._reader = reader
-
-    def near(self, word: str) -> set[str]:
-        found: set[str] = set()
-        for key in _deletions(word) | {word}:
-            found.update(self.deletions.get(key, ()))
-        return {t for t in found if t != word and _distance(word, t) <= 1}
-
-    def _spellings(self) -> dict[str, list[tuple[int, str]]]:
-        """Each folded word's spellings in names, the most frequent first."""
-        if self._accented is None:
-            spellings: dict[str, list[tuple[int, str]]] = {}
-            exact: set[str] = set()
-            for raw, info in self._reader.iter_field("name_exact"):
-                term = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-                exact.add(analysis.accent_key(term))
-                key = analysis.fold_word(term)
-                spellings.setdefault(key, []).append((info.doc_frequency(), term))
-            for options in spellings.values():
-                options.sort(reverse=True)
-                del options[SPELLINGS:]
-            self._exact = frozenset(exact)
-            self._accented = spellings
-        return self._accented
-
-    def accented(self, folded: str) -> str:
-        """The spelling with diacritics most names use for a folded word."""
-        options = self._spellings().get(folded)
-        return options[0][1] if options else folded
-
-    def in_context(self, word: str, before: str | None, after: str | None) -> bool:
-        """True when `word` forms a pair of the short fields with a neighbour."""
-        return any(
-            p in self.pairs
-            for p in (
-                analysis.pair(before, word) if before else None,
-                analysis.pair(word, after) if after else None,
-            )
-            if p
-        )
-
-    def out_of_context(self, word: str, before: str | None, after: str | None) -> bool:
-        """True for a known word that forms no pair with either neighbour in names ("xu"
-        after "luật", meant "sư"), when it has neighbours."""
-        return bool(before or after) and not self.in_context(word, before, after)
-
-    def pair_count(self, term: str) -> int:
-        """How many documents hold a folded syllable pair in their short fields."""
-        return self._reader.doc_frequency("pairs", term)
-
-    def _pair_count(self, first: str, second: str) -> int:
-        term = analysis.pair(analysis.accent_key(first), analysis.accent_key(second))
-        return self._reader.doc_frequency("pairs_exact", term)
-
-    def _options(self, folded: list[str], typed: list[str | None], i: int) -> list[str]:
-        """The spellings the word at `i` may have (none past the end)."""
-        if i >= len(folded):
-            return []
-        if typed[i] is not None:
-            return [typed[i]]
-        return [term for _, term in self._spellings().get(folded[i], [])] or [folded[i]]
-
-    def accent_all(self, folded: list[str], typed: list[str | None]) -> list[str]:
-        """A folded phrase written as names write it: each word's spelling chosen by the
-        spellings next to it in names ("xây dựng", not "xây dụng"), else the most frequent;
-        words typed with diacritics (`typed`) keep them."""
-        out: list[str] = []
-        for i, given in enumerate(typed):
-            if given is not None:
-                out.append(given)
-                continue
-            options = self._options(folded, typed, i)
-            following = self._options(folded, typed, i + 1)
-
-            def fit(option: str, i: int = i, following: list[str] = following) -> int:
-                before = self._pair_count(out[i - 1], option) if i else 0
-                after = max((self._pair_count(option, f) for f in following), default=0)
-                return before + after
-
-            out.append(max(options, key=fit))  # max keeps the most frequent among ties
-        return out
-
-    def misspelt(self, word: analysis.Word) -> bool:
-        """True for a word typed with diacritics that no name spells so, though names hold
-        its letters ("giây" for "giấy", "chap" typed "chạp" for "chấp")."""
-        spellings = self._spellings()
-        return (
-            not word.exact.isascii()
-            and word.folded in spellings
-            and analysis.accent_key(word.exact) not in self._exact
-        )
-
-
-def _vocabulary(view: View) -> _Vocabulary:
-    return view.memo(("vocabulary",), lambda: _Vocabulary(view))
 
 
 # Letters Vietnamese speakers of one region or another write for each other.
@@ -185,7 +48,7 @@ def without_input_method(word: str) -> str:
 
 
 def _best(
-    vocabulary: _Vocabulary,
+    vocabulary: Vocabulary,
     word: str,
     before: str | None,
     after: str | None,
@@ -216,7 +79,7 @@ def _best(
                 analysis.pair(before, candidate) if before else None,
                 analysis.pair(candidate, after) if after else None,
             )
-            if p and p in vocabulary.pairs
+            if p and vocabulary.has_pair(p)
         )
         return fits + candidates[candidate] + math.log1p(vocabulary.counts[candidate])
 
@@ -243,7 +106,7 @@ def as_names_write(view: View, plan: query.Plan) -> str:
             typed.extend([None] * len(chosen.syllables))
     if not folded:
         return plan.text
-    return " ".join(_vocabulary(view).accent_all(folded, typed))
+    return " ".join(vocabulary_of(view).accent_all(folded, typed))
 
 
 def _said_by_names(concept: query.Concept) -> query.Alternative:
@@ -262,7 +125,7 @@ def accents_wrong(view: View, plan: query.Plan) -> bool:
     """True when a word of the query has diacritics no name spells it with."""
     if all(w.exact == w.folded for w in plan.words):
         return False
-    vocabulary = _vocabulary(view)
+    vocabulary = vocabulary_of(view)
     return any(vocabulary.misspelt(w) for w in plan.words)
 
 
@@ -272,7 +135,7 @@ def correct(view: View, plan: query.Plan) -> str | None:
     words = plan.words
     if not words:
         return None
-    vocabulary = _vocabulary(view)
+    vocabulary = vocabulary_of(view)
     folded = [w.folded for w in words]
     typed: list[str | None] = []
     changed = False
@@ -280,7 +143,7 @@ def correct(view: View, plan: query.Plan) -> str | None:
         fixed = None
         before = folded[i - 1] if i else None
         after = folded[i + 1] if i + 1 < len(folded) else None
-        if not word.is_compound and _LETTERS.match(word.folded) and len(word.folded) >= MIN_LENGTH:
+        if not word.is_compound and LETTERS.match(word.folded) and len(word.folded) >= MIN_LENGTH:
             if word.folded not in vocabulary.counts:
                 fixed = _best(vocabulary, word.folded, before, after)
             elif vocabulary.out_of_context(word.folded, before, after):

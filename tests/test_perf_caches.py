@@ -1,0 +1,86 @@
+"""After an edit, the first typo query and the first broad query sorted by name read only the
+index's new segment: the spelling vocabulary and the sort orders of the rest are kept in the
+process's cache, per segment (asserted through the counters of what was built, not timing),
+and what they answer still follows the edit."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from services.catalogue import records, store
+from services.db import db
+from services.models import Procedure
+from services.search import engine, index, snapshot
+from tests.helpers import procedure_raw
+
+
+@pytest.fixture
+def broad(monkeypatch):
+    # The demo catalogue is small: every listing counts as broad, so it reads the sort order.
+    monkeypatch.setattr(engine, "SORT_IN_PLACE", 0)
+
+
+def _typo(client, q: str) -> dict:
+    response = client.get("/api/v1/procedures", query_string={"q": q})
+    assert response.status_code == 200
+    return response.get_json()
+
+
+def _by_name(client) -> list[str]:
+    response = client.get("/api/v1/procedures", query_string={"sort": "name", "per_page": 100})
+    assert response.status_code == 200
+    return [r["code"] for r in response.get_json()["results"]]
+
+
+def _edit(app, **fields) -> str:
+    with app.app_context():
+        procedure, _ = store.store_procedure(records.normalize_procedure(procedure_raw(**fields)))
+        db.session.commit()
+        return procedure.code
+
+
+def test_the_first_queries_after_an_edit_read_only_the_new_segment(demo_app, broad):
+    client = demo_app.test_client()
+    before = snapshot.built.copy()
+    assert _typo(client, "giay pheo xay dung")["suggestion"] == "giấy phép xây dựng"
+    listed = _by_name(client)
+    first = snapshot.built - before
+    with demo_app.app_context():
+        size = snapshot.current(index.root()).size
+    assert size > 50
+    assert first["vocabulary"] == size  # a fresh index: its whole vocabulary and order are read
+    assert first["order"] == size
+
+    code = _edit(demo_app, name="Aaa cấp phép hoạt động dù lượn")  # first by name
+    before = snapshot.built.copy()
+    assert _typo(client, "giay pheo xay dung")["suggestion"] == "giấy phép xây dựng"
+    # The new segment's words are known at once.
+    assert _typo(client, "du luon hoat dongg")["suggestion"] == "dù lượn hoạt động"
+    after_edit = _by_name(client)
+    read = snapshot.built - before
+    assert read["vocabulary"] <= 2  # the new segment's document, not the catalogue
+    assert read["order"] == 0
+    assert read["order inserted"] >= 1
+    assert after_edit[0] == code
+    assert after_edit[1:] == listed[: len(after_edit) - 1]
+
+
+def test_an_order_kept_across_edits_is_the_order_a_full_sort_gives(demo_app, broad):
+    client = demo_app.test_client()
+    _by_name(client)
+    for name in ("Zzz thủ tục cuối", "Mmm thủ tục giữa", "Aab thủ tục đầu"):
+        _edit(demo_app, name=name)
+    kept = _by_name(client)
+    with demo_app.app_context():
+        view = snapshot.current(index.root())
+        assert len(view.segments) > 1
+        full = view._sorted(view.segments, "sort_name", False)
+        column, descending = engine.SORT_COLUMNS["updated"]
+        assert list(view.order(column, descending)) == list(
+            view._sorted(view.segments, column, descending)
+        )
+        public = view.bits("status", "published")
+        ids = [int(view.stored(d)["id"]) for d in full if public >> d & 1][: len(kept)]
+        codes = dict(db.session.execute(select(Procedure.id, Procedure.code)).all())
+    assert kept == [codes[i] for i in ids]
