@@ -22,11 +22,12 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
 from flask import Flask, current_app
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from . import printing
@@ -46,18 +47,27 @@ class Spec:
     kind: str  # "agency" or "field"
     slug: str
     with_children: bool = False
+    # The interface's language of the booklet; None is the portal's default language.
+    language: str | None = None
 
     @property
     def name(self) -> str:
         if self.kind == "field":
-            return f"linh-vuc-{self.slug}"
-        return f"co-quan-{self.slug}" + ("-truc-thuoc" if self.with_children else "")
+            name = f"linh-vuc-{self.slug}"
+        else:
+            name = f"co-quan-{self.slug}" + ("-truc-thuoc" if self.with_children else "")
+        if self.language in (None, current_app.config["BABEL_DEFAULT_LOCALE"]):
+            return name
+        return f"{name}_{self.language}"  # "_" is in no slug: no other booklet's name
 
     def load(self) -> printing.Booklet:
-        """The booklet now. Raises NotFound, or EmptyBooklet when it has nothing to print."""
+        """The booklet now, cached under this spec's name (one file per language). Raises
+        NotFound, or EmptyBooklet when it has nothing to print."""
         if self.kind == "field":
-            return printing.field_booklet(self.slug)
-        return printing.agency_booklet(self.slug, with_children=self.with_children)
+            booklet = printing.field_booklet(self.slug)
+        else:
+            booklet = printing.agency_booklet(self.slug, with_children=self.with_children)
+        return replace(booklet, name=self.name)
 
 
 # --- is the cached PDF current? -----------------------------------------------------------------
@@ -118,7 +128,8 @@ def build(spec: Spec, *, wait: bool = True) -> printing.BookletPDF | None:
     """Build the booklet's PDF if the cache lacks the current one and note its fingerprint.
     When another thread or process is building it, wait for its PDF, or with `wait` off
     return None. Raises NotFound / EmptyBooklet."""
-    with reading():
+    language = spec.language or current_app.config["BABEL_DEFAULT_LOCALE"]
+    with reading(), force_locale(language):
         stamp = catalogue_stamp()  # before the booklet is read: a later change makes a new stamp
         booklet = spec.load()
         base = printing.configured_base()
