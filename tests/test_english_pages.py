@@ -272,3 +272,23 @@ def test_cli_messages_in_vietnamese_by_default(demo_app: Flask, tmp_path: Path):
     out = tmp_path / "list.csv"
     result = demo_app.test_cli_runner().invoke(args=["export-csv", str(out)])
     assert f"Đã ghi {out}." in result.output
+
+
+def test_print_booklets_ahead_of_time_in_english(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("TTHC_LANGUAGE", "en")
+    application = request.getfixturevalue("demo_app")
+    result = application.test_cli_runner().invoke(
+        args=["print-booklets", "--agency", "so-tai-chinh-thai-binh"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "co-quan-so-tai-chinh-thai-binh_en: built" in result.output
+    # The web serves that English booklet at once, from the cache.
+    client = application.test_client()
+    english = client.get("/co-quan/so-tai-chinh-thai-binh/so-tay.pdf?lang=en")
+    assert english.status_code == 200
+    assert "Page 2/" in _pdf_text(english.data)
+    vietnamese = "/co-quan/so-tai-chinh-thai-binh/so-tay.pdf?lang=vi"
+    assert client.get(vietnamese).status_code == 202  # not built yet: another file
+    assert "Trang 2/" in _pdf_text(ready_booklet(client, vietnamese).data)

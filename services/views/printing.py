@@ -7,7 +7,6 @@ request's Host header; without one, documents print without a QR code and say so
 from __future__ import annotations
 
 from flask import Blueprint, Response, render_template, request, url_for
-from flask_babel import get_locale
 
 from .. import booklets, printing
 
@@ -28,13 +27,13 @@ def procedure_pdf(code: str):
 @bp.get("/co-quan/<slug>/so-tay.pdf")
 def agency_booklet(slug: str):
     with_children = request.args.get("truc-thuoc") == "1"
-    spec = booklets.Spec("agency", slug, with_children, language=str(get_locale()))
+    spec = booklets.Spec("agency", slug, with_children, language=booklets.language())
     return _booklet(spec, url_for("public.agency", slug=slug))
 
 
 @bp.get("/linh-vuc/<slug>/so-tay.pdf")
 def field_booklet(slug: str):
-    spec = booklets.Spec("field", slug, language=str(get_locale()))
+    spec = booklets.Spec("field", slug, language=booklets.language())
     return _booklet(spec, url_for("public.field", slug=slug))
 
 
