@@ -12,12 +12,12 @@ PORT ?= 5000
 # `make run HOST=0.0.0.0 BASE_URL=https://thutuc.example.gov.vn`.
 BASE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run test lint format messages system-deps instance clean
+.PHONY: run test lint format messages translations system-deps instance clean
 
-run: $(VENV)/.installed instance
+run: $(VENV)/.installed translations instance
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.installed system-deps
+test: $(VENV)/.installed translations system-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	./.ci/test-passes
@@ -30,16 +30,21 @@ format: $(VENV)/.installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# The interface's strings (Vietnamese, the source language) for translators: start a language
-# with `pybabel init -i translations/messages.pot -d translations -l en`, compile with
-# `pybabel compile -d translations`.
+# The interface's strings (Vietnamese, the source language) for translators: extract them into
+# translations/messages.pot and merge them into each language's catalogue (new strings come in
+# empty, changed ones marked fuzzy: translate them, then `make translations`). A new language:
+# `pybabel init -i translations/messages.pot -d translations -l LANG`.
 messages: $(VENV)/.installed
-	mkdir -p translations
 	$(BIN)/pybabel extract -F babel.cfg -k _l -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --width 100 --ignore-obsolete
+
+# Compile the catalogues (.po -> .mo, which are built, not committed) for the running portal.
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile -d translations --statistics
 
 # Create the database and instance folders; load the demo catalogue when the database is empty;
 # point QR codes at BASE_URL unless an admin has set another address.
-instance: $(VENV)/.installed
+instance: $(VENV)/.installed translations
 	$(FLASK) init-db --demo-if-empty --base-url "$(BASE_URL)"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt

@@ -15,8 +15,6 @@ from flask import (
     Flask,
     Response,
     abort,
-    current_app,
-    has_request_context,
     make_response,
     render_template,
     request,
@@ -46,6 +44,7 @@ from services.views import (
     feedback,
     files,
     headers,
+    language,
     opendata,
     printing,
     public,
@@ -78,6 +77,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     templating.init_app(app)
     headers.init_app(app)
+    language.init_app(app)
     register_errorhandlers(app)
     register_commands(app)
     return app
@@ -99,6 +99,8 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
         # A CSRF token lives as long as the session: a long edit must not expire on save.
         WTF_CSRF_TIME_LIMIT=None,
         BABEL_DEFAULT_LOCALE="vi",
+        # The interface's language outside a request (CLI, background builds): "vi" or "en".
+        LANGUAGE=None,
         BABEL_DEFAULT_TIMEZONE="Asia/Ho_Chi_Minh",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -147,7 +149,7 @@ def _instance_secret(path: Path) -> str:
 def register_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db.db)
-    babel.init_app(app, locale_selector=select_locale)
+    babel.init_app(app, locale_selector=language.select_locale)
     csrf.init_app(app)
     login.init_app(app)
     login.login_view = "auth.login"
@@ -156,15 +158,6 @@ def register_extensions(app: Flask) -> None:
     login.user_loader(accounts.load_user)
     search_service.init_app(app)
     mail.init_app(app)
-
-
-def select_locale() -> str:
-    """The visitor's language among those with a catalogue (Vietnamese, the source, always)."""
-    default = current_app.config["BABEL_DEFAULT_LOCALE"]
-    if not has_request_context():
-        return default
-    available = [str(locale) for locale in babel.list_translations()]
-    return request.accept_languages.best_match(available) or default
 
 
 def register_blueprints(app: Flask) -> None:

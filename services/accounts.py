@@ -16,6 +16,7 @@ from datetime import timedelta
 from functools import cache
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import delete, select
 from sqlalchemy.orm import selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -44,7 +45,14 @@ class LockedOut(ServiceError):
 
     def __init__(self, minutes: int):
         self.minutes = minutes
-        super().__init__(_("Đăng nhập bị tạm khóa; hãy thử lại sau %(m)s phút.", m=minutes))
+        super().__init__(
+            ngettext(
+                "Đăng nhập bị tạm khóa; hãy thử lại sau %(m)s phút.",
+                "Đăng nhập bị tạm khóa; hãy thử lại sau %(m)s phút.",
+                minutes,
+                m=minutes,
+            )
+        )
 
 
 # --- logging in ---------------------------------------------------------------------------------

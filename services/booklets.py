@@ -22,11 +22,12 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from functools import cache
+from dataclasses import dataclass, replace
+from functools import cache, partial
 from pathlib import Path
 
 from flask import Flask, current_app
+from flask_babel import force_locale, get_locale
 from sqlalchemy import func, select
 
 from . import printing
@@ -46,18 +47,27 @@ class Spec:
     kind: str  # "agency" or "field"
     slug: str
     with_children: bool = False
+    # The interface's language of the booklet when not the portal's default (see `language`).
+    language: str | None = None
 
     @property
     def name(self) -> str:
         if self.kind == "field":
-            return f"linh-vuc-{self.slug}"
-        return f"co-quan-{self.slug}" + ("-truc-thuoc" if self.with_children else "")
+            name = f"linh-vuc-{self.slug}"
+        else:
+            name = f"co-quan-{self.slug}" + ("-truc-thuoc" if self.with_children else "")
+        if self.language is None:
+            return name
+        return f"{name}_{self.language}"  # "_" is in no slug: no other booklet's name
 
     def load(self) -> printing.Booklet:
-        """The booklet now. Raises NotFound, or EmptyBooklet when it has nothing to print."""
+        """The booklet now, cached under this spec's name (one file per language). Raises
+        NotFound, or EmptyBooklet when it has nothing to print."""
         if self.kind == "field":
-            return printing.field_booklet(self.slug)
-        return printing.agency_booklet(self.slug, with_children=self.with_children)
+            booklet = printing.field_booklet(self.slug)
+        else:
+            booklet = printing.agency_booklet(self.slug, with_children=self.with_children)
+        return replace(booklet, name=self.name)
 
 
 # --- is the cached PDF current? -----------------------------------------------------------------
@@ -114,11 +124,18 @@ def _write_note(name: str, stamp: str, key: str) -> None:
     os.replace(out.name, _note(name))
 
 
+def language() -> str | None:
+    """The interface's language now, for a Spec: None when it is the portal's default."""
+    current = str(get_locale())
+    return None if current == current_app.config["BABEL_DEFAULT_LOCALE"] else current
+
+
 def build(spec: Spec, *, wait: bool = True) -> printing.BookletPDF | None:
     """Build the booklet's PDF if the cache lacks the current one and note its fingerprint.
     When another thread or process is building it, wait for its PDF, or with `wait` off
     return None. Raises NotFound / EmptyBooklet."""
-    with reading():
+    language = spec.language or current_app.config["BABEL_DEFAULT_LOCALE"]
+    with reading(), force_locale(language):
         stamp = catalogue_stamp()  # before the booklet is read: a later change makes a new stamp
         booklet = spec.load()
         base = printing.configured_base()
@@ -215,16 +232,18 @@ def _builder(app: Flask) -> _Builder:
 
 def every_spec(agency: str | None = None) -> list[Spec]:
     """The booklets the site links to: each agency's (and with its sub-agencies when it has
-    some) and each lĩnh vực's; with `agency`, only that agency's. Raises NotFound."""
+    some) and each lĩnh vực's; with `agency`, only that agency's; in the interface's language
+    (LANGUAGE, `TTHC_LANGUAGE=en`, on the command line). Raises NotFound."""
+    spec = partial(Spec, language=language())
     if agency:
         node = queries.get_agency(agency)
-        specs = [Spec("agency", agency)]
-        return specs + ([Spec("agency", agency, True)] if node.children else [])
+        specs = [spec("agency", agency)]
+        return specs + ([spec("agency", agency, True)] if node.children else [])
     specs = []
     for found in db.session.execute(select(Agency).order_by(Agency.slug)).scalars():
-        specs.append(Spec("agency", found.slug))
+        specs.append(spec("agency", found.slug))
         if found.children:
-            specs.append(Spec("agency", found.slug, True))
+            specs.append(spec("agency", found.slug, True))
     for found in db.session.execute(select(Field).order_by(Field.slug)).scalars():
-        specs.append(Spec("field", found.slug))
+        specs.append(spec("field", found.slug))
     return specs

@@ -11,6 +11,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from . import accounts, audit, backup, booklets, importers, mail, printing, search, uploads
 from .catalogue import transfer
@@ -40,7 +41,14 @@ def init_db_command(demo_if_empty: bool, base_url: str | None) -> None:
         if transfer.is_empty():
             report = transfer.load_demo()
             n = report.procedures.total()
-            click.echo(_("Đã nạp danh mục mẫu: %(n)s thủ tục.", n=n))
+            click.echo(
+                ngettext(
+                    "Đã nạp danh mục mẫu: %(n)s thủ tục.",
+                    "Đã nạp danh mục mẫu: %(n)s thủ tục.",
+                    n,
+                    n=n,
+                )
+            )
         else:
             click.echo(_("Danh mục đã có dữ liệu: không nạp danh mục mẫu."))
     if base_url is not None:
@@ -85,7 +93,15 @@ def export_command(path: Path, kind: str) -> None:
             count = cpsv.write(path) if kind == "cpsv-ap" else transfer.write_export(path)
     except ValidationError as error:  # CPSV-AP needs the base URL of the site settings
         raise click.ClickException(str(error)) from None
-    click.echo(_("Đã xuất %(n)s thủ tục ra %(path)s.", n=count, path=path))
+    click.echo(
+        ngettext(
+            "Đã xuất %(n)s thủ tục ra %(path)s.",
+            "Đã xuất %(n)s thủ tục ra %(path)s.",
+            count,
+            n=count,
+            path=path,
+        )
+    )
 
 
 @click.command("export-csv")
@@ -153,8 +169,10 @@ def search_reindex_command() -> None:
         ) from None
     seconds = time.perf_counter() - started
     click.echo(
-        _(
+        ngettext(
             "Đã dựng lại chỉ mục tìm kiếm: %(n)s thủ tục trong %(seconds).1f giây.",
+            "Đã dựng lại chỉ mục tìm kiếm: %(n)s thủ tục trong %(seconds).1f giây.",
+            count,
             n=count,
             seconds=seconds,
         )
@@ -168,8 +186,10 @@ def search_check_command(limit: int) -> None:
     """List procedures missing from the search index or indexed from older data."""
     report = search.check()
     click.echo(
-        _(
+        ngettext(
             "Trong chỉ mục: %(n)s thủ tục; thay đổi đang chờ ghi: %(pending)s.",
+            "Trong chỉ mục: %(n)s thủ tục; thay đổi đang chờ ghi: %(pending)s.",
+            report.indexed,
             n=report.indexed,
             pending=report.pending,
         )
@@ -180,22 +200,32 @@ def search_check_command(limit: int) -> None:
         (_("Có trong chỉ mục nhưng không còn trong cơ sở dữ liệu"), report.extra),
     ):
         if codes:
-            more = _(" … và %(n)s mã nữa", n=len(codes) - limit) if len(codes) > limit else ""
+            rest = len(codes) - limit
+            more = (
+                ngettext(" … và %(n)s mã nữa", " … và %(n)s mã nữa", rest, n=rest)
+                if rest > 0
+                else ""
+            )
             click.echo(f"{label} ({len(codes)}): {', '.join(codes[:limit])}{more}")
     if report.without_vectors:
         if report.model:
             click.echo(
-                _(
+                ngettext(
                     "Chưa có vectơ ngữ nghĩa: %(n)s thủ tục (mô hình %(model)s).",
+                    "Chưa có vectơ ngữ nghĩa: %(n)s thủ tục (mô hình %(model)s).",
+                    report.without_vectors,
                     n=report.without_vectors,
                     model=report.model,
                 )
             )
         else:
             click.echo(
-                _(
+                ngettext(
                     "Chưa có vectơ ngữ nghĩa: %(n)s thủ tục; chưa cài mô hình nhúng câu nên "
                     "tìm kiếm chỉ theo từ ngữ.",
+                    "Chưa có vectơ ngữ nghĩa: %(n)s thủ tục; chưa cài mô hình nhúng câu nên "
+                    "tìm kiếm chỉ theo từ ngữ.",
+                    report.without_vectors,
                     n=report.without_vectors,
                 )
             )
@@ -281,8 +311,10 @@ def print_booklet_command(
         result = printing.booklet_pdf(booklet, base)
     out.write_bytes(result.data)
     click.echo(
-        _(
+        ngettext(
             "Đã ghi %(out)s: %(n)s thủ tục%(cached)s.",
+            "Đã ghi %(out)s: %(n)s thủ tục%(cached)s.",
+            len(booklet.procedures),
             out=out,
             n=len(booklet.procedures),
             cached="" if result.built else _(" (bản đã lập sẵn, không có gì thay đổi)"),
@@ -328,10 +360,24 @@ def uploads_clean_command(dry_run: bool, hours: int) -> None:
     kb = round(sum(o.size for o in orphans) / 1024, 1)
     if dry_run:
         click.echo(
-            _("Chạy thử, không xóa gì: %(n)s tệp mồ côi (%(kb)s KB).", n=len(orphans), kb=kb)
+            ngettext(
+                "Chạy thử, không xóa gì: %(n)s tệp mồ côi (%(kb)s KB).",
+                "Chạy thử, không xóa gì: %(n)s tệp mồ côi (%(kb)s KB).",
+                len(orphans),
+                n=len(orphans),
+                kb=kb,
+            )
         )
     else:
-        click.echo(_("Đã xóa %(n)s tệp mồ côi (%(kb)s KB).", n=len(orphans), kb=kb))
+        click.echo(
+            ngettext(
+                "Đã xóa %(n)s tệp mồ côi (%(kb)s KB).",
+                "Đã xóa %(n)s tệp mồ côi (%(kb)s KB).",
+                len(orphans),
+                n=len(orphans),
+                kb=kb,
+            )
+        )
 
 
 @click.command("review-digest")

@@ -3,7 +3,9 @@ translation layer, and small formatters shared by pages and printed sheets."""
 
 from __future__ import annotations
 
-from flask_babel import format_decimal
+from collections.abc import Callable
+
+from flask_babel import format_decimal, ngettext
 from flask_babel import lazy_gettext as _l
 
 from .models import AgencyKind, ChannelKind, OnlineLevel, Role, StaffRole, Status, TimeUnit
@@ -55,9 +57,26 @@ def money(amount: int | None) -> str:
     return f"{format_decimal(amount, format='#,##0')} {_l('đồng')}"
 
 
+# A time limit's phrase by unit, with its plural (English says "1 working day", "15 working
+# days"): called with the count that picks the form and the number as written.
+_TIME_LIMITS: dict[str, Callable[[int, str], str]] = {
+    TimeUnit.WORKING_DAYS: lambda c, n: ngettext(
+        "%(n)s ngày làm việc", "%(n)s ngày làm việc", c, n=n
+    ),
+    TimeUnit.DAYS: lambda c, n: ngettext("%(n)s ngày", "%(n)s ngày", c, n=n),
+    TimeUnit.HOURS: lambda c, n: ngettext("%(n)s giờ", "%(n)s giờ", c, n=n),
+    TimeUnit.MONTHS: lambda c, n: ngettext("%(n)s tháng", "%(n)s tháng", c, n=n),
+}
+
+
 def time_limit(value: float | None, unit: str | None) -> str:
     """A time limit as a phrase ("15 ngày làm việc"), empty when there is no number."""
     if value is None:
         return ""
     number = format_decimal(value, format="#,##0.#")
-    return f"{number} {label(unit)}".strip()
+    phrase = _TIME_LIMITS.get(unit or "")
+    if phrase is None:
+        return f"{number} {label(unit)}".strip()
+    # A fraction reads as a plural ("0.5 days"); plural rules take whole numbers only.
+    count = int(value) if float(value).is_integer() else 2
+    return phrase(count, number)

@@ -40,6 +40,12 @@ def test_make_run_serves_the_demo_home_page(tmp_path):
                 assert time.monotonic() < deadline, "the portal did not start in 120 s"
                 time.sleep(0.5)
         assert "Tra cứu thủ tục hành chính" in html
+        # `make run` compiled the English catalogue: the portal offers it.
+        english = urllib.request.Request(
+            f"http://127.0.0.1:{port}/", headers={"Accept-Language": "en"}
+        )
+        with urllib.request.urlopen(english, timeout=5) as response:
+            assert "Look up administrative procedures" in response.read().decode()
         assert (tmp_path / "instance" / "tthc.sqlite3").exists()
         assert (tmp_path / "instance" / "search-index").is_dir()
         assert (tmp_path / "instance" / "uploads").is_dir()

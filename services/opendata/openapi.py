@@ -26,7 +26,9 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
 
 
 ERROR = _json(
-    _ref("Error"), "Yêu cầu không hợp lệ hoặc không thực hiện được (thông báo tiếng Việt)."
+    _ref("Error"),
+    "Yêu cầu không hợp lệ hoặc không thực hiện được; thông báo bằng tiếng Việt, hoặc tiếng Anh "
+    "với ?lang=en hay Accept-Language: en.",
 )
 
 CHANNEL = _object(

@@ -19,7 +19,7 @@ from ..models import Agency, Procedure
 from ..opendata import changes, feeds, schema_org, sitemap
 from ..opendata.links import NoBaseUrl, configured_base, required_base
 from ..printing import page_url
-from . import caching
+from . import caching, language
 
 bp = Blueprint("opendata", __name__)
 
@@ -102,13 +102,16 @@ def field_feed(slug: str):
 
 @bp.app_template_global()
 def canonical_url() -> str | None:
-    """This page's address without its query: absolute under the base URL, a path without."""
+    """This page's address without its query but the language it was asked in (`?lang=`, so
+    each language's page is its own canonical): absolute under the base URL, a path without."""
     if request.endpoint is None or request.url_rule is None:
         return None
+    chosen = language.chosen_on_url()
     base = _base()
     if base is None:
-        return request.path
-    return page_url(base, request.endpoint, **(request.view_args or {}))
+        return language.page_in(chosen) if chosen else request.path
+    values = dict(request.view_args or {}, **({language.PARAMETER: chosen} if chosen else {}))
+    return page_url(base, request.endpoint, **values)
 
 
 @bp.app_template_global()

@@ -26,18 +26,21 @@ def procedure_pdf(code: str):
 
 @bp.get("/co-quan/<slug>/so-tay.pdf")
 def agency_booklet(slug: str):
-    spec = booklets.Spec("agency", slug, with_children=request.args.get("truc-thuoc") == "1")
+    with_children = request.args.get("truc-thuoc") == "1"
+    spec = booklets.Spec("agency", slug, with_children, language=booklets.language())
     return _booklet(spec, url_for("public.agency", slug=slug))
 
 
 @bp.get("/linh-vuc/<slug>/so-tay.pdf")
 def field_booklet(slug: str):
-    return _booklet(booklets.Spec("field", slug), url_for("public.field", slug=slug))
+    spec = booklets.Spec("field", slug, language=booklets.language())
+    return _booklet(spec, url_for("public.field", slug=slug))
 
 
 def _booklet(spec: booklets.Spec, back_url: str):
     """Send a booklet's PDF when it is ready; else a page that refreshes itself until it is
-    (202); an empty booklet is a page that says so, not an empty PDF."""
+    (202); an empty booklet is a page that says so, not an empty PDF. Each language of the
+    interface has its own booklet (`spec.language`), built and cached apart."""
     try:
         pdf = booklets.ready(spec)
     except printing.EmptyBooklet as error:

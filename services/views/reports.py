@@ -9,6 +9,7 @@ from datetime import date
 import click
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from .. import charts, reports
@@ -35,7 +36,11 @@ def open_result():
 @click.option("--days", type=int, default=None, help="Keep this many days (default: config).")
 def purge_command(days: int | None) -> None:
     """Delete search log entries older than SEARCH_LOG_RETENTION_DAYS (or --days)."""
-    click.echo(_("Đã xóa %(n)s lượt tìm kiếm cũ.", n=reports.purge_search_log(days)))
+    deleted = reports.purge_search_log(days)
+    message = ngettext(
+        "Đã xóa %(n)s lượt tìm kiếm cũ.", "Đã xóa %(n)s lượt tìm kiếm cũ.", deleted, n=deleted
+    )
+    click.echo(message)
 
 
 def _period(form: PeriodForm) -> reports.Period:
@@ -101,7 +106,13 @@ def add_rule():
             flash(_("Từ điển vừa được người khác thay đổi; hãy thử lại."), "error")
         else:
             flash(
-                _("Đã thêm quy tắc. “%(q)s” giờ cho %(n)s kết quả.", q=form.query.data, n=now),
+                ngettext(
+                    "Đã thêm quy tắc. “%(q)s” giờ cho %(n)s kết quả.",
+                    "Đã thêm quy tắc. “%(q)s” giờ cho %(n)s kết quả.",
+                    now,
+                    q=form.query.data,
+                    n=now,
+                ),
                 "success",
             )
     else:

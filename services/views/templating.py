@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import Flask, g
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime
 
 from .. import labels
 from ..catalogue import queries
@@ -28,7 +28,6 @@ def init_app(app: Flask) -> None:
         "Status": Status,
         "StaffRole": StaffRole,
         "ACTIONS": history.ACTIONS,
-        "get_locale": get_locale,
         "time_limit": labels.time_limit,
         "search_url": search_url,
         "summarize": summarize,
