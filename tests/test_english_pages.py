@@ -68,8 +68,12 @@ def test_home_page_in_english_with_lang_en(demo_client: FlaskClient):
     assert "Tra cứu thủ tục hành chính" not in response.text
     assert {"Accept-Language", "Cookie"} <= set(response.vary)
     # The switch: both languages as plain links on this page, the current one marked.
-    assert '<a href="/?lang=vi" hreflang="vi" lang="vi">Tiếng Việt</a>' in response.text
-    assert '<a href="/?lang=en" aria-current="true" lang="en">English</a>' in response.text
+    name = '<span class="language-name">{}</span></a>'
+    vietnamese = '<a href="/?lang=vi" hreflang="vi" lang="vi">' + name.format("Tiếng Việt")
+    assert vietnamese in response.text
+    assert '<a href="/?lang=en" aria-current="true" lang="en">' + name.format("English") in (
+        response.text
+    )
 
 
 def test_vietnamese_without_any_choice(demo_client: FlaskClient):
@@ -77,7 +81,8 @@ def test_vietnamese_without_any_choice(demo_client: FlaskClient):
     assert _lang(response.text) == "vi"
     assert "Tra cứu thủ tục hành chính" in response.text
     assert "Set-Cookie" not in response.headers
-    assert '<a href="/?lang=en" hreflang="en" lang="en">English</a>' in response.text
+    switch = '<a href="/?lang=en" hreflang="en" lang="en"><span class="language-name">English'
+    assert switch in response.text
 
 
 def test_the_choice_is_remembered_and_can_be_changed_back(demo_client: FlaskClient):

@@ -37,7 +37,7 @@ def test_printing_a_procedure_page_keeps_the_procedure_only(paper, live_demo, de
 
 
 def test_print_view_offers_the_pdf_and_the_way_back(browser, live_demo):
-    page = browser.new_page()
+    page = browser.new_page(locale="vi-VN")
     page.goto(live_demo + "/thu-tuc/1.001193/in")
     assert page.locator("a:has-text('Tải bản PDF')").get_attribute("href") == (
         "/thu-tuc/1.001193.pdf"
