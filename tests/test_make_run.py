@@ -1,24 +1,20 @@
-"""`make run` sets up an instance with the demo catalogue and serves the home page."""
+"""`make run` sets up an instance with the demo catalogue and serves it, in both languages, with
+QR codes that point at the address it serves."""
 
 import os
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
 from pathlib import Path
 
+from tests.helpers import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_make_run_serves_the_demo_home_page(tmp_path):
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "TTHC_INSTANCE": str(tmp_path / "instance")}
     server = subprocess.Popen(
         ["make", "--no-print-directory", "run", f"PORT={port}"],
@@ -46,6 +42,11 @@ def test_make_run_serves_the_demo_home_page(tmp_path):
         )
         with urllib.request.urlopen(english, timeout=5) as response:
             assert "Look up administrative procedures" in response.read().decode()
+        # The base URL is the address served, so the print view's QR code opens a real page.
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{port}/thu-tuc/1.001193/in", timeout=5
+        ) as response:
+            assert f"http://127.0.0.1:{port}/thu-tuc/1.001193" in response.read().decode()
         assert (tmp_path / "instance" / "tthc.sqlite3").exists()
         assert (tmp_path / "instance" / "search-index").is_dir()
         assert (tmp_path / "instance" / "uploads").is_dir()

@@ -4,14 +4,6 @@ and the settings page and printing warn while that address opens nothing for tho
 from __future__ import annotations
 
 import io
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
@@ -21,7 +13,6 @@ from services.catalogue import queries, records, store
 from services.db import db
 from tests.helpers import submit
 
-ROOT = Path(__file__).resolve().parent.parent
 DEMO_DEFAULT = "http://127.0.0.1:5000"
 
 
@@ -109,50 +100,3 @@ def test_printing_says_so_while_the_base_url_is_private(app, client, make_proced
     assert "Lưu ý: địa chỉ nội bộ" in paper
     _set_base(app, "https://thutuc.example.gov.vn")
     assert "địa chỉ nội bộ" not in client.get("/thu-tuc/1.000201/in").text
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def test_make_run_points_qr_codes_at_the_address_it_serves(tmp_path):
-    port = _free_port()
-    instance = str(tmp_path / "instance")
-    env = {**os.environ, "TTHC_INSTANCE": instance, "TTHC_SEARCH_EMBEDDINGS": '""'}
-    venv = _venv()
-    # `-o`: the environment is the one running these tests, already installed.
-    command = ["make", "--no-print-directory", "-o", f"{venv}/.installed", "run"]
-    server = subprocess.Popen(
-        [*command, f"PORT={port}", f"VENV={venv}"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(
-                    f"http://127.0.0.1:{port}/thu-tuc/1.001193/in", timeout=2
-                ) as response:
-                    sheet = response.read().decode()
-                break
-            except OSError:
-                assert server.poll() is None, server.stdout.read().decode()
-                assert time.monotonic() < deadline, "the portal did not start in 120 s"
-                time.sleep(0.5)
-        assert f"http://127.0.0.1:{port}/thu-tuc/1.001193" in sheet  # the QR code's address
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=10)
-
-
-def _venv() -> Path:
-    """The virtual environment `make` would use: this checkout's, or the one running the tests
-    (a worktree shares its main checkout's)."""
-    own = ROOT / ".venv"
-    return own if own.is_dir() else Path(sys.prefix)
