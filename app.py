@@ -192,8 +192,9 @@ SERVICE_ERRORS: dict[type[ServiceError], int] = {
 
 def register_errorhandlers(app: Flask) -> None:
     """Friendly error pages in the user's language, JSON errors under /api/: for HTTP errors,
-    a refused CSRF token and the service errors of SERVICE_ERRORS; and the 400 for a Host
-    header no URL can be built from, before any view runs."""
+    a refused CSRF token, the service errors of SERVICE_ERRORS and a database that does not
+    answer (503, to try again); and the 400 for a Host header no URL can be built from, before
+    any view runs."""
 
     def http_error(error: HTTPException):
         # Werkzeug's own descriptions are English; only messages we wrote are shown.
