@@ -202,3 +202,10 @@ def test_a_host_no_url_can_be_built_from_is_a_400(staff_app, host, path):
 def test_an_ordinary_host_is_served(staff_app):
     client = staff_app.test_client(use_cookies=False)
     assert client.get("/", headers={"Host": "thutuc.donghung.example"}).status_code == 200
+
+
+@pytest.mark.parametrize("query", ["limit=²", "since=١", "limit=" + "9" * 30, "since=-1"])
+def test_the_change_list_refuses_odd_numbers_with_a_message(client, query):
+    response = client.get("/api/v1/changes?" + query)
+    assert response.status_code == 400
+    assert "phải là số nguyên" in response.json["error"]

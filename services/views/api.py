@@ -18,6 +18,7 @@ from ..catalogue import convert, queries
 from ..catalogue.records import format_timestamp
 from ..errors import ValidationError
 from ..forms.search import ApiSearchForm
+from ..inputs import integer
 from ..models import Procedure, Role, Status
 from ..opendata import changes, cpsv, openapi
 from ..opendata.links import NoBaseUrl, configured_base, link, required_base
@@ -171,11 +172,12 @@ def _count(name: str, default: int, maximum: int) -> int:
     value = request.args.get(name, "").strip()
     if not value:
         return default
-    if not value.isdigit() or int(value) > maximum:
+    try:
+        return integer(value, maximum=maximum)
+    except ValueError:
         raise ValidationError(
             {name: _("%(name)s phải là số nguyên từ 0 đến %(max)s.", name=name, max=maximum)}
-        )
-    return int(value)
+        ) from None
 
 
 @bp.get("/changes")
