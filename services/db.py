@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import logging
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -60,23 +59,11 @@ db = SQLAlchemy(model_class=Base)
 def init_app(app: Flask) -> None:
     """Bind the database to the app; on SQLite, make transactions and savepoints real."""
     db.init_app(app)
-    # Runs before Flask-SQLAlchemy's own teardown (they run in reverse order).
-    app.teardown_appcontext(_end_a_failed_transaction)
     with app.app_context():
         engine = db.engine
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
-
-
-def _end_a_failed_transaction(_error: BaseException | None) -> None:
-    """Roll back what a request left open before its session is removed; a connection that the
-    database server dropped meanwhile (restarted, shut down) fails that rollback, which is
-    logged and left to the pool to replace, rather than raised into the answer."""
-    try:
-        db.session.rollback()
-    except SQLAlchemyError as error:
-        logging.getLogger(__name__).warning("rollback at the end of a request failed: %s", error)
 
 
 def _sqlite_connect(dbapi_connection, _record) -> None:
