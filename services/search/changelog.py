@@ -24,6 +24,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import DDL, Connection, delete, event, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 
 from ..db import db, transaction, utcnow
 from ..models import SearchChange, SearchChangeCounter, SearchIndexMark
@@ -45,6 +46,10 @@ event.listen(
     ),
 )
 
+# How often a process says its index's unchanged mark again (seconds): well within the
+# retention, so a server that runs keeps its place.
+REPORT_EVERY = 3600.0
+_reported: dict[str, tuple[int, float]] = {}
 _last_prune: dict[str, float] = {}
 
 
@@ -122,14 +127,23 @@ def _upsert(node: str, mark: int):
 
 
 def report(folder: Path, mark: int) -> None:
-    """Say how far the index in `folder` has applied the log, then prune it now and then."""
-    with transaction():
-        db.session.execute(_upsert(node_name(folder), mark))
+    """Say how far the index in `folder` has applied the log (when it moved, or an hour after
+    this process last said so), then prune the log now and then. Only advice for pruning: a
+    database too busy to take it now (SQLite locked by another process) gets it next time."""
     key = str(folder)
+    said = _reported.get(key)
+    if said is not None and said[0] == mark and time.monotonic() - said[1] < REPORT_EVERY:
+        return
     interval = current_app.config.get("SEARCH_CHANGE_PRUNE_INTERVAL", PRUNE_INTERVAL)
-    if time.monotonic() - _last_prune.get(key, float("-inf")) >= interval:
-        _last_prune[key] = time.monotonic()
-        prune()
+    try:
+        with transaction():
+            db.session.execute(_upsert(node_name(folder), mark))
+        _reported[key] = (mark, time.monotonic())
+        if time.monotonic() - _last_prune.get(key, float("-inf")) >= interval:
+            _last_prune[key] = time.monotonic()
+            prune()
+    except OperationalError as error:
+        log.info("search index mark not reported or log not pruned now (%s)", error.orig)
 
 
 def prune() -> int:
