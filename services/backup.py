@@ -54,6 +54,8 @@ from .models import (
     PageFeedback,
     Procedure,
     ProcedureRevision,
+    SearchChangeCounter,
+    SearchIndexMark,
     SearchLog,
     User,
 )
@@ -76,6 +78,9 @@ COUNTED = {
     "attachments": Attachment,
     "audit_entries": AuditEntry,
 }
+# Tables an empty instance has rows in: the search change log's counter and the marks of the
+# indexes that follow it (services/search/changelog.py).
+BOOKKEEPING = {SearchChangeCounter.__tablename__, SearchIndexMark.__tablename__}
 _STORED_NAME = re.compile(r"^[0-9a-f]{32}\.[a-z]+$")
 
 
@@ -253,7 +258,7 @@ def _write_archive(out: Path, manifest: dict[str, Any], files: dict[str, Path]) 
 
 def _occupied() -> list[str]:
     """What the instance already holds (tables with rows, uploaded files), empty when none."""
-    tables = set(inspect(db.engine).get_table_names())
+    tables = set(inspect(db.engine).get_table_names()) - BOOKKEEPING
     found = []
     with db.engine.connect() as connection:
         for table in Base.metadata.sorted_tables:

@@ -82,7 +82,8 @@ def _loopback_config(tmp_path: Path, app_port: int, http_port: int, https_port: 
     )
     conf = (DEPLOY / "nginx.conf").read_text()
     for old, new in (
-        ("user www-data;", ""),
+        # As root, nginx's workers would run as nobody, who cannot write the cache in tmp_path.
+        ("user www-data;", "user root;" if os.geteuid() == 0 else ""),
         ("/run/nginx.pid", str(tmp_path / "nginx.pid")),
         ("/var/log/nginx/", f"{tmp_path}/"),
         ("/var/lib/nginx/", f"{tmp_path}/"),
@@ -143,6 +144,16 @@ def test_nginx_in_front_of_gunicorn_serves_pages_and_static_files(nginx, tmp_pat
         assert page.status == 200
         assert "text/html" in page.getheader("Content-Type")
         assert 'lang="vi"' in page.read().decode()
+        # Micro-caching: a public page is served from nginx's cache the second time; a
+        # personal answer (a search, a staff page) never is.
+        again = _get(https_port, "/")
+        assert again.getheader("X-Cache-Status") == "HIT"
+        assert again.read().decode().count('lang="vi"') >= 1
+        for personal in ("/tim-kiem?q=khai+sinh", "/staff/login"):
+            for _ in range(2):
+                answer = _get(https_port, personal)
+                answer.read()
+                assert answer.getheader("X-Cache-Status") != "HIT", personal
         static = _get(https_port, "/static/css/print.css")
         assert static.status == 200
         assert static.read() == (ROOT / "static/css/print.css").read_bytes()

@@ -41,8 +41,10 @@ from .feedback import (
     SearchClick,
 )
 from .search import (
+    SearchChange,
+    SearchChangeCounter,
+    SearchIndexMark,
     SearchLog,
-    SearchPending,
 )
 from .staff import (
     AgencyRevision,
@@ -83,9 +85,11 @@ __all__ = [
     "ReplacedLegalDocument",
     "Result",
     "Role",
+    "SearchChange",
+    "SearchChangeCounter",
     "SearchClick",
+    "SearchIndexMark",
     "SearchLog",
-    "SearchPending",
     "SiteSettings",
     "StaffRole",
     "Status",

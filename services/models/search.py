@@ -1,4 +1,5 @@
-"""The search tables: changes waiting for the index, and the log of searches people made."""
+"""The search tables: the log of changes the indexes follow, and the log of searches people
+made."""
 
 from __future__ import annotations
 
@@ -10,19 +11,6 @@ from sqlalchemy import BigInteger, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base, utcnow
-
-
-class SearchPending(Base):
-    """A procedure whose search document must be rewritten: written in the same transaction as
-    the change, removed once the index holds it, so no update is lost when the index is busy or
-    a process dies (the search index follows the database)."""
-
-    __tablename__ = "search_pending"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    # No foreign key: a deleted procedure's row tells the index to drop it.
-    procedure_id: Mapped[int]
-
 
 # 64 bits for ids made by the application (SQLite's INTEGER already has them).
 LOG_ID = BigInteger().with_variant(Integer, "sqlite")
@@ -38,6 +26,44 @@ def new_log_id() -> int:
     entries would need the same microsecond and the same 12 random bits), ordered by time."""
     micros = time.time_ns() // 1000 - _EPOCH_US
     return (micros << _RANDOM_BITS) | secrets.randbits(_RANDOM_BITS)
+
+
+class SearchChange(Base):
+    """One change the search index must follow: the procedure whose document must be rewritten
+    (or dropped), numbered by `seq`. Written in the same transaction as the change; every index
+    (one per app server) applies the log from its own high-water mark, so nothing is lost when
+    an index is busy, a process dies or another server made the change."""
+
+    __tablename__ = "search_change"
+
+    seq: Mapped[int] = mapped_column(LOG_ID, primary_key=True, autoincrement=False)
+    # No foreign key: a deleted procedure's row tells the index to drop it.
+    procedure_id: Mapped[int]
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SearchChangeCounter(Base):
+    """The log's one counter row: the last `seq` handed out, and the last one pruned. A
+    transaction that logs a change updates this row, which it then holds locked until it
+    commits, so numbers become visible in the order they were given: an index that applied
+    the log up to `seq` has seen every change numbered below it."""
+
+    __tablename__ = "search_change_counter"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last: Mapped[int] = mapped_column(LOG_ID, default=0)
+    pruned_through: Mapped[int] = mapped_column(LOG_ID, default=0)
+
+
+class SearchIndexMark(Base):
+    """How far one index (one app server's local index) has applied the change log, and when
+    it last said so; the log is pruned below the lowest mark of the indexes seen recently."""
+
+    __tablename__ = "search_index_mark"
+
+    node: Mapped[str] = mapped_column(String(200), primary_key=True)
+    mark: Mapped[int] = mapped_column(LOG_ID, default=0)
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class SearchLog(Base):

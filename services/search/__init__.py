@@ -75,7 +75,8 @@ _FACET_MODELS = {"agency": Agency, "field": Field, "level": Level, "subject": Su
 def init_app(app: Flask) -> None:
     """Follow the database and make sure a usable index exists (rebuilt when missing,
     damaged or of an older schema). With background work allowed (a server), a thread then
-    reads the whole index for damage (repaired in the background) and warms the caches;
+    reads the whole index for damage (repaired in the background) and warms the caches, and
+    another looks at the change log for other servers' commits (`SEARCH_POLL_SECONDS`);
     without, the whole index is read before the app is returned. A `flask` command other
     than `run` neither reads the whole index nor warms caches it would not use."""
     sync.listen()
@@ -84,6 +85,8 @@ def init_app(app: Flask) -> None:
         index.ensure(thorough=not background)
     if background and _serving():
         threading.Thread(target=recovery.warm, args=(app,), name="search-warm", daemon=True).start()
+        if interval := sync.poll_interval(app):
+            sync.Poller(app, interval).start()
 
 
 def _serving() -> bool:

@@ -1,7 +1,7 @@
 """Whether this process can write the search index, said loudly once per change.
 
 A write that fails (an index folder that cannot be written, a full disk, a lock file that is
-not a file) leaves its changes in `search_pending`: nothing is lost, they are written by the
+not a file) leaves its changes in the change log: nothing is lost, they are applied by the
 first write that succeeds. Each failure is not logged per request or per retry: the error is
 logged when writing stops working (or fails for another reason), and again, as an
 information, when it works again.

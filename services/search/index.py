@@ -3,8 +3,10 @@ writer at a time, under a lock file shared by every process), rebuilding, checki
 repair of a missing or broken index at start. documents.py says what a procedure's document
 holds; sync.py decides when to write.
 
-Whoever holds the lock writes every pending id (the `search_pending` table), its own and other
-processes', so a busy lock delays an update by the length of one write and loses none.
+Whoever holds the lock applies the change log (changelog.py) from the generation's mark (the
+`MARK` file: the last change its documents hold), its own process's changes and every other
+process's and server's, so a busy lock delays an update by the length of one write and loses
+none.
 
 The index lives in `SEARCH_INDEX_DIR` as generations: `CURRENT` names the directory in use.
 A rebuild writes a new generation beside it, then replaces `CURRENT` atomically, so searches
@@ -29,19 +31,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import Row, delete, func, inspect, select
+from sqlalchemy import func, inspect, select
 from whoosh import index
 from whoosh.util.filelock import FileLock, try_for
 
 from ..catalogue.queries import FULL_PROCEDURE
-from ..db import db, reading, transaction
-from ..models import Procedure, SearchPending
-from . import documents, health, integrity, semantic, vectors
+from ..db import db, reading
+from ..models import Procedure, SearchChange, SearchChangeCounter
+from . import changelog, documents, health, integrity, semantic, vectors
 
 log = logging.getLogger(__name__)
 
 POINTER = "CURRENT"
 MODEL_FILE = "MODEL"  # in a generation: the embedding model its vectors come from ("" none)
+MARK_FILE = "MARK"  # in a generation: the number of the last change of the log it holds
 LOCK_FILE = "write.lock"
 BATCH = 250
 # Segments as separate files, not one compound file: Whoosh copies each part of a compound
@@ -146,38 +149,53 @@ def _write(ix: index.Index, ids: list[int]) -> None:
     db.session.expunge_all()
 
 
-def _pending_rows() -> list[Row]:
-    """The oldest pending changes (row id, procedure id), at most BATCH * 2 of them."""
-    rows = db.session.execute(
-        select(SearchPending.id, SearchPending.procedure_id)
-        .order_by(SearchPending.id)
-        .limit(BATCH * 2)
-    ).all()
+def read_mark(generation: Path) -> int:
+    """The last change of the log the generation holds (0: none, or a generation made before
+    the log, which then applies all of it)."""
+    try:
+        return int((generation / MARK_FILE).read_text().strip() or 0)
+    except (FileNotFoundError, ValueError):
+        return 0
+
+
+def _write_mark(generation: Path, mark: int) -> None:
+    with tempfile.NamedTemporaryFile("w", dir=generation, prefix=".mark-", delete=False) as f:
+        f.write(str(mark))
+    os.replace(f.name, generation / MARK_FILE)
+
+
+def pending(folder: Path, name: str | None) -> int:
+    """How many changes of the log the generation `name` has not applied yet."""
+    return changelog.count_after(read_mark(folder / name) if name else 0)
+
+
+class _Behind(Exception):
+    """The log no longer holds what the generation lacks: it must be rebuilt."""
+
+
+def _drain_locked(ix: index.Index, generation: Path) -> int:
+    """Apply the log after the generation's mark to `ix` (the caller holds the write lock);
+    returns how many procedures were written. Raises _Behind when the log was pruned past the
+    mark, or has not reached it (the index is of another database)."""
+    mark = read_mark(generation)
+    last, pruned = changelog.bounds()
     db.session.rollback()  # the read ends: nothing to commit (see the module docstring)
-    return rows
-
-
-def _forget(pending: list[int]) -> None:
-    """Delete pending rows that the index now holds, in one transaction of its own."""
-    with transaction():
-        for start in range(0, len(pending), BATCH * 4):
-            chunk = pending[start : start + BATCH * 4]
-            db.session.execute(delete(SearchPending).where(SearchPending.id.in_(chunk)))
-
-
-def _drain_locked(ix: index.Index) -> int:
-    """Write every pending id into `ix` (the caller holds the write lock); returns how many."""
+    if mark < pruned or mark > last:
+        raise _Behind(f"mark {mark}, log {pruned}..{last}")
     written = 0
-    while rows := _pending_rows():
+    while rows := changelog.after(mark, BATCH * 2):
+        db.session.rollback()
         ids = sorted({procedure_id for _, procedure_id in rows})
         try:
             _write(ix, ids)
         finally:
-            # The read of the procedures ends, after a failed write too: its rows stay
-            # pending for the next try.
+            # The read of the procedures ends, after a failed write too: the mark stays, so
+            # the next try writes them again.
             db.session.rollback()
-        _forget([row_id for row_id, _ in rows])
+        mark = rows[-1][0]
+        _write_mark(generation, mark)
         written += len(ids)
+    changelog.report(generation.parent, mark)
     return written
 
 
@@ -192,7 +210,13 @@ def drain(timeout: float = INLINE_LOCK_WAIT) -> int | None:
         name = current_generation(folder)
         if name is None:
             return None  # no index yet: the rebuild at start writes everything
-        return _drain_locked(open_generation(folder, name))
+        try:
+            return _drain_locked(open_generation(folder, name), folder / name)
+        except _Behind as behind:
+            log.warning(
+                "search index %s cannot follow the change log (%s): rebuilding", name, behind
+            )
+    return rebuild()
 
 
 def _procedure_batches() -> Iterator[list[Procedure]]:
@@ -234,20 +258,19 @@ def rebuild() -> int:
         previous = current_generation(folder)
         name, ix = _new_generation(folder)
         tables = _has_tables()
-        # Changes committed before the rebuild reads the database are in what it reads.
-        done = list(db.session.execute(select(SearchPending.id)).scalars()) if tables else []
+        # Changes numbered up to here are in what the build reads; later ones are applied
+        # after it (writing a document twice does no harm).
+        start = changelog.bounds()[0] if tables else 0
         db.session.rollback()  # the read ends: nothing to commit
         count = _build(ix, folder, name, tables)
         model = semantic.embedder()
         (folder / name / MODEL_FILE).write_text(model.identity if model else "")
+        _write_mark(folder / name, start)
         _point_to(folder, name)
         if tables:
-            # The long read of the build ends before its changes are forgotten: on SQLite a
-            # write in the same transaction would fail at once if anything was committed
-            # meanwhile.
+            # The long read of the build ends before the log is read again.
             db.session.rollback()
-            _forget(done)
-            _drain_locked(ix)
+            _drain_locked(ix, folder / name)
         _remove_old_generations(folder, {name, previous or name})
     vectors.prune()
     return count
@@ -255,8 +278,9 @@ def rebuild() -> int:
 
 def _has_tables() -> bool:
     inspector = inspect(db.engine)
-    return inspector.has_table(Procedure.__tablename__) and inspector.has_table(
-        SearchPending.__tablename__
+    return all(
+        inspector.has_table(model.__tablename__)
+        for model in (Procedure, SearchChange, SearchChangeCounter)
     )
 
 
@@ -369,7 +393,7 @@ def check() -> CheckReport:
     model = semantic.embedder()
     report.model = model.identity if model else None
     with current_app.app_context():
-        report.pending = db.session.execute(select(func.count(SearchPending.id))).scalar_one()
+        report.pending = pending(folder, name) if not report.damage else 0
         for batch in _procedure_batches():
             for procedure in batch:
                 entry = indexed.pop(str(procedure.id), None)

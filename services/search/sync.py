@@ -1,12 +1,13 @@
 """How the search index follows the database (CONVENTIONS rules 5 and 6).
 
 The database is the truth. Every flush that touches a procedure (or an agency, lĩnh vực, level
-or subject it shows) adds its id to the `search_pending` table in the same transaction, and the
-session remembers it; after the commit, the pending ids are written to the index (index.drain)
-by a background thread of the same process, or inline with `SEARCH_BACKGROUND = False`; a
-rollback forgets them. A writer that finds the lock busy waits for it off the request. A failed
-write is logged and retried; its rows stay pending, so the next commit, the next start or
-`flask search-reindex` repairs it. Imports work in `bulk()`: one rebuild at the end.
+or subject it shows) appends its id to the change log (changelog.py) in the same transaction,
+and the session remembers it; after the commit, the index applies the log from its mark
+(index.drain), in a background thread of the same process, or inline with
+`SEARCH_BACKGROUND = False`. A writer that finds the lock busy waits for it off the request. A
+failed write is logged and retried; the log keeps the changes, so the next commit, the next
+start or `flask search-reindex` repairs it. Imports work in `bulk()`: one rebuild at the end.
+Changes committed by another server are seen by a poll (`SEARCH_POLL_SECONDS`, see `Poller`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from collections.abc import Iterator
 from itertools import chain
 
 from flask import Flask, current_app
-from sqlalchemy import event, func, insert, select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from ..db import db, reading
@@ -35,14 +36,13 @@ from ..models import (
     ProcedureAgency,
     RelatedProcedure,
     Result,
-    SearchPending,
     Step,
     Subject,
     procedure_field,
     procedure_level,
     procedure_subject,
 )
-from . import health, index
+from . import changelog, health, index
 
 log = logging.getLogger(__name__)
 
@@ -88,9 +88,7 @@ def _changed_procedures(session: Session) -> set[int]:
 def _after_flush(session: Session, _context) -> None:
     ids = _changed_procedures(session)
     if ids:
-        session.connection().execute(
-            insert(SearchPending), [{"procedure_id": i} for i in sorted(ids)]
-        )
+        changelog.record(session.connection(), sorted(ids))
         session.info.setdefault(_PENDING, set()).update(ids)
 
 
@@ -131,14 +129,14 @@ def catch_up() -> None:
     Works in a session of its own: the caller's stays as it was (on SQLite, a read left open
     there would make its next write fail once this one commits)."""
     with current_app.app_context():
-        pending = db.session.execute(select(func.count(SearchPending.id))).scalar_one()
+        folder = index.root()
+        name = index.current_generation(folder)
+        pending = index.pending(folder, name)
         # Only a read: it ends here (nothing to commit) rather than stay open through the
         # rebuild or the writes below.
         db.session.rollback()
         if not pending:
             return
-        folder = index.root()
-        name = index.current_generation(folder)
         size = 0
         if name is not None:
             with index.open_generation(folder, name).searcher() as searcher:
@@ -215,6 +213,57 @@ class Syncer:
                 return True
             thread.join(max(0.0, deadline - time.monotonic()))
         return False
+
+
+class Poller:
+    """Looks at the change log now and then, in a background thread of a server, and has the
+    index apply what other servers committed (this process's own commits kick the syncer
+    themselves). A database that cannot be reached is logged once, not at every look."""
+
+    def __init__(self, app: Flask, interval: float):
+        self.app = app
+        self.interval = interval
+        self._problem: str | None = None
+
+    def start(self) -> None:
+        threading.Thread(target=self._loop, name="search-poll", daemon=True).start()
+
+    def _loop(self) -> None:
+        while True:
+            time.sleep(self.interval)
+            self.look()
+
+    def look(self) -> bool:
+        """Kick the syncer when the log has changes the index lacks; True when it did."""
+        try:
+            with self.app.app_context():
+                folder = index.root()
+                name = index.current_generation(folder)
+                if name is None:
+                    return False
+                last, _ = changelog.bounds()
+                behind = last != index.read_mark(folder / name)
+        except Exception as error:
+            problem = f"{type(error).__name__}: {error}"
+            if problem != self._problem:
+                log.warning("search change log cannot be read (%s)", problem)
+            self._problem = problem
+            return False
+        self._problem = None
+        if behind:
+            syncer(self.app).kick()
+        return behind
+
+
+def poll_interval(app: Flask) -> float:
+    """Seconds between two looks at the change log (0: no poll). By default a server on
+    PostgreSQL looks every second, since other servers may share its database; with SQLite
+    every process of the one server shares the index, and commits kick it themselves."""
+    interval = app.config.get("SEARCH_POLL_SECONDS")
+    if interval is None:
+        with app.app_context():
+            interval = 0.0 if db.engine.dialect.name == "sqlite" else 1.0
+    return float(interval)
 
 
 def retry_if_due() -> None:
