@@ -5,6 +5,7 @@ made through the staff editor as staff make it."""
 
 from __future__ import annotations
 
+import json
 import re
 from urllib.parse import urlsplit
 
@@ -14,7 +15,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from services import accounts
-from services.catalogue import convert, queries
+from services.catalogue import convert, queries, transfer
 from services.db import db
 from services.editorial import history
 from services.models import Procedure, ProcedureRevision
@@ -304,6 +305,40 @@ def test_an_imported_procedure_printed_then_changed(portal_app, tmp_path):
         ).scalars()
         assert list(actions) == ["initial", "saved", "published"]
     assert _notice(public.get(_scan_sheet(public, code, tmp_path))) == ""
+
+
+def _reimport(app: Flask, tmp_path, code: str, **changes) -> None:
+    """Import the catalogue again, as exported, with `changes` to one procedure's first channel."""
+    with app.app_context():
+        document = transfer.export_catalogue()
+    (item,) = [p for p in document["procedures"] if p["code"] == code]
+    item["channels"][0].update(changes)
+    item["updated_at"] = None
+    source = tmp_path / "cap-nhat.json"
+    source.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+    result = app.test_cli_runner().invoke(args=["import", str(source)])
+    assert result.exit_code == 0, result.output
+    assert "cập nhật 1" in result.output
+
+
+def test_a_sheet_printed_before_a_new_import_says_what_the_import_changed(app, tmp_path):
+    public = app.test_client()
+    first = _scan_sheet(public, "1.000001", tmp_path)
+    _reimport(app, tmp_path, "1.000001", time_limit_value=8, time_limit_text="08 ngày làm việc")
+    second = _scan_sheet(public, "1.000001", tmp_path)
+    assert second != first  # the import recorded the state it replaced
+    assert "5 ngày làm việc → 8 ngày làm việc" in _notice(public.get(first))
+    assert _notice(public.get(second)) == ""
+    _reimport(app, tmp_path, "1.000001", fee_amount=0, fee_text="Miễn phí")
+    notice = _notice(public.get(first))
+    assert "5 ngày làm việc → 8 ngày làm việc" in notice
+    assert "50.000 đồng → Miễn phí" in notice
+    assert "Phí, lệ phí: 50.000 đồng → Miễn phí" in _notice(public.get(second))
+    with app.app_context():
+        actions = db.session.execute(
+            select(ProcedureRevision.action).order_by(ProcedureRevision.number)
+        ).scalars()
+        assert list(actions) == ["initial", "initial"]  # by no one, one per replaced state
 
 
 # --- booklets -----------------------------------------------------------------------------------

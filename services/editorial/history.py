@@ -7,7 +7,8 @@ who, when, what action and a note; the staff pages list them, show one, compare 
 Imports and the demo seed write procedures without revisions (most are never edited here).
 The state they left is recorded when it is needed: just before a staff change, as a revision
 by no one dated when that state was written (`record_outside_state`), so every staff change
-can be compared with what it started from, and undone.
+can be compared with what it started from, and undone; and just before an import overwrites
+it, so that no published state is lost (a printed sheet may name it: catalogue/outdated.py).
 """
 
 from __future__ import annotations
