@@ -82,7 +82,7 @@ def _number(procedure: Procedure, revisions: list[ProcedureRevision]) -> int | N
     """The number of the revision recording `procedure`'s public state (`revisions` are its
     own, oldest first): the first that holds it since it was written, or the number the
     outside state will have; None when neither (a state recorded under a former schema)."""
-    current = convert.procedure_record(procedure)
+    current = convert.procedure_record(procedure) if revisions else {}
     for revision in revisions:
         record = _public_state(revision)
         same_time = record and record.get("updated_at") == current["updated_at"]
