@@ -39,7 +39,7 @@ from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 from werkzeug.security import safe_join
 
-from .catalogue import queries
+from .catalogue import outdated, queries
 from .catalogue.queries import FULL_PROCEDURE, Group
 from .db import db, utcnow
 from .errors import NotFound, ValidationError
@@ -176,11 +176,19 @@ class Sheet:
     related: dict[str, Procedure]
 
 
+def sheet_url(base: str, procedure: Procedure, state: int | None) -> str:
+    """The address a sheet's QR code opens: the procedure's page, told which state of it the
+    sheet was printed from (services.catalogue.outdated), so that it can say what changed."""
+    values = {outdated.PARAMETER: str(state)} if state is not None else {}
+    return page_url(base, "public.procedure", code=procedure.code, **values)
+
+
 def _sheets(procedures: list[Procedure], base: str | None) -> list[Sheet]:
     related = queries.procedures_by_code(sorted({r.code for p in procedures for r in p.related}))
+    states = outdated.state_numbers(procedures) if base else {}
     sheets = []
     for procedure in procedures:
-        url = page_url(base, "public.procedure", code=procedure.code) if base else None
+        url = sheet_url(base, procedure, states[procedure.id]) if base else None
         sheets.append(Sheet(procedure, url, qr_data_uri(url) if url else None, related))
     return sheets
 

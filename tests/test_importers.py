@@ -43,11 +43,11 @@ def test_failure_half_way_rolls_everything_back(demo_app, portal_pages, tmp_path
     real_store = store.store_procedure
     calls = []
 
-    def failing(record, lookups=None):
+    def failing(record, lookups=None, **options):
         calls.append(record["code"])
         if len(calls) == 3:
             raise OSError("disk full")
-        return real_store(record, lookups)
+        return real_store(record, lookups, **options)
 
     monkeypatch.setattr(store, "store_procedure", failing)
     result = demo_app.test_cli_runner().invoke(args=["import", str(folder)])

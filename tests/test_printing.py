@@ -119,7 +119,7 @@ def test_procedure_pdf_holds_the_procedure_and_a_qr_to_its_page(client, desk, tm
         assert expected in text
     assert 1 <= len(pages) <= 2
     assert f"Trang 1/{len(pages)}" in pages[0]
-    assert _qr_codes(response.data, 1, tmp_path) == [f"{BASE}thu-tuc/{code}"]
+    assert _qr_codes(response.data, 1, tmp_path) == [f"{BASE}thu-tuc/{code}?ban-in=1"]
 
 
 def test_pdf_fonts_cover_vietnamese_with_dejavu(client, desk):
@@ -177,7 +177,7 @@ def test_with_a_base_url_a_forged_host_never_reaches_the_qr_or_links(client, des
     assert f"{BASE}thu-tuc/{code}" in html
     assert NO_QR_NOTE not in html
     pdf = client.get(f"/thu-tuc/{code}.pdf", headers=FORGED).data
-    assert _qr_codes(pdf, 1, tmp_path) == [f"{BASE}thu-tuc/{code}"]
+    assert _qr_codes(pdf, 1, tmp_path) == [f"{BASE}thu-tuc/{code}?ban-in=1"]
     targets = _link_targets(pdf)
     assert targets
     assert all(target.startswith(BASE) for target in targets)
@@ -267,7 +267,7 @@ def test_longest_real_procedure_paginates_cleanly(app, client, longest_page, tmp
             assert _squeezed(item) in body
         assert _squeezed(procedure.requirements.split("\n")[-1]) in body
         assert _squeezed(procedure.legal_bases[0].title) in body
-    assert _qr_codes(response.data, 1, tmp_path) == [f"{BASE}thu-tuc/{code}"]
+    assert _qr_codes(response.data, 1, tmp_path) == [f"{BASE}thu-tuc/{code}?ban-in=1"]
 
 
 def _without_furniture(text: str) -> str:
@@ -456,7 +456,7 @@ def test_cli_base_url_option_sets_the_qr_codes(app, runner, offices, tmp_path):
     pages = _pages(out.read_bytes())
     first = _toc(pages)["8.000001"]
     assert _qr_codes(out.read_bytes(), first, tmp_path) == [
-        "https://cong.example.vn/thu-tuc/8.000001"
+        "https://cong.example.vn/thu-tuc/8.000001?ban-in=1"
     ]
 
 

@@ -5,6 +5,7 @@ case that calls it commits). `write_procedure` is the one place a procedure row 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from flask_babel import gettext as _
@@ -112,8 +113,15 @@ class Lookups:
         self._cache[(Procedure, procedure.code)] = procedure
 
 
-def store_procedure(record: Record, lookups: Lookups | None = None) -> tuple[Procedure, str]:
-    """Insert or update the procedure a canonical record describes (flush only).
+def store_procedure(
+    record: Record,
+    lookups: Lookups | None = None,
+    *,
+    before_update: Callable[[Procedure], object] | None = None,
+) -> tuple[Procedure, str]:
+    """Insert or update the procedure a canonical record describes (flush only);
+    `before_update(procedure)` runs just before an existing row is overwritten (imports record
+    the state it held: services.editorial.history.record_outside_state).
 
     Returns the procedure and what happened: "created", "updated" or "unchanged". Timestamps
     come from the record when it has them, otherwise from the clock. Raises Conflict when the
@@ -147,6 +155,8 @@ def store_procedure(record: Record, lookups: Lookups | None = None) -> tuple[Pro
                 )
             )
         outcome = "updated"
+        if before_update is not None:
+            before_update(procedure)
     write_procedure(procedure, record, lookups, updated_at=updated_at or now)
     return procedure, outcome
 

@@ -90,6 +90,17 @@ def _fee_text(channel) -> str:
     return shorten(channel.fee_text)
 
 
+def time_limit_facts(channels) -> list[Fact]:
+    """The time limits of `channels` (channel rows, or anything with their attributes, such as
+    a revision's channel records read by services.catalogue.outdated), equal ones once."""
+    return _grouped([(_time_text(c), label(c.kind)) for c in channels])
+
+
+def fee_facts(channels) -> list[Fact]:
+    """The fees of `channels` (as for time_limit_facts), equal ones once."""
+    return _grouped([(_fee_text(c), label(c.kind)) for c in channels])
+
+
 def _implementing(procedure: Procedure) -> list[Agency]:
     return [link.agency for link in procedure.agencies(Role.IMPLEMENTING) if link.agency]
 
@@ -97,7 +108,6 @@ def _implementing(procedure: Procedure) -> list[Agency]:
 def summarize(procedure: Procedure, locality: str = "") -> Summary:
     """The summary box's facts for `procedure` (loaded with its channels, agencies, results);
     addresses are shown without `locality`, the portal's own (the map link keeps it)."""
-    channels = [(channel, label(channel.kind)) for channel in procedure.channels]
     agencies = _implementing(procedure)
     # One agency: its address on a map. Several (each commune's people's committee): the
     # published receiving address says which one, and no single map point is right.
@@ -105,8 +115,8 @@ def summarize(procedure: Procedure, locality: str = "") -> Summary:
     address = agency.address if agency else ""
     hours = {a.opening_hours for a in agencies if a.opening_hours}
     return Summary(
-        time_limits=_grouped([(_time_text(c), kind) for c, kind in channels]),
-        fees=_grouped([(_fee_text(c), kind) for c, kind in channels]),
+        time_limits=time_limit_facts(procedure.channels),
+        fees=fee_facts(procedure.channels),
         place=agency.name
         if agency
         else shorten(procedure.receiving_address, 100)

@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from .. import audit, printing
 from ..db import db, transaction
+from ..editorial import history
 from ..errors import Conflict, ValidationError
 from ..models import Agency, Field, Procedure, Role
 from . import convert, queries, records, store
@@ -208,7 +209,9 @@ def _store_procedures(raws: list[Any], report: ImportReport, source: str) -> Non
             forward = record["replaced_by"] and record["replaced_by"] not in known
             with db.session.begin_nested():
                 _, outcome = store.store_procedure(
-                    {**record, "replaced_by": None} if forward else record, lookups
+                    {**record, "replaced_by": None} if forward else record,
+                    lookups,
+                    before_update=history.record_outside_state,
                 )
         except (ValidationError, Conflict) as error:
             report.skipped.append(Skip(source, str(label), str(error)))

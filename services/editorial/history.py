@@ -7,7 +7,8 @@ who, when, what action and a note; the staff pages list them, show one, compare 
 Imports and the demo seed write procedures without revisions (most are never edited here).
 The state they left is recorded when it is needed: just before a staff change, as a revision
 by no one dated when that state was written (`record_outside_state`), so every staff change
-can be compared with what it started from, and undone.
+can be compared with what it started from, and undone; and just before an import overwrites
+it, so that no published state is lost (a printed sheet may name it: catalogue/outdated.py).
 """
 
 from __future__ import annotations
@@ -86,6 +87,15 @@ def add_procedure_revision(
     return _add(ProcedureRevision, "procedure_id", procedure.id, record, action, user, note)
 
 
+def has_outside_state(procedure: Procedure) -> bool:
+    """True when `procedure`'s row holds a state no revision records yet: the seed's or an
+    import's, never edited in the portal or written after its last edit there. That state is
+    the next revision `record_outside_state` writes (services.catalogue.outdated counts on it:
+    printed sheets name it by that number before it is written)."""
+    edited = procedure.local_edit_at
+    return edited is None or procedure.updated_at > edited
+
+
 def record_outside_state(procedure: Procedure) -> ProcedureRevision | None:
     """Before a staff change of `procedure`: when its row holds a state no revision records,
     record that state first (flush only) and return the revision, else None.
@@ -95,9 +105,9 @@ def record_outside_state(procedure: Procedure) -> ProcedureRevision | None:
     overwrite with newer data; "imported"). Every staff change that writes the row stamps
     `local_edit_at` with the row's own `updated_at`, so a later `updated_at` means an import.
     """
-    edited = procedure.local_edit_at
-    if edited is not None and procedure.updated_at <= edited:
+    if not has_outside_state(procedure):
         return None
+    edited = procedure.local_edit_at
     if edited is None:
         action = "initial"
         note = _("Trạng thái trước lần sửa đầu tiên trên cổng (nhập từ tệp hoặc danh mục mẫu).")

@@ -25,6 +25,7 @@ from .. import audit, search
 from ..catalogue import convert, records, store, transfer
 from ..catalogue.transfer import ImportReport, Skip
 from ..db import db, transaction
+from ..editorial import history
 from ..errors import Conflict, ValidationError
 from ..models import Agency, Field
 from . import csdl2021, doc_export, portal_json, xlsx_list
@@ -177,7 +178,9 @@ class _Run:
                         store.store_agency(agency)
                         self.agencies.add(agency["slug"])
                         created.append(agency["slug"])
-                _, outcome = store.store_procedure(self._merged(item), self.lookups)
+                _, outcome = store.store_procedure(
+                    self._merged(item), self.lookups, before_update=history.record_outside_state
+                )
         except (ValidationError, Conflict) as error:
             self.agencies.difference_update(created)
             self.lookups = store.Lookups()

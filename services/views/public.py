@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, Response, render_template, request
 
-from ..catalogue import queries, transfer
+from ..catalogue import outdated, queries, transfer
 from ..models import Status
 
 bp = Blueprint("public", __name__)
@@ -56,6 +56,8 @@ def procedure(code: str):
         "public/procedure.html",
         procedure=found,
         related=queries.procedures_by_code([r.code for r in found.related]),
+        # A printed sheet's QR code says which state it shows: say what changed since.
+        scan=outdated.scanned(found, request.args.get(outdated.PARAMETER)),
     )
 
 
