@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, render_template
 
 from ..catalogue import queries, transfer
+from ..journeys import queries as journeys
 from ..models import Status
 
 bp = Blueprint("public", __name__)
@@ -16,6 +17,8 @@ def index():
         "public/index.html",
         browse=queries.browse(),
         recent=queries.recent_procedures(),
+        journeys=journeys.list_journeys(),
+        most_searched=journeys.most_searched(),
     )
 
 
@@ -56,6 +59,7 @@ def procedure(code: str):
         "public/procedure.html",
         procedure=found,
         related=queries.procedures_by_code([r.code for r in found.related]),
+        part_of=journeys.journeys_with(code),
     )
 
 
