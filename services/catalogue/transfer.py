@@ -20,8 +20,8 @@ from sqlalchemy import select
 
 from .. import audit, printing
 from ..db import db, transaction
-from ..journeys import store as journeys
 from ..errors import Conflict, ValidationError
+from ..journeys import store as journeys
 from ..models import Agency, Field, Procedure, Role
 from . import convert, queries, records, store
 

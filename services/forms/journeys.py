@@ -5,8 +5,15 @@ boxes are always offered, and "add a step" works without JavaScript."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, FieldList, FormField, HiddenField, SelectField, StringField
-from wtforms import TextAreaField
+from wtforms import (
+    BooleanField,
+    FieldList,
+    FormField,
+    HiddenField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, NumberRange, Optional
 

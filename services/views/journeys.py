@@ -11,8 +11,8 @@ from .. import printing
 from ..errors import EditConflict, PermissionDenied, ValidationError
 from ..forms.common import put_errors
 from ..forms.journeys import JourneyForm
-from ..journeys import queries, store
 from ..journeys import printing as journey_printing
+from ..journeys import queries, store
 from ..journeys.records import journey_record
 from ..journeys.totals import fee_text, times_text
 from ..models import StaffRole
