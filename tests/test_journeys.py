@@ -14,7 +14,8 @@ from pypdf import PdfReader
 
 from services.catalogue import transfer
 from services.db import db
-from services.journeys import queries
+from services.journeys import queries, store
+from services.journeys.records import normalize_journey
 from services.journeys.totals import Span
 from services.models import Journey, Procedure, SearchLog
 
@@ -222,3 +223,47 @@ def test_a_file_naming_unknown_codes_keeps_them_and_a_bad_journey_aborts_the_imp
             transfer.import_catalogue(bad)
         assert db.session.execute(db.select(Journey.slug)).scalars().all() == ["x"]
         assert db.session.execute(db.select(Procedure.id)).first() is None
+
+
+def _journey(app, steps: list[dict]) -> None:
+    with app.app_context():
+        store.store_journey(normalize_journey({"slug": "thu", "name": "Thử", "steps": steps}))
+        db.session.commit()
+
+
+def test_either_of_gives_a_range_and_all_of_the_longest(demo_app, demo_client):
+    _journey(
+        demo_app,
+        [
+            # Either of 1.009645 (35 days, free) / 1.009994 (15 days, 75,000): 15–35 days.
+            {"title": "A", "mode": "any", "procedures": ["1.009645", "1.009994"]},
+            # All of 1.009995 (20 days, 150,000) and 1.008455 (15 days, free): 20 days, 150,000.
+            {"title": "B", "mode": "all", "procedures": ["1.009995", "1.008455"]},
+        ],
+    )
+    one = demo_client.get("/api/v1/journeys/thu").json
+    assert one["steps"][0]["times"] == [{"unit": "days", "low": 15, "high": 35}]
+    assert one["steps"][0]["fee"] == {"low": 0, "high": 75_000}
+    assert one["steps"][1]["times"] == [{"unit": "days", "low": 20, "high": 20}]
+    assert one["steps"][1]["fee"] == {"low": 150_000, "high": 150_000}
+    # 15–35 + 20 = 35–55 days; 0–75,000 + 150,000 = 150,000–225,000.
+    assert one["totals"]["times"] == [{"unit": "days", "low": 35, "high": 55}]
+    assert one["totals"]["fee"] == {"low": 150_000, "high": 225_000}
+    text = " ".join(demo_client.get("/hanh-trinh/thu").text.split())
+    assert "35–55 ngày" in text
+    assert "150.000 – 225.000 đồng" in text
+
+
+def test_working_days_are_never_added_to_calendar_days(demo_app, demo_client):
+    # All of 1.009645 (35 days) and 2.001574 (10 working days): the units cannot be compared,
+    # so each keeps its own bound and the page says so.
+    _journey(demo_app, [{"title": "A", "procedures": ["1.009645", "2.001574"]}])
+    one = demo_client.get("/api/v1/journeys/thu").json
+    assert one["totals"]["times"] == [
+        {"unit": "days", "low": 35, "high": 35},
+        {"unit": "working_days", "low": 10, "high": 10},
+    ]
+    assert one["totals"]["mixed_units"] is True
+    text = " ".join(demo_client.get("/hanh-trinh/thu").text.split())
+    assert "35 ngày + 10 ngày làm việc" in text
+    assert "mỗi đơn vị được ghi riêng, là mức tối đa" in text

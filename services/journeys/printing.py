@@ -16,18 +16,18 @@ def journey_sheet(slug: str, base: str | None) -> str:
     printing.configured_base) it has no QR code and says so. Raises NotFound."""
     page = queries.journey_page(slug)
     url = printing.page_url(base, "journeys.journey", slug=slug) if base else None
-    # The sheet and procedure PDFs share these two helpers of services.printing.
-    with printing._url_context(base):
-        return render_template(
-            "print/journey.html",
-            page=page,
-            url=url,
-            qr=printing.qr_data_uri(url) if url else None,
-            printed_at=utcnow(),
-            base_warning=printing.local_base_warning(base),
-        )
+    return render_template(
+        "print/journey.html",
+        page=page,
+        url=url,
+        qr=printing.qr_data_uri(url) if url else None,
+        printed_at=utcnow(),
+        base_warning=printing.local_base_warning(base),
+    )
 
 
 def journey_pdf(slug: str, base: str | None) -> bytes:
-    """The A4 PDF of a published journey. Raises NotFound."""
+    """The A4 PDF of a published journey (made inside a request: its links are the
+    request's). Raises NotFound."""
+    # services.printing's one HTML-to-PDF step (its stylesheets, fetcher, links without a base)
     return printing._pdf(journey_sheet(slug, base), base)
