@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import re
 
+from services import accounts
 from services.db import db
-from services.journeys import queries, store
-from services.models import AuditEntry, Journey, User
-from tests.helpers import submit
+from services.journeys import queries
+from services.models import AuditEntry, Journey
+from tests.helpers import STAFF_PASSWORD, submit
 
 NEW = "/staff/journeys/new"
 
@@ -101,13 +102,15 @@ def test_bad_values_are_refused_with_messages_never_a_500(login_as):
     no_step = _create(client, **{"steps-0-title": "", "steps-0-procedures-0": ""})
     assert no_step.status_code == 400
     assert "Hành trình cần ít nhất một bước." in no_step.text
+    false_rows = {"steps-²-title": "A", "steps-0-procedures-²": "1.000001"}
+    assert _create(client, **false_rows).status_code == 302  # the false rows are dropped
+    assert client.get("/staff/journeys/thu-nghiem").status_code == 200
     for changes in ({"position": "abc"}, {"position": "99999999999999"}, {"steps-0-mode": "x"}):
         response = _create(client, **changes)
         assert response.status_code == 400, changes
     bad_slug = _create(client, slug="Có Dấu")
     assert bad_slug.status_code == 400
     assert "Tên đường dẫn chỉ gồm chữ thường không dấu" in bad_slug.text
-    assert _create(client).status_code == 302
     taken = _create(client)
     assert taken.status_code == 400
     assert "Đã có hành trình mang tên đường dẫn này." in taken.text
@@ -132,28 +135,41 @@ def test_two_saves_from_one_form_conflict_and_the_form_is_kept(login_as):
 
 
 def test_a_journey_over_real_procedure_codes_renders_and_totals(portal_app):
-    with portal_app.test_request_context():
-        codes = [code for code, _name in queries.procedure_choices()[:5]]
-        admin = db.session.execute(db.select(User).limit(1)).scalar()
-        raw = {
-            "name": "Thử trên dữ liệu thật",
-            "steps": [
-                {"title": "Một", "procedures": codes[:2], "mode": "any"},
-                {"title": "Hai", "procedures": codes[2:4]},
-                {"title": "Ba", "procedures": codes[4:], "optional": True},
-            ],
-        }
-        if admin is None:  # the imported catalogue has no accounts: store as the import does
-            journey, _outcome = store.store_journey(store.normalize_journey({**raw, "slug": "thu"}))
-            db.session.commit()
-        else:
-            journey = store.save_journey(None, raw, "", admin)
-        slug = journey.slug
-        page = queries.journey_page(slug)
-        assert [len(view.items) for view in page.steps] == [2, 2, 1]
-        assert all(item.counted for view in page.steps for item in view.items)
+    with portal_app.app_context():
+        choices = queries.procedure_choices()[:5]
+        accounts.create_user(accounts.Account("quan-tri", "admin", []), STAFF_PASSWORD)
     client = portal_app.test_client()
-    response = client.get(f"/hanh-trinh/{slug}")
+    login = client.get("/staff/login")
+    assert submit(client, login, username="quan-tri", password=STAFF_PASSWORD).status_code == 302
+    picked = [f"{code} — {name}" for code, name in choices]  # as picked from the list
+    two_steps = submit(client, client.get(NEW), 0, action="add-step")  # the second step's row
+    saved = submit(
+        client,
+        two_steps,
+        0,
+        name="Thử trên dữ liệu thật",
+        **{
+            "steps-0-title": "Một",
+            "steps-0-mode": "any",
+            "steps-0-procedures-0": picked[0],
+            "steps-0-procedures-1": picked[1],
+            "steps-0-procedures-2": choices[2][0],
+            "steps-1-title": "Hai",
+            "steps-1-procedures-0": picked[3],
+            "steps-1-procedures-1": picked[4],
+        },
+    )
+    assert saved.status_code == 302, saved.text
+    with portal_app.test_request_context():
+        page = queries.journey_page("thu-tren-du-lieu-that")
+        assert [[item.code for item in view.items] for view in page.steps] == [
+            [code for code, _name in choices[:3]],
+            [code for code, _name in choices[3:]],
+        ]
+        assert all(item.counted for view in page.steps for item in view.items)
+        assert page.totals.left_out == 0
+    response = client.get("/hanh-trinh/thu-tren-du-lieu-that")
     assert response.status_code == 200
-    assert codes[0] in response.text
-    assert client.get(f"/api/v1/journeys/{slug}").status_code == 200
+    assert f'href="/thu-tuc/{choices[0][0]}"' in response.text
+    assert client.get("/hanh-trinh/thu-tren-du-lieu-that.pdf").status_code == 200
+    assert client.get("/api/v1/journeys/thu-tren-du-lieu-that").status_code == 200

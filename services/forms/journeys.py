@@ -5,6 +5,7 @@ boxes are always offered, and "add a step" works without JavaScript."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from werkzeug.datastructures import MultiDict
 from wtforms import (
     BooleanField,
     FieldList,
@@ -17,12 +18,30 @@ from wtforms import (
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, NumberRange, Optional
 
+from ..inputs import row_index
 from ..models import StepMode
 from .common import Integer, Row, StaffForm, max_chars
 
 # Blank procedure boxes shown under each step, and under a new step.
 BLANK_BOXES = 2
 NEW_STEP_BOXES = 3
+
+
+def clean_rows(formdata: MultiDict) -> MultiDict:
+    """Submitted data without the fields that claim a row number that is none: WTForms'
+    FieldList takes any Unicode digit ("steps-²-title") for one and then fails to read it
+    (as services.forms.editor.clean_rows does for the procedure editor)."""
+
+    def false_row(key: str) -> bool:
+        parts = key.split("-")
+        numbers = parts[1:2] + (parts[3:4] if parts[2:3] == ["procedures"] else [])
+        return any(part.isdigit() and row_index(part) is None for part in numbers)
+
+    return MultiDict(
+        (key, value)
+        for key, value in formdata.items(multi=True)
+        if not (key.startswith("steps-") and false_row(key))
+    )
 
 
 class StepRow(Row):

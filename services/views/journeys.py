@@ -10,7 +10,7 @@ from flask_login import current_user
 from .. import printing
 from ..errors import EditConflict, PermissionDenied, ValidationError
 from ..forms.common import put_errors
-from ..forms.journeys import JourneyForm
+from ..forms.journeys import JourneyForm, clean_rows
 from ..journeys import printing as journey_printing
 from ..journeys import queries, store
 from ..journeys.records import journey_record
@@ -114,7 +114,7 @@ def edit(slug: str | None = None):
             form = JourneyForm(formdata=None, data=data)
         form.pad()
         return _editor(form, slug)
-    form = JourneyForm()
+    form = JourneyForm(formdata=clean_rows(request.form))
     if request.form.get("action") == "add-step":
         form.pad()
         return _editor(form, slug)
