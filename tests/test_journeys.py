@@ -267,3 +267,25 @@ def test_working_days_are_never_added_to_calendar_days(demo_app, demo_client):
     text = " ".join(demo_client.get("/hanh-trinh/thu").text.split())
     assert "35 ngày + 10 ngày làm việc" in text
     assert "mỗi đơn vị được ghi riêng, là mức tối đa" in text
+
+
+def test_without_a_base_url_the_pdf_has_no_qr_code_but_a_note(app, client, tmp_path):
+    document = {
+        "format": "tthc-catalogue",
+        "version": 1,
+        "journeys": [
+            {
+                "slug": "x",
+                "name": "Một hành trình",
+                "steps": [{"title": "A", "procedures": ["1.1"]}],
+            }
+        ],
+    }
+    with app.test_request_context():
+        transfer.import_catalogue(document)
+    response = client.get("/hanh-trinh/x.pdf", headers={"Host": "evil.example"})
+    assert response.status_code == 200
+    text = " ".join(PdfReader(io.BytesIO(response.data)).pages[0].extract_text().split())
+    assert "Chưa có mã QR" in text
+    assert "evil.example" not in text
+    assert _qr_codes(response.data, tmp_path) == []
