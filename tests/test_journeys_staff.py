@@ -99,6 +99,11 @@ def test_bad_values_are_refused_with_messages_never_a_500(login_as):
     no_code = _create(client, **{"steps-0-procedures-0": ""})
     assert no_code.status_code == 400
     assert "Mỗi bước cần ít nhất một thủ tục." in no_code.text
+    untitled = _create(client, **{"steps-0-title": ""})  # a procedure but no title
+    assert untitled.status_code == 400
+    assert (
+        '<p class="field-error" id="steps-0-title-error">Không được để trống.</p>' in untitled.text
+    )
     no_step = _create(client, **{"steps-0-title": "", "steps-0-procedures-0": ""})
     assert no_step.status_code == 400
     assert "Hành trình cần ít nhất một bước." in no_step.text

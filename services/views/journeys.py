@@ -11,6 +11,7 @@ from .. import printing
 from ..errors import EditConflict, PermissionDenied, ValidationError
 from ..forms.common import put_errors
 from ..forms.journeys import JourneyForm, clean_rows
+from ..inputs import row_index
 from ..journeys import printing as journey_printing
 from ..journeys import queries, store
 from ..journeys.records import journey_record
@@ -83,23 +84,23 @@ def _editor(form: JourneyForm, slug: str | None, status: int = 200, **extra):
 
 
 def _step_errors(form: JourneyForm, errors: dict[str, str], rows: list[int]) -> dict[int, str]:
-    """Put a service's messages beside their fields; those of a step's procedures by the row
-    of the form they came from."""
+    """Put a service's messages beside their fields: a step's own fields in its row of the
+    form, its procedures' messages returned by row (shown under the step's boxes)."""
     by_row, rest = {}, {}
     for key, message in errors.items():
         parts = key.split(".")
-        if (
-            parts[0] == "steps"
-            and len(parts) > 1
-            and parts[1].isdigit()
-            and int(parts[1]) < len(rows)
-        ):
-            by_row[rows[int(parts[1])]] = message
-        elif parts[0] == "steps" and len(parts) == 1:
-            form.form_errors.append(message)
-        else:
+        index = row_index(parts[1]) if parts[0] == "steps" and len(parts) > 2 else None
+        if index is None or index >= len(rows):
             rest[parts[0]] = message
-    put_errors(form, rest, "name")
+            continue
+        step = form.steps.entries[rows[index]].form
+        if parts[2] == "procedures":
+            by_row[rows[index]] = message
+        else:
+            put_errors(step, {parts[2]: message}, "title")
+    put_errors(form, {k: v for k, v in rest.items() if k != "steps"}, "name")
+    if "steps" in rest:
+        form.form_errors.append(rest["steps"])
     return by_row
 
 
