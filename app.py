@@ -44,6 +44,7 @@ from services.views import (
     feedback,
     files,
     headers,
+    journeys,
     language,
     opendata,
     printing,
@@ -177,6 +178,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(reports.bp)
     app.register_blueprint(review.bp)
     app.register_blueprint(audit.bp)
+    app.register_blueprint(journeys.bp)
+    app.register_blueprint(journeys.staff)
 
 
 # The HTTP status of each service error a view lets through; a subclass goes with its base

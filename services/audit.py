@@ -38,6 +38,7 @@ KINDS = {
     "import": _l("Nhập dữ liệu"),
     "feedback": _l("Góp ý"),
     "poll": _l("Thăm dò"),
+    "journey": _l("Hành trình"),
     "backup": _l("Sao lưu, phục hồi"),
 }
 # The label a target row gets by its table, and which of its columns names it.

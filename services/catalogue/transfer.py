@@ -22,6 +22,7 @@ from .. import audit, printing
 from ..db import db, transaction
 from ..editorial import history
 from ..errors import Conflict, ValidationError
+from ..journeys import store as journeys
 from ..models import Agency, Field, Procedure, Role
 from . import convert, queries, records, store
 
@@ -37,6 +38,7 @@ def export_catalogue() -> dict[str, Any]:
         "agencies": [convert.agency_record(a) for a in _parents_first(agencies)],
         "fields": [convert.field_record(f) for f in fields],
         "procedures": [convert.procedure_record(p) for p in queries.all_procedures()],
+        "journeys": journeys.export_journeys(),
     }
 
 
@@ -77,7 +79,8 @@ class Skip(NamedTuple):
 class ImportReport:
     """What an import did (or, in a dry run, would do).
 
-    `procedures`, `agencies` and `fields` count "created", "updated" and "unchanged";
+    `procedures`, `agencies`, `fields` and `journeys` count "created", "updated" and
+    "unchanged";
     `skipped` lists the procedures left out; `files` counts the files read and `unread` lists
     the files that were not (path, reason); `changed` holds the codes created or updated.
     """
@@ -85,6 +88,7 @@ class ImportReport:
     procedures: Counter[str] = field(default_factory=Counter)
     agencies: Counter[str] = field(default_factory=Counter)
     fields: Counter[str] = field(default_factory=Counter)
+    journeys: Counter[str] = field(default_factory=Counter)
     skipped: list[Skip] = field(default_factory=list)
     files: int = 0
     unread: list[tuple[str, str]] = field(default_factory=list)
@@ -97,6 +101,7 @@ class ImportReport:
         self.procedures.update(other.procedures)
         self.agencies.update(other.agencies)
         self.fields.update(other.fields)
+        self.journeys.update(other.journeys)
         self.skipped.extend(other.skipped)
         self.unread.extend(other.unread)
         self.changed.extend(other.changed)
@@ -165,7 +170,7 @@ def import_catalogue(document: dict[str, Any], *, dry_run: bool = False) -> Impo
 def load_document(document: dict[str, Any], report: ImportReport, source: str = "") -> None:
     """Store everything in a catalogue document (flush only; the caller commits), counting in
     `report`; skipped procedures are reported with `source` as their file. Raises
-    ValidationError for a bad agency or lĩnh vực, which must abort the whole import."""
+    ValidationError for a bad agency, lĩnh vực or journey, which must abort the whole import."""
     settings = records.normalize_settings(document.get("settings"))
     if any(settings.values()):
         store.store_settings(settings)
@@ -178,6 +183,7 @@ def load_document(document: dict[str, Any], report: ImportReport, source: str = 
         _, outcome = store.store_field(records.normalize_field(raw, f"fields.{i}"))
         report.fields[outcome] += 1
     _store_procedures(document.get("procedures") or [], report, source)
+    journeys.load_journeys(document.get("journeys"), report.journeys)
 
 
 def _store_agencies(agencies: list[records.Record], report: ImportReport) -> None:

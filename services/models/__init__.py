@@ -1,5 +1,5 @@
-"""The portal's tables, by subject: the catalogue, the staff area, search, public feedback
-and the audit trail.
+"""The portal's tables, by subject: the catalogue, journeys, the staff area, search, public
+feedback and the audit trail.
 
 Models hold data and small derived properties only; every change goes through the services,
 which own the transaction (services.db).
@@ -40,6 +40,7 @@ from .feedback import (
     PollVote,
     SearchClick,
 )
+from .journeys import Journey, JourneyStep, JourneyStepProcedure, StepMode
 from .search import (
     SearchChange,
     SearchChangeCounter,
@@ -69,6 +70,9 @@ __all__ = [
     "DossierItem",
     "FeedbackReason",
     "Field",
+    "Journey",
+    "JourneyStep",
+    "JourneyStepProcedure",
     "LegalBasis",
     "Level",
     "LoginAttempt",
@@ -94,6 +98,7 @@ __all__ = [
     "StaffRole",
     "Status",
     "Step",
+    "StepMode",
     "Subject",
     "TimeUnit",
     "User",

@@ -164,6 +164,65 @@ CHANGE = _object(
 )
 
 
+TIMES = {
+    "type": "array",
+    "items": _object({"unit": TEXT, "low": {"type": "number"}, "high": {"type": "number"}}),
+}
+FEE_RANGE = {
+    "type": ["object", "null"],
+    "properties": {"low": {"type": "number"}, "high": {"type": "number"}},
+    "required": ["low", "high"],
+}
+JOURNEY_STEP = _object(
+    {
+        "title": TEXT,
+        "title_en": TEXT,
+        "note": TEXT,
+        "note_en": TEXT,
+        "optional": {"type": "boolean"},
+        "mode": {"enum": ["all", "any"]},
+        "procedures": TEXTS,
+        "times": TIMES,
+        "fee": FEE_RANGE,
+    }
+)
+JOURNEY = _object(
+    {
+        "slug": TEXT,
+        "name": TEXT,
+        "name_en": TEXT,
+        "summary": TEXT,
+        "summary_en": TEXT,
+        "position": {"type": "integer"},
+        "published": {"type": "boolean"},
+        "steps": {"type": "array", "items": JOURNEY_STEP},
+        "totals": _object(
+            {
+                "times": TIMES,
+                "fee": FEE_RANGE,
+                "mixed_units": {"type": "boolean"},
+                "untimed": {"type": "integer"},
+                "unpriced": {"type": "integer"},
+                "left_out": {"type": "integer"},
+                "optional_steps": {"type": "integer"},
+            }
+        ),
+        "url": TEXT,
+    }
+)
+JOURNEY_LINE = _object(
+    {
+        "slug": TEXT,
+        "name": TEXT,
+        "name_en": TEXT,
+        "summary": TEXT,
+        "summary_en": TEXT,
+        "steps": {"type": "integer"},
+        "url": TEXT,
+    }
+)
+
+
 def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"name": name, "in": "query", "required": False, "schema": schema,
             "description": description}  # fmt: skip
@@ -259,6 +318,24 @@ def document(base: str | None) -> dict[str, Any]:
                         "abolished_procedures": TEXTS,
                     },
                 },
+            ),
+            "/journeys": {
+                "get": {
+                    "operationId": "listJourneys",
+                    "summary": "Các hành trình thủ tục đang hiện",
+                    "responses": {
+                        "200": _json(
+                            _object({"journeys": {"type": "array", "items": JOURNEY_LINE}}),
+                            "Các hành trình.",
+                        )
+                    },
+                }
+            },
+            "/journeys/{slug}": _one(
+                "getJourney",
+                "Một hành trình: các bước, thời hạn và phí từng bước, tổng cộng",
+                _path("slug", "Tên đường dẫn của hành trình."),
+                JOURNEY,
             ),
             "/changes": {
                 "get": {

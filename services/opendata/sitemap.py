@@ -9,7 +9,16 @@ from xml.etree import ElementTree as ET
 from sqlalchemy import func, select
 
 from ..db import db
-from ..models import Agency, Field, Procedure, ProcedureAgency, Role, Status, procedure_field
+from ..models import (
+    Agency,
+    Field,
+    Journey,
+    Procedure,
+    ProcedureAgency,
+    Role,
+    Status,
+    procedure_field,
+)
 from ..printing import page_url
 
 SITEMAP = "http://www.sitemaps.org/schemas/sitemap/0.9"
@@ -33,7 +42,8 @@ def _url(root: ET.Element, location: str, lastmod: datetime | None) -> None:
 
 
 def sitemap_xml(base: str) -> bytes:
-    """The sitemap: home and index pages, agencies, lĩnh vực and published procedures."""
+    """The sitemap: home and index pages, agencies, lĩnh vực, published procedures and
+    journeys."""
     ET.register_namespace("", SITEMAP)
     root = ET.Element(f"{{{SITEMAP}}}urlset")
     procedures = db.session.execute(
@@ -42,7 +52,7 @@ def sitemap_xml(base: str) -> bytes:
         .order_by(Procedure.code)
     ).all()
     newest = max((updated for _, updated in procedures), default=None)
-    for endpoint in ("public.index", "public.agencies", "public.fields"):
+    for endpoint in ("public.index", "public.agencies", "public.fields", "journeys.journeys"):
         _url(root, page_url(base, endpoint), newest)
     by_agency = _latest_by(
         ProcedureAgency.agency_id,
@@ -58,6 +68,13 @@ def sitemap_xml(base: str) -> bytes:
         _url(root, page_url(base, "public.field", slug=slug), by_field.get(field_id))
     for code, updated in procedures:
         _url(root, page_url(base, "public.procedure", code=code), updated)
+    journeys = db.session.execute(
+        select(Journey.slug, Journey.updated_at)
+        .where(Journey.published.is_(True))
+        .order_by(Journey.slug)
+    )
+    for slug, updated in journeys:
+        _url(root, page_url(base, "journeys.journey", slug=slug), updated)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
 
 

@@ -19,6 +19,8 @@ from ..catalogue.records import format_timestamp
 from ..errors import ValidationError
 from ..forms.search import ApiSearchForm
 from ..inputs import integer
+from ..journeys import queries as journeys
+from ..journeys.records import journey_document
 from ..models import Procedure, Role, Status
 from ..opendata import changes, cpsv, openapi
 from ..opendata.links import NoBaseUrl, configured_base, link, required_base
@@ -178,6 +180,36 @@ def _count(name: str, default: int, maximum: int) -> int:
         raise ValidationError(
             {name: _("%(name)s phải là số nguyên từ 0 đến %(max)s.", name=name, max=maximum)}
         ) from None
+
+
+@bp.get("/journeys")
+def journey_list():
+    """The published journeys, with their pages' addresses."""
+    base = configured_base()
+    return {
+        "journeys": [
+            {
+                "slug": j.slug,
+                "name": j.name,
+                "name_en": j.name_en,
+                "summary": j.summary,
+                "summary_en": j.summary_en,
+                "steps": len(j.steps),
+                "url": link(base, "journeys.journey", slug=j.slug),
+            }
+            for j in journeys.list_journeys()
+        ]
+    }
+
+
+@bp.get("/journeys/<slug>")
+def journey(slug: str):
+    """One published journey: its steps with their procedures' codes, each step's time and fee,
+    and the totals (the rules are the journey page's)."""
+    return {
+        **journey_document(journeys.journey_page(slug)),
+        "url": link(configured_base(), "journeys.journey", slug=slug),
+    }
 
 
 @bp.get("/changes")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, render_template, request
 
 from ..catalogue import outdated, queries, transfer
+from ..journeys import queries as journeys
 from ..models import Status
 
 bp = Blueprint("public", __name__)
@@ -16,6 +17,8 @@ def index():
         "public/index.html",
         browse=queries.browse(),
         recent=queries.recent_procedures(),
+        journeys=journeys.list_journeys(),
+        most_searched=journeys.most_searched(),
     )
 
 
@@ -58,6 +61,7 @@ def procedure(code: str):
         related=queries.procedures_by_code([r.code for r in found.related]),
         # A printed sheet's QR code says which state it shows: say what changed since.
         scan=outdated.scanned(found, request.args.get(outdated.PARAMETER)),
+        part_of=journeys.journeys_with(code),
     )
 
 
