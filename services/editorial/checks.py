@@ -181,14 +181,3 @@ def related_names(codes: list[str]) -> dict[str, str]:
         select(Procedure.code, Procedure.name).where(Procedure.code.in_(codes))
     )
     return dict(rows.tuples().all())
-
-
-def related_choices() -> list[tuple[str, str]]:
-    """(code, name) of every published procedure, in Vietnamese order of name, for the list
-    the related-procedure field offers."""
-    rows = db.session.execute(
-        select(Procedure.code, Procedure.name)
-        .where(Procedure.status == Status.PUBLISHED)
-        .order_by(Procedure.sort_name)
-    )
-    return list(rows.tuples().all())
