@@ -182,13 +182,7 @@ class ProcedureForm(StaffForm):
     results = FieldList(FormField(ResultRow))
     legal_bases = FieldList(FormField(LegalRow))
     related = FieldList(FormField(RelatedRow))
-    same_fee = BooleanField(
-        _l("Áp dụng cùng phí, lệ phí cho mọi cách thức nộp"),
-        default=True,
-        description=_l(
-            "Khi lưu, phí, lệ phí và số tiền của cách thức thứ nhất được ghi cho mọi cách thức."
-        ),
-    )
+    same_fee = BooleanField(_l("Áp dụng cùng phí, lệ phí cho mọi cách thức nộp"), default=True)
 
     @staticmethod
     def data_from_record(record: dict, token: str) -> dict:
