@@ -280,6 +280,18 @@ def test_a_new_procedure_sent_with_a_disagreement_is_kept_as_a_draft(staff_app, 
     assert _actions(staff_app)[-2:] == ["created", "submitted"]
 
 
+def test_restoring_with_publication_is_refused_for_a_disagreeing_revision(staff_app, login_as):
+    publisher, public = login_as("publisher"), staff_app.test_client()
+    assert _edit(publisher, **DISAGREE).status_code == 302  # revision 2
+    assert _edit(publisher, channels__0__time_limit_text="21 ngày").status_code == 302
+    history = publisher.get(f"{P}/history")
+    response = submit(publisher, history, f"{P}/history/2/restore", publish="y")
+    assert response.status_code == 302
+    assert MISMATCH in publisher.get(response.location).text
+    assert "21 ngày" not in public.get("/thu-tuc/1.000001").text
+    assert _actions(staff_app) == ["initial", "saved", "saved"]
+
+
 @pytest.mark.parametrize(
     ("value", "unit", "text", "agrees"),
     [

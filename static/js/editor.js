@@ -85,9 +85,6 @@
     var rows = Array.prototype.slice.call(container.querySelectorAll(":scope > [data-row]"));
     relabel(row, container.getAttribute("data-group"), rows.indexOf(row));
   });
-  editor.addEventListener("change", function (event) {
-    if (event.target.matches("select")) event.target.dispatchEvent(new Event("input", { bubbles: true }));
-  });
   // Runs after staff.js has added, moved or removed the row in the page.
   editor.addEventListener("click", function (event) {
     var button = event.target.closest("button[name=action]");
