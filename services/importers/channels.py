@@ -67,15 +67,26 @@ def time_limit(raw: object) -> tuple[int | float | None, TimeUnit | None]:
 _DURATION = re.compile(
     rf"(?<![\d.,/])(\d+(?:[.,]\d+)?)(?![\d/])\s*(?:\([^)]{{0,20}}\)\s*)?({_UNIT_WORDS})\b"
 )
+# "trước 15 giờ", "sau 15 giờ", "lúc 15 giờ": an hour of the day, not a time limit.
+_HOUR_OF_DAY = re.compile(r"\b(?:truoc|sau|luc|tu|den|vao)\s+$")
+# "Trong ngày", "ngay trong ngày làm việc": within the day, one day.
+_WITHIN_THE_DAY = re.compile(r"\btrong (?:cung |mot )?ngay\b")
 
 
 def durations(text: str) -> list[tuple[int | float, TimeUnit]]:
     """Every time limit a text states, in order ("05 ngày đối với ...; 10 ngày đối với ..." →
-    [(5, days), (10, days)]; "03 ngày làm việc" → [(3, working days)]); [] when it states none."""
-    return [
-        (_number(match.group(1)), _UNIT_BY_WORD[match.group(2)])
-        for match in _DURATION.finditer(fold(text))
-    ]
+    [(5, days), (10, days)]; "03 ngày làm việc" → [(3, working days)]; "trong ngày" → one day;
+    the hour of "nhận trước 15 giờ" is none); [] when it states none."""
+    folded = fold(text)
+    found: list[tuple[int | float, TimeUnit]] = []
+    if _WITHIN_THE_DAY.search(folded):
+        found.append((1, TimeUnit.DAYS))
+    for match in _DURATION.finditer(folded):
+        unit = _UNIT_BY_WORD[match.group(2)]
+        if unit == TimeUnit.HOURS and _HOUR_OF_DAY.search(folded, 0, match.start()):
+            continue
+        found.append((_number(match.group(1)), unit))
+    return found
 
 
 def unit_in(text: str, number: int | float) -> TimeUnit | None:
