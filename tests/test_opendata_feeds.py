@@ -48,6 +48,7 @@ def test_publishing_and_abolishing_are_listed_with_what_changed(staff_app, login
     assert client.get("/api/v1/changes").json["changes"] == []
 
     _publish_edit(login_as, channels__0__time_limit_value="3", channels__0__fee_amount="30000",
+                  channels__0__time_limit_text="03 ngày làm việc",
                   dossier__0__name="Tờ khai theo mẫu mới")  # fmt: skip
     listed = client.get("/api/v1/changes?since=0").json
     assert [c["code"] for c in listed["changes"]] == ["1.000001"]
@@ -137,7 +138,9 @@ def _check_atom(xml: bytes) -> ET.Element:
 def test_the_atom_feeds_are_valid_and_say_what_changed(staff_app, login_as):
     client = staff_app.test_client()
     _set_base(login_as)
-    _publish_edit(login_as, channels__0__time_limit_value="3")
+    _publish_edit(
+        login_as, channels__0__time_limit_value="3", channels__0__time_limit_text="03 ngày"
+    )
     _abolish(login_as, "Đã có quy định mới")
 
     response = client.get("/thay-doi.atom")

@@ -42,7 +42,12 @@ def test_a_draft_is_invisible_to_the_public_until_published(staff_app, login_as)
     editor, publisher, public = login_as("editor"), login_as("publisher"), staff_app.test_client()
     assert "5 ngày làm việc" in _public_limit(public)
 
-    response = _edit(editor, channels__0__time_limit_value="12", note="Rút ngắn thời hạn")
+    response = _edit(
+        editor,
+        channels__0__time_limit_value="12",
+        channels__0__time_limit_text="12 ngày làm việc",
+        note="Rút ngắn thời hạn",
+    )
     assert response.status_code == 302
     assert "5 ngày làm việc" in _public_limit(public)
     assert "12 ngày làm việc" not in _public_limit(public)

@@ -19,7 +19,7 @@ from ..errors import EditConflict, ValidationError
 from ..models import Agency, Field, Procedure, ProcedureDraft, StaffRole, Status, User
 from ..opendata import changes
 from ..text import clean, clean_block
-from . import history
+from . import checks, history
 from .working_copy import WorkingCopy, get_working_copy, implementing_ids, working_copy_of
 
 
@@ -34,22 +34,26 @@ def _with_state(
     return {**record, "status": status, "replaced_by": replaced_by, "abolished_reason": reason}
 
 
-def _check_input(raw: dict, user: User, current: Procedure | None) -> Record:
-    """Normalize an editor's input and apply the rules that need the database."""
+def _check_input(
+    raw: dict, user: User, current: Procedure | None, kept=(), *, one_fee: bool = False
+) -> Record:
+    """Normalize an editor's input and apply the rules that need the database. Related
+    procedures may be named by code or name (checks.related_codes; the codes in `kept` pass as
+    they are); with `one_fee`, the first channel's fee is given to every channel."""
+    related, errors = checks.related_codes(list(raw.get("related") or []), kept)
     try:
-        record = records.normalize_procedure(raw)
+        record = records.normalize_procedure({**raw, "related": related})
     except ValidationError as error:
-        raise ValidationError(
-            {key.removeprefix("procedure."): message for key, message in error.errors.items()}
-        ) from None
-    errors = {**_code_errors(record, current), **_reference_errors(record)}
+        shape = {key.removeprefix("procedure."): message for key, message in error.errors.items()}
+        raise ValidationError({**shape, **errors}) from None
+    errors = {**_code_errors(record, current), **_reference_errors(record), **errors}
     if errors:
         raise ValidationError(errors)
     if not accounts.in_scope(user, implementing_ids(record)):
         raise ValidationError(
             {"agencies": _("Cần ít nhất một cơ quan thực hiện thuộc phạm vi của bạn.")}
         )
-    return record
+    return checks.one_fee(record) if one_fee else record
 
 
 def _code_errors(record: Record, current: Procedure | None) -> dict[str, str]:
@@ -138,20 +142,32 @@ def _write(copy: WorkingCopy, record: Record, user: User, status: str | None = N
     db.session.flush()
 
 
-@use_case(on_error=_code_clash)
 def create_procedure(
-    raw: dict, user: User, note: str = "", *, submit_after: bool = False
+    raw: dict, user: User, note: str = "", *, submit_after: bool = False, one_fee: bool = False
 ) -> Procedure:
     """Create a new procedure as a draft (or, with `submit_after`, in review) from an
-    editor's input.
+    editor's input; `one_fee` gives the first channel's fee to every channel.
 
     Raises ValidationError (keys are record paths such as "channels.0.time_limit_value") for
-    bad input, a code already taken, unknown agencies or lĩnh vực, or no implementing agency in
-    the user's scope; PermissionDenied for a user who is not staff.
+    bad input, a code already taken, unknown agencies, lĩnh vực or related procedures, or no
+    implementing agency in the user's scope; PermissionDenied for a user who is not staff;
+    checks.NotReady, after creating it as a draft, when `submit_after` and it may not go to
+    review (checks.time_limit_problems).
     """
+    procedure, problems = _create(raw, user, note, submit_after=submit_after, one_fee=one_fee)
+    if problems:
+        raise checks.NotReady(problems, procedure.code, f"p{procedure.version}")
+    return procedure
+
+
+@use_case(on_error=_code_clash)
+def _create(
+    raw: dict, user: User, note: str, *, submit_after: bool, one_fee: bool
+) -> tuple[Procedure, dict[str, str]]:
     accounts.require(user, StaffRole.EDITOR)
-    record = _check_input(raw, user, None)
-    status = Status.IN_REVIEW if submit_after else Status.DRAFT
+    record = _check_input(raw, user, None, [str(raw.get("code") or "")], one_fee=one_fee)
+    problems = checks.time_limit_problems(record) if submit_after else {}
+    status = Status.IN_REVIEW if submit_after and not problems else Status.DRAFT
     record = _with_state(record, status)
     procedure = Procedure(code=record["code"], created_at=utcnow())
     db.session.add(procedure)
@@ -161,28 +177,41 @@ def create_procedure(
         procedure, convert.procedure_record(procedure), "created", user, note
     )
     audit.record("procedure.created", procedure, note or procedure.name, actor=user)
-    return procedure
+    return procedure, problems
+
+
+def save_procedure(
+    code: str, raw: dict, token: str, user: User, note: str = "", *,
+    submit_after: bool = False, one_fee: bool = False,
+) -> WorkingCopy:  # fmt: skip
+    """Save an editor's input as the working copy of procedure `code` and record a revision;
+    with `submit_after`, also send it for review; `one_fee` as create_procedure.
+
+    `token` is the working copy's token the form was loaded with. Returns the new working copy.
+    Raises EditConflict when the working copy changed since, ValidationError and
+    checks.NotReady (after saving it as a draft, with the new token) as create_procedure,
+    NotFound, PermissionDenied.
+    """
+    copy, problems = _save(code, raw, token, user, note, submit_after, one_fee)
+    if problems:
+        raise checks.NotReady(problems, code, copy.token)
+    return copy
 
 
 @use_case(on_error=_conflict_on_stale)
-def save_procedure(
-    code: str, raw: dict, token: str, user: User, note: str = "", *, submit_after: bool = False
-) -> WorkingCopy:
-    """Save an editor's input as the working copy of procedure `code` and record a revision;
-    with `submit_after`, also send it for review.
-
-    `token` is the working copy's token the form was loaded with. Returns the new working copy.
-    Raises EditConflict when the working copy changed since, ValidationError as
-    create_procedure, NotFound, PermissionDenied.
-    """
+def _save(code: str, raw: dict, token: str, user: User, note: str, submit_after: bool,
+          one_fee: bool) -> tuple[WorkingCopy, dict[str, str]]:  # fmt: skip
     copy = _changing(code, user)
     _check_token(copy, token)
-    record = _check_input(raw, user, copy.procedure)
+    kept = [code, *copy.record["related"]]
+    record = _check_input(raw, user, copy.procedure, kept, one_fee=one_fee)
+    problems = checks.time_limit_problems(record) if submit_after else {}
+    submit_after = submit_after and not problems
     _write(copy, record, user, Status.IN_REVIEW if submit_after else None)
     action = "submitted" if submit_after else "saved"
     history.add_procedure_revision(copy.procedure, copy.record, action, user, note)
     audit.record(f"procedure.{action}", copy.procedure, note or copy.record["name"], actor=user)
-    return copy
+    return copy, problems
 
 
 # --- workflow -----------------------------------------------------------------------------------
@@ -202,6 +231,8 @@ def _move(code: str, token: str, user: User, role: StaffRole, moves: tuple[str, 
     source, target = moves
     if copy.status != source:
         raise ValidationError(refusal)
+    if target == Status.IN_REVIEW:
+        checks.check_ready(copy.record)
     _write(copy, copy.record, user, target)
     history.add_procedure_revision(copy.procedure, copy.record, action, user, note)
     audit.record(f"procedure.{action}", copy.procedure, note, actor=user)
@@ -211,7 +242,7 @@ def _move(code: str, token: str, user: User, role: StaffRole, moves: tuple[str, 
 @use_case(on_error=_conflict_on_stale)
 def submit(code: str, token: str, user: User, note: str = "") -> WorkingCopy:
     """Send the working copy for review. Raises ValidationError when it is not a draft,
-    EditConflict, PermissionDenied."""
+    checks.NotReady when it may not go to review, EditConflict, PermissionDenied."""
     moves = (Status.DRAFT, Status.IN_REVIEW)
     refusal = _("Chỉ gửi duyệt được bản nháp.")
     return _move(code, token, user, StaffRole.EDITOR, moves, "submitted", note, refusal)
@@ -244,11 +275,13 @@ def _publish(copy: WorkingCopy) -> None:
 def publish(code: str, token: str, user: User, note: str = "") -> WorkingCopy:
     """Publish the working copy (publishers only): the public sees it at once.
 
-    Raises ValidationError when there is nothing unpublished, EditConflict, PermissionDenied.
+    Raises ValidationError when there is nothing unpublished, checks.NotReady when it may not
+    be published (checks.time_limit_problems), EditConflict, PermissionDenied.
     """
     copy = _transition(code, token, user, StaffRole.PUBLISHER)
     if not copy.pending:
         raise ValidationError(_("Không có thay đổi nào chờ công bố."))
+    checks.check_ready(copy.record)
     _publish(copy)
     history.add_procedure_revision(copy.procedure, copy.record, "published", user, note)
     audit.record("procedure.published", copy.procedure, note, actor=user)
@@ -318,14 +351,16 @@ def restore(
 ) -> WorkingCopy:
     """Make revision `number` the working copy again, as a new revision; publishers may publish
     it at once. Raises EditConflict, ValidationError (e.g. an agency it names is gone),
-    NotFound, PermissionDenied."""
+    checks.NotReady when it is to be published but may not be, NotFound, PermissionDenied."""
     revision = history.get_revision(code, number, user)
     copy = _changing(code, user)
     _check_token(copy, token)
     if publish_now:
         accounts.require(user, StaffRole.PUBLISHER)
     raw = {**revision.record, "code": copy.procedure.code}
-    record = _check_input(raw, user, copy.procedure)
+    record = _check_input(raw, user, copy.procedure, [raw["code"], *raw["related"]])
+    if publish_now:
+        checks.check_ready(record)
     _write(copy, record, user, Status.DRAFT)
     note = _("Khôi phục phiên bản số %(n)s", n=number)
     history.add_procedure_revision(copy.procedure, copy.record, "restored", user, note)

@@ -114,7 +114,10 @@ class LegalRow(Row):
 
 
 class RelatedRow(Row):
-    code = StringField(_l("Mã thủ tục liên quan"), validators=[Optional(), _CODE])
+    # A code, "code — name" as the list offers, or an exact name: the service finds the code.
+    code = StringField(
+        _l("Mã hoặc tên thủ tục liên quan"), validators=[Optional(), max_chars(2100)]
+    )
 
 
 # Each repeatable group: its row form, the keys whose content makes a row worth keeping (a row
@@ -179,6 +182,7 @@ class ProcedureForm(StaffForm):
     results = FieldList(FormField(ResultRow))
     legal_bases = FieldList(FormField(LegalRow))
     related = FieldList(FormField(RelatedRow))
+    same_fee = BooleanField(_l("Áp dụng cùng phí, lệ phí cho mọi cách thức nộp"), default=True)
 
     @staticmethod
     def data_from_record(record: dict, token: str) -> dict:
@@ -212,6 +216,7 @@ class ProcedureForm(StaffForm):
                 {**b, "issued_date": to_date(b["issued_date"])} for b in record["legal_bases"]
             ],
             related=[{"code": code} for code in record["related"]],
+            same_fee=len({(c["fee_text"], c["fee_amount"]) for c in record["channels"]}) <= 1,
         )
         return data
 

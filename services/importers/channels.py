@@ -3,7 +3,7 @@
 The readers of sets (b) and (c) get one cell per value and use `channel_kind`, `time_limit` and
 `fee_amount`; the portal's pages (set (a)) run the whole table together ("Trực tiếp15 Ngày làm
 việcMiễn phí") and `portal_channels` recovers its rows. `unit_in` finds the unit a time cell
-lost in the text around it.
+lost in the text around it; `durations` lists every time limit a text states.
 """
 
 from __future__ import annotations
@@ -61,6 +61,32 @@ def time_limit(raw: object) -> tuple[int | float | None, TimeUnit | None]:
         return None, None
     unit = _UNIT_BY_WORD.get(match.group(2)) if match.group(2) else None
     return _number(match.group(1)), unit
+
+
+# A number the text gives a unit to, not part of a document's number or a date ("123/2015").
+_DURATION = re.compile(
+    rf"(?<![\d.,/])(\d+(?:[.,]\d+)?)(?![\d/])\s*(?:\([^)]{{0,20}}\)\s*)?({_UNIT_WORDS})\b"
+)
+# "trước 15 giờ", "sau 15 giờ", "lúc 15 giờ": an hour of the day, not a time limit.
+_HOUR_OF_DAY = re.compile(r"\b(?:truoc|sau|luc|tu|den|vao)\s+$")
+# "Trong ngày", "ngay trong ngày làm việc": within the day, one day.
+_WITHIN_THE_DAY = re.compile(r"\btrong (?:cung |mot )?ngay\b")
+
+
+def durations(text: str) -> list[tuple[int | float, TimeUnit]]:
+    """Every time limit a text states, in order ("05 ngày đối với ...; 10 ngày đối với ..." →
+    [(5, days), (10, days)]; "03 ngày làm việc" → [(3, working days)]; "trong ngày" → one day;
+    the hour of "nhận trước 15 giờ" is none); [] when it states none."""
+    folded = fold(text)
+    found: list[tuple[int | float, TimeUnit]] = []
+    if _WITHIN_THE_DAY.search(folded):
+        found.append((1, TimeUnit.DAYS))
+    for match in _DURATION.finditer(folded):
+        unit = _UNIT_BY_WORD[match.group(2)]
+        if unit == TimeUnit.HOURS and _HOUR_OF_DAY.search(folded, 0, match.start()):
+            continue
+        found.append((_number(match.group(1)), unit))
+    return found
 
 
 def unit_in(text: str, number: int | float) -> TimeUnit | None:

@@ -18,7 +18,7 @@ from werkzeug.datastructures import MultiDict
 
 from .. import accounts, uploads
 from ..catalogue import queries
-from ..editorial import diff, history, review, stale, workflow, working_copy
+from ..editorial import checks, diff, history, review, stale, workflow, working_copy
 from ..errors import EditConflict, ValidationError
 from ..forms.common import options, put_errors
 from ..forms.editor import (
@@ -30,6 +30,7 @@ from ..forms.editor import (
     clean_rows,
     reshape,
 )
+from ..forms.row_labels import row_legend
 from ..inputs import integer, page_number, row_index
 from ..models import StaffRole
 from .auth import guard
@@ -83,6 +84,7 @@ def _editor(form: ProcedureForm, code: str | None, published: bool, *, status: i
     ]
     form.set_choices(agencies, choices.fields, choices.levels)
     files = uploads.attachments_named([e.form.template_file.data for e in form.dossier])
+    related = checks.related_names([str(e.form.code.data or "").strip() for e in form.related])
     blanks = {}
     for group, (row, _content, defaults) in GROUPS.items():
         blank = row(formdata=MultiDict(defaults), prefix=f"{group}-__i__-")
@@ -96,6 +98,9 @@ def _editor(form: ProcedureForm, code: str | None, published: bool, *, status: i
             code=code,
             files=files,
             blanks=blanks,
+            groups=GROUPS,
+            row_legend=row_legend,
+            related_names=related,
             published=published,
             max_upload=uploads.max_bytes(),
             **extra,
@@ -156,13 +161,29 @@ def _show_upload_errors(form: ProcedureForm, errors: dict[str, str]) -> None:
 
 def _save(code: str | None, form: ProcedureForm, raw: dict, submit: bool) -> str:
     """Create or save the procedure from the editor; its code."""
-    note = form.note.data or ""
+    note, one_fee = form.note.data or "", form.same_fee.data
     if code is None:
-        return workflow.create_procedure(raw, current_user, note, submit_after=submit).code
+        return workflow.create_procedure(
+            raw, current_user, note, submit_after=submit, one_fee=one_fee
+        ).code
     workflow.save_procedure(
-        code, raw, form.version.data or "", current_user, note, submit_after=submit
-    )
+        code, raw, form.version.data or "", current_user, note, submit_after=submit,
+        one_fee=one_fee,
+    )  # fmt: skip
     return code
+
+
+def _saved_not_submitted(
+    form: ProcedureForm, error: checks.NotReady, positions: dict, published: bool, new: bool
+):
+    """The input was saved as a draft but may not go to review: the editor again, on the saved
+    copy, with why beside the fields."""
+    form.version.data = error.token
+    form.add_errors(error.errors, positions)
+    flash(_("Đã lưu bản nháp nhưng chưa gửi duyệt: hãy sửa các chỗ được đánh dấu rồi gửi lại."),
+          "error")  # fmt: skip
+    action = url_for("editor.edit", code=error.code) if new else None
+    return _editor(form, error.code, published, status=400, form_action=action)
 
 
 def _edit_post(code: str | None, published: bool):
@@ -182,6 +203,8 @@ def _edit_post(code: str | None, published: bool):
     raw, positions = form.to_raw()
     try:
         code = _save(code, form, raw, submit=action == "submit")
+    except checks.NotReady as error:
+        return _saved_not_submitted(form, error, positions, published, new=code is None)
     except ValidationError as error:
         form.add_errors(error.errors, positions)
         return _not_saved(form, code, published, stored)
@@ -219,10 +242,13 @@ def edit(code: str):
     copy = working_copy.get_working_copy(code, current_user)
     if request.method == "POST":
         return _edit_post(code, copy.was_published)
-    data = ProcedureForm.data_from_record(copy.record, copy.token)
-    return _editor(
-        ProcedureForm(formdata=None, data=data), code, copy.was_published, record=copy.record
+    form = ProcedureForm(
+        formdata=None, data=ProcedureForm.data_from_record(copy.record, copy.token)
     )
+    # What would keep it from review and publication is shown at once, beside its field.
+    channels = list(range(len(copy.record["channels"])))
+    form.add_errors(checks.time_limit_problems(copy.record), {"channels": channels})
+    return _editor(form, code, copy.was_published, record=copy.record)
 
 
 # --- the workflow -------------------------------------------------------------------------------
@@ -257,6 +283,9 @@ def workflow_step(code: str, step: str):
     function, done = _STEPS[step]
     try:
         function(code, form.version.data or "", current_user, form.note.data or "")
+    except checks.NotReady as error:
+        _flash_errors(error)
+        return redirect(url_for("editor.edit", code=code))  # shows them beside their fields
     except ValidationError as error:
         _flash_errors(error)
     except EditConflict as conflict:

@@ -33,6 +33,7 @@ def test_edit_publish_and_find_the_new_time_limit(live_staff, desktop):
     assert steps.count() == 2
 
     page.locator("#channels-0-time_limit_value").fill("7")
+    page.locator("#channels-0-time_limit_text").fill("07 ngày làm việc")
     page.locator("#note").fill("Rút ngắn thời hạn")
     page.locator('.editor-save button[value="save"]').click()
     page.wait_for_url(f"{base}{P}")
