@@ -80,6 +80,7 @@ def test_a_scanned_old_sheet_says_what_changed_and_the_new_one_is_current(app, l
         page,
         "",
         channels__0__time_limit_value="12",
+        channels__0__time_limit_text="12 ngày làm việc",  # the text agrees, or publishing refuses
         channels__0__fee_amount="70000",
         note="Thời hạn, lệ phí và hồ sơ mới",
     )
@@ -144,7 +145,13 @@ def test_garbage_states_show_no_notice_and_no_error(app, login_as, tmp_path, val
     public = app.test_client()
     scanned = _scan_sheet(public, "1.000001", tmp_path)
     publisher = login_as("publisher")
-    submit(publisher, publisher.get(f"{P}/edit"), "", channels__0__time_limit_value="9")
+    submit(
+        publisher,
+        publisher.get(f"{P}/edit"),
+        "",
+        channels__0__time_limit_value="9",
+        channels__0__time_limit_text="9 ngày làm việc",
+    )
     _publish(publisher)
     assert NOTICE in _notice(public.get(scanned))  # a real old state does show one
     page = public.get("/thu-tuc/1.000001", query_string={"ban-in": value})
@@ -157,7 +164,13 @@ def test_a_draft_revision_number_shows_nothing_of_the_draft(app, login_as, tmp_p
     public = app.test_client()
     _scan_sheet(public, "1.000001", tmp_path)
     editor = login_as("editor")
-    submit(editor, editor.get(f"{P}/edit"), "", channels__0__time_limit_value="33")
+    submit(
+        editor,
+        editor.get(f"{P}/edit"),
+        "",
+        channels__0__time_limit_value="33",
+        channels__0__time_limit_text="33 ngày làm việc",
+    )
     with app.app_context():
         drafts = db.session.execute(
             select(ProcedureRevision.number).where(ProcedureRevision.action == "saved")
@@ -192,7 +205,13 @@ def test_caches_never_mix_the_pages_of_different_sheets(app, login_as, tmp_path)
     plain = public.get("/thu-tuc/1.000001")
     current = public.get(scanned)
     publisher = login_as("publisher")
-    submit(publisher, publisher.get(f"{P}/edit"), "", channels__0__time_limit_value="7")
+    submit(
+        publisher,
+        publisher.get(f"{P}/edit"),
+        "",
+        channels__0__time_limit_value="7",
+        channels__0__time_limit_text="7 ngày làm việc",
+    )
     _publish(publisher)
 
     # the ETag a cache holds for the sheet's page while it was current no longer matches
@@ -220,6 +239,7 @@ def test_the_english_page_says_it_in_english(app, login_as, tmp_path):
     scanned = _scan_sheet(public, "1.000001", tmp_path)
     publisher = login_as("publisher")
     submit(publisher, publisher.get(f"{P}/edit"), "", channels__0__time_limit_value="12",
+        channels__0__time_limit_text="12 ngày làm việc",
            requirements="Mới.")  # fmt: skip
     _publish(publisher)
     english = app.test_client()
@@ -354,7 +374,13 @@ def test_booklet_qr_codes_carry_the_state(app, login_as, tmp_path):
     assert urlsplit(printed).query == "ban-in=1"
 
     publisher = login_as("publisher")
-    submit(publisher, publisher.get(f"{P}/edit"), "", channels__0__time_limit_value="20")
+    submit(
+        publisher,
+        publisher.get(f"{P}/edit"),
+        "",
+        channels__0__time_limit_value="20",
+        channels__0__time_limit_text="20 ngày làm việc",
+    )
     _publish(publisher)
     notice = _notice(public.get(urlsplit(printed).path + "?" + urlsplit(printed).query))
     assert "5 ngày làm việc → 20 ngày làm việc" in notice
