@@ -40,8 +40,8 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 from werkzeug.security import safe_join
 
 from .catalogue import queries
-from .content_language import content_text
 from .catalogue.queries import FULL_PROCEDURE, Group
+from .content_language import content_text
 from .db import db, utcnow
 from .errors import NotFound, ValidationError
 from .models import Agency, Procedure
@@ -328,7 +328,8 @@ def field_booklet(slug: str) -> Booklet:
     Raises NotFound for an unknown lĩnh vực, EmptyBooklet when there is nothing to print.
     """
     found = queries.get_field(slug)
-    groups = _load_full([Group(found.name, found.slug, queries.field_procedures(found), found.name_en)], set())
+    procedures = queries.field_procedures(found)
+    groups = _load_full([Group(found.name, found.slug, procedures, found.name_en)], set())
     booklet = Booklet(
         name=f"linh-vuc-{slug}",
         title=_("Lĩnh vực %(name)s", name=content_text(found)),

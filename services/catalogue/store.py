@@ -179,8 +179,8 @@ def _is_under(parent: Agency | None, agency: Agency) -> bool:
 
 
 _AGENCY_COLUMNS = (
-    "name", "short_name", "name_en", "summary_en", "kind", "position", "address", "phone", "email", "website",
-    "opening_hours", "description",
+    "name", "short_name", "name_en", "summary_en", "kind", "position", "address", "phone",
+    "email", "website", "opening_hours", "description",
 )  # fmt: skip
 
 

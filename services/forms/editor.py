@@ -189,7 +189,8 @@ class ProcedureForm(StaffForm):
             key: record[key]
             for key in (
                 "code", "name", "name_en", "summary_en", "decision_number", "levels",
-                "procedure_type", "fields", "receiving_address", "description", "requirements", "source_url", "online_url",
+                "procedure_type", "fields", "receiving_address", "description", "requirements",
+                "source_url", "online_url",
             )
         }  # fmt: skip
         data.update(
@@ -231,7 +232,8 @@ class ProcedureForm(StaffForm):
             key: getattr(self, key).data or ""
             for key in (
                 "code", "name", "name_en", "summary_en", "decision_number", "procedure_type",
-                "receiving_address", "description", "requirements", "source_url", "online_url", "online_level",
+                "receiving_address", "description", "requirements", "source_url", "online_url",
+                "online_level",
             )
         }  # fmt: skip
         raw.update(
