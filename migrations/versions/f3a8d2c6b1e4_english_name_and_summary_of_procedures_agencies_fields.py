@@ -20,15 +20,18 @@ depends_on = None
 TABLES = {"procedure": sa.Text(), "agency": sa.String(length=300), "field": sa.String(length=300)}
 
 
+# Not in batch mode: on SQLite that copies each table and drops the old one, and dropping
+# `procedure` or `agency` with foreign keys on deletes every row that cascades from it
+# (revisions, steps, links...). SQLite adds a column, and from 3.35 drops one, in place.
+
+
 def upgrade():
     for table, name_type in TABLES.items():
-        with op.batch_alter_table(table) as batch:
-            batch.add_column(sa.Column("name_en", name_type, nullable=False, server_default=""))
-            batch.add_column(sa.Column("summary_en", sa.Text(), nullable=False, server_default=""))
+        op.add_column(table, sa.Column("name_en", name_type, nullable=False, server_default=""))
+        op.add_column(table, sa.Column("summary_en", sa.Text(), nullable=False, server_default=""))
 
 
 def downgrade():
     for table in TABLES:
-        with op.batch_alter_table(table) as batch:
-            batch.drop_column("summary_en")
-            batch.drop_column("name_en")
+        op.drop_column(table, "summary_en")
+        op.drop_column(table, "name_en")
