@@ -31,7 +31,7 @@ from werkzeug.exceptions import BadHost, HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from services import accounts, cli, db, mail
+from services import accounts, cli, content_language, db, mail
 from services import search as search_service
 from services.errors import Conflict, NotFound, PermissionDenied, ServiceError, ValidationError
 from services.inputs import IdConverter
@@ -77,6 +77,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     templating.init_app(app)
+    content_language.init_app(app)
     headers.init_app(app)
     language.init_app(app)
     register_errorhandlers(app)

@@ -30,7 +30,7 @@ from flask import Flask, current_app
 from flask_babel import force_locale, get_locale
 from sqlalchemy import func, select
 
-from . import printing
+from . import editions, printing
 from .catalogue import queries
 from .db import db, reading
 from .errors import NotFound
@@ -49,6 +49,8 @@ class Spec:
     with_children: bool = False
     # The interface's language of the booklet when not the portal's default (see `language`).
     language: str | None = None
+    # The bilingual edition (services/editions.py): Vietnamese with English beside it.
+    bilingual: bool = False
 
     @property
     def name(self) -> str:
@@ -56,9 +58,12 @@ class Spec:
             name = f"linh-vuc-{self.slug}"
         else:
             name = f"co-quan-{self.slug}" + ("-truc-thuoc" if self.with_children else "")
+        # "_" is in no slug: no other booklet's name; each edition is its own file.
+        if self.bilingual:
+            return f"{name}_{editions.BILINGUAL}"
         if self.language is None:
             return name
-        return f"{name}_{self.language}"  # "_" is in no slug: no other booklet's name
+        return f"{name}_{self.language}"
 
     def load(self) -> printing.Booklet:
         """The booklet now, cached under this spec's name (one file per language). Raises
@@ -135,7 +140,7 @@ def build(spec: Spec, *, wait: bool = True) -> printing.BookletPDF | None:
     When another thread or process is building it, wait for its PDF, or with `wait` off
     return None. Raises NotFound / EmptyBooklet."""
     language = spec.language or current_app.config["BABEL_DEFAULT_LOCALE"]
-    with reading(), force_locale(language):
+    with reading(), force_locale(language), editions.rendering(spec.bilingual):
         stamp = catalogue_stamp()  # before the booklet is read: a later change makes a new stamp
         booklet = spec.load()
         base = printing.configured_base()

@@ -41,6 +41,7 @@ from werkzeug.security import safe_join
 
 from .catalogue import outdated, queries
 from .catalogue.queries import FULL_PROCEDURE, Group
+from .content_language import content_text
 from .db import db, utcnow
 from .errors import NotFound, ValidationError
 from .models import Agency, Procedure
@@ -286,7 +287,7 @@ def _load_full(groups: list[Group], seen: set[int]) -> list[Group]:
         procedures = [loaded[p.id] for p in group.procedures if p.id in loaded and p.id not in seen]
         seen.update(p.id for p in procedures)
         if procedures:
-            out.append(Group(group.title, group.slug, procedures))
+            out.append(Group(group.title, group.slug, procedures, group.name_en))
     return out
 
 
@@ -317,10 +318,10 @@ def agency_booklet(slug: str, *, with_children: bool = False) -> Booklet:
     for member in agencies:
         groups = _load_full(queries.agency_procedures(member), seen)
         if groups:
-            sections.append(Section(member.name if with_children else None, groups))
+            sections.append(Section(content_text(member) if with_children else None, groups))
     booklet = Booklet(
         name=f"co-quan-{slug}" + ("-truc-thuoc" if with_children else ""),
-        title=agency.name,
+        title=content_text(agency),
         subtitle=_("kèm các cơ quan trực thuộc") if with_children else "",
         sections=sections,
     )
@@ -335,10 +336,11 @@ def field_booklet(slug: str) -> Booklet:
     Raises NotFound for an unknown lĩnh vực, EmptyBooklet when there is nothing to print.
     """
     found = queries.get_field(slug)
-    groups = _load_full([Group(found.name, found.slug, queries.field_procedures(found))], set())
+    procedures = queries.field_procedures(found)
+    groups = _load_full([Group(found.name, found.slug, procedures, found.name_en)], set())
     booklet = Booklet(
         name=f"linh-vuc-{slug}",
-        title=_("Lĩnh vực %(name)s", name=found.name),
+        title=_("Lĩnh vực %(name)s", name=content_text(found)),
         subtitle="",
         sections=[Section(None, groups)] if groups else [],
     )

@@ -44,7 +44,10 @@ def test_the_demo_export_has_no_violation(demo_client, demo_app):
     assert services.keys() == published.keys()
     for code, procedure in published.items():
         service = services[code]
-        assert service["dct:title"] == {"@value": procedure.name, "@language": "vi"}
+        vietnamese = {"@value": procedure.name, "@language": "vi"}
+        english = {"@value": procedure.name_en, "@language": "en"}
+        # The English name staff wrote, when there is one, beside the Vietnamese.
+        assert service["dct:title"] == ([vietnamese, english] if procedure.name_en else vietnamese)
         assert len(service.get("cpsv:hasInput", [])) == len(procedure.dossier)
         assert len(service.get("cv:hasChannel", [])) == len(procedure.channels)
         assert len(service.get("cpsv:produces", [])) == len(procedure.results)

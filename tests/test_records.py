@@ -13,11 +13,11 @@ def test_normalize_procedure_fills_every_key_in_order(app):
     with app.app_context():
         record = records.normalize_procedure({"code": "1.000001", "name": "Tên"})
     assert list(record) == [
-        "code", "name", "status", "decision_number", "decision_date", "levels",
-        "procedure_type", "fields", "subjects", "agencies", "receiving_address", "online_level",
-        "keywords", "description", "requirements", "source_url", "online_url", "steps", "channels",
-        "dossier", "results", "legal_bases", "related", "replaced_by", "abolished_reason",
-        "created_at", "updated_at",
+        "code", "name", "name_en", "summary_en", "status", "decision_number", "decision_date",
+        "levels", "procedure_type", "fields", "subjects", "agencies", "receiving_address",
+        "online_level", "keywords", "description", "requirements", "source_url", "online_url",
+        "steps", "channels", "dossier", "results", "legal_bases", "related", "replaced_by",
+        "abolished_reason", "created_at", "updated_at",
     ]  # fmt: skip
     assert record["status"] == "draft"
     assert record["steps"] == []

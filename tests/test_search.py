@@ -133,7 +133,8 @@ def test_api_returns_the_documented_shape(demo_client):
     assert len(body["results"]) == 3
     first = body["results"][0]
     assert set(first) == {
-        "code", "name", "url", "agency", "fields", "levels", "score", "highlight",
+        "code", "name", "name_en", "summary_en", "url", "agency", "fields", "levels", "score",
+        "highlight",
     }  # fmt: skip
     assert first["url"].endswith(f"/thu-tuc/{first['code']}")
     assert "<mark>" in first["highlight"]["name"]

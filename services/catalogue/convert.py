@@ -39,6 +39,8 @@ def agency_record(agency: Agency) -> Record:
         "slug": agency.slug,
         "name": agency.name,
         "short_name": agency.short_name,
+        "name_en": agency.name_en,
+        "summary_en": agency.summary_en,
         "kind": agency.kind,
         "parent": agency.parent.slug if agency.parent else None,
         "position": agency.position,
@@ -56,7 +58,13 @@ def agency_record(agency: Agency) -> Record:
 
 def field_record(field: Field) -> Record:
     """The canonical record of a lĩnh vực."""
-    return {"slug": field.slug, "code": field.code, "name": field.name}
+    return {
+        "slug": field.slug,
+        "code": field.code,
+        "name": field.name,
+        "name_en": field.name_en,
+        "summary_en": field.summary_en,
+    }
 
 
 def _number_out(value: float | None) -> int | float | None:
@@ -106,6 +114,8 @@ def procedure_record(procedure: Procedure) -> Record:
     return {
         "code": procedure.code,
         "name": procedure.name,
+        "name_en": procedure.name_en,
+        "summary_en": procedure.summary_en,
         "status": procedure.status,
         "decision_number": procedure.decision_number,
         "decision_date": _iso(procedure.decision_date),
@@ -155,6 +165,8 @@ def fill_procedure(procedure: Procedure, record: Record, lookups: Any) -> None:
     """
     procedure.code = record["code"]
     procedure.name = record["name"]
+    procedure.name_en = record["name_en"]
+    procedure.summary_en = record["summary_en"]
     procedure.sort_name = sort_key(record["name"])
     procedure.status = record["status"]
     procedure.decision_number = record["decision_number"]

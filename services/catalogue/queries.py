@@ -144,6 +144,12 @@ class Group:
     title: str
     slug: str | None
     procedures: list[Procedure]
+    name_en: str = ""  # the lĩnh vực's English name, "" when none or not a lĩnh vực
+
+    @property
+    def name(self) -> str:
+        """The heading (what services.content_language reads as the Vietnamese name)."""
+        return self.title
 
 
 def _group_by_field(procedures: list[Procedure]) -> list[Group]:
@@ -152,7 +158,8 @@ def _group_by_field(procedures: list[Procedure]) -> list[Group]:
         field = procedure.fields[0] if procedure.fields else None
         key = field.slug if field else None
         if key not in groups:
-            groups[key] = Group(field.name if field else _("Lĩnh vực khác"), key, [])
+            name = (field.name, key, [], field.name_en) if field else (_("Lĩnh vực khác"), key, [])
+            groups[key] = Group(*name)
         groups[key].procedures.append(procedure)
     ordered = sorted(groups.values(), key=lambda g: (g.slug is None, sort_key(g.title)))
     for group in ordered:
@@ -214,17 +221,20 @@ class Facet:
     slug: str
     name: str
     count: int
+    name_en: str = ""  # the English name (lĩnh vực and agencies), "" when none
 
 
 def _facet(model: type, table, column) -> list[Facet]:
+    # Lĩnh vực have an English name; levels and subjects do not.
+    english = [model.name_en] if hasattr(model, "name_en") else []
     rows = db.session.execute(
-        select(model.slug, model.name, func.count(Procedure.id))
+        select(model.slug, model.name, func.count(Procedure.id), *english)
         .join(table, column == model.id)
         .join(Procedure, Procedure.id == table.c.procedure_id)
         .where(Procedure.status == Status.PUBLISHED)
-        .group_by(model.id, model.slug, model.name)
+        .group_by(model.id, model.slug, model.name, *english)
     ).all()
-    return [Facet(slug, name, count) for slug, name, count in rows]
+    return [Facet(*row) for row in rows]
 
 
 def browse() -> dict[str, list[Facet]]:
@@ -232,7 +242,7 @@ def browse() -> dict[str, list[Facet]]:
     counts = _public_counts_by_agency()
     today = date.today()
     agencies = [
-        Facet(a.slug, a.display_name, counts[a.id])
+        Facet(a.slug, a.display_name, counts[a.id], a.name_en)
         for a in db.session.execute(select(Agency)).scalars()
         if counts[a.id] and not a.is_retired(today)
     ]

@@ -221,6 +221,20 @@ def normalize_settings(raw: Any) -> Record:
     }
 
 
+# The English a record may carry (procedures, agencies, lĩnh vực): staff's translation for
+# foreign investors, "" when there is none. The national data has none, so an import keeps the
+# stored English (services.importers).
+ENGLISH_KEYS = ("name_en", "summary_en")
+
+
+def english(raw: dict, path: str) -> Record:
+    """The English name and summary of an input dict, normalized ("" when absent)."""
+    return {
+        "name_en": _text(raw.get("name_en"), f"{path}.name_en"),
+        "summary_en": _text(raw.get("summary_en"), f"{path}.summary_en", block=True),
+    }
+
+
 def normalize_agency(raw: Any, path: str = "agency") -> Record:
     """Return the canonical agency record."""
     raw = _dict(raw, path)
@@ -229,6 +243,7 @@ def normalize_agency(raw: Any, path: str = "agency") -> Record:
         "slug": _slug(raw.get("slug") or slugify(name), f"{path}.slug"),
         "name": name,
         "short_name": _text(raw.get("short_name"), f"{path}.short_name"),
+        **english(raw, path),
         "kind": _choice(raw.get("kind") or AgencyKind.OTHER, f"{path}.kind", AgencyKind),
         "parent": _optional(_slug, raw.get("parent"), f"{path}.parent"),
         "position": _int(raw.get("position"), f"{path}.position"),
@@ -252,6 +267,7 @@ def normalize_field(raw: Any, path: str = "field") -> Record:
         "slug": _slug(raw.get("slug") or slugify(name), f"{path}.slug"),
         "code": _text(raw.get("code"), f"{path}.code") or None,
         "name": name,
+        **english(raw, path),
     }
 
 
@@ -341,6 +357,7 @@ def normalize_procedure(raw: Any, path: str = "procedure") -> Record:
     return {
         "code": _code(raw.get("code"), f"{path}.code"),
         "name": _text(raw.get("name"), f"{path}.name", required=True),
+        **english(raw, path),
         "status": _choice(raw.get("status") or Status.DRAFT, f"{path}.status", Status),
         "decision_number": _text(raw.get("decision_number"), f"{path}.decision_number"),
         "decision_date": _date(raw.get("decision_date"), f"{path}.decision_date"),

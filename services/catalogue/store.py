@@ -189,8 +189,8 @@ def _is_under(parent: Agency | None, agency: Agency) -> bool:
 
 
 _AGENCY_COLUMNS = (
-    "name", "short_name", "kind", "position", "address", "phone", "email", "website",
-    "opening_hours", "description",
+    "name", "short_name", "name_en", "summary_en", "kind", "position", "address", "phone",
+    "email", "website", "opening_hours", "description",
 )  # fmt: skip
 
 
@@ -236,6 +236,7 @@ def store_field(record: Record) -> tuple[Field, str]:
         field = Field()
         db.session.add(field)
     field.slug, field.code, field.name = record["slug"], record["code"], record["name"]
+    field.name_en, field.summary_en = record["name_en"], record["summary_en"]
     field.sort_name = sort_key(record["name"])
     db.session.flush()
     return field, outcome

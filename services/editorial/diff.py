@@ -26,6 +26,8 @@ from ..labels import label
 KEY_LABELS = {
     "code": _l("Mã thủ tục"),
     "name": _l("Tên"),
+    "name_en": _l("Tên tiếng Anh"),
+    "summary_en": _l("Tóm tắt tiếng Anh"),
     "status": _l("Trạng thái"),
     "decision_number": _l("Số quyết định công bố"),
     "decision_date": _l("Ngày quyết định"),

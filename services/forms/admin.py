@@ -21,6 +21,13 @@ from ..search import synonyms
 from .common import COUNT, WEB_ADDRESS, Integer, StaffForm, enum_choices, max_chars
 
 
+class EnglishFields:
+    """The English name and summary a procedure, agency or lĩnh vực may carry."""
+
+    name_en = StringField(_l("Tên tiếng Anh"), validators=[Optional(), max_chars(300)])
+    summary_en = TextAreaField(_l("Tóm tắt tiếng Anh"), validators=[Optional(), max_chars(5000)])
+
+
 class UserForm(StaffForm):
     username = StringField(_l("Tên đăng nhập"), validators=[DataRequired(), max_chars(80)])
     full_name = StringField(_l("Họ và tên"), validators=[Optional(), max_chars(200)])
@@ -37,7 +44,7 @@ class VersionForm(StaffForm):
     version = HiddenField()
 
 
-class AgencyForm(VersionForm):
+class AgencyForm(EnglishFields, VersionForm):
     slug = StringField(_l("Tên đường dẫn"), validators=[Optional(), max_chars(120)])
     name = StringField(_l("Tên cơ quan"), validators=[DataRequired(), max_chars(300)])
     short_name = StringField(_l("Tên ngắn"), validators=[Optional(), max_chars(200)])
@@ -58,7 +65,7 @@ class AgencyForm(VersionForm):
     note = StringField(_l("Ghi chú thay đổi"), validators=[Optional(), max_chars(500)])
 
 
-class FieldForm(VersionForm):
+class FieldForm(EnglishFields, VersionForm):
     slug = StringField(_l("Tên đường dẫn"), validators=[Optional(), max_chars(200)])
     code = StringField(_l("Mã lĩnh vực"), validators=[Optional(), max_chars(50)])
     name = StringField(_l("Tên lĩnh vực"), validators=[DataRequired(), max_chars(300)])

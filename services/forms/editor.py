@@ -155,6 +155,8 @@ class ProcedureForm(StaffForm):
     note = StringField(_l("Ghi chú cho lần lưu này"), validators=[Optional(), max_chars(500)])
     code = StringField(_l("Mã thủ tục"), validators=[DataRequired(), max_chars(50), _CODE])
     name = TextAreaField(_l("Tên thủ tục"), validators=[DataRequired(), max_chars(2000)])
+    name_en = TextAreaField(_l("Tên tiếng Anh"), validators=[max_chars(2000)])
+    summary_en = TextAreaField(_l("Tóm tắt tiếng Anh"), validators=[max_chars(5000)])
     decision_number = StringField(_l("Số quyết định công bố"), validators=[max_chars(200)])
     decision_date = DateField(_l("Ngày quyết định"), validators=[Optional()])
     levels = SelectMultipleField(_l("Cấp thực hiện"), validate_choice=False)
@@ -190,8 +192,9 @@ class ProcedureForm(StaffForm):
         data = {
             key: record[key]
             for key in (
-                "code", "name", "decision_number", "levels", "procedure_type", "fields",
-                "receiving_address", "description", "requirements", "source_url", "online_url",
+                "code", "name", "name_en", "summary_en", "decision_number", "levels",
+                "procedure_type", "fields", "receiving_address", "description", "requirements",
+                "source_url", "online_url",
             )
         }  # fmt: skip
         data.update(
@@ -233,8 +236,9 @@ class ProcedureForm(StaffForm):
         raw = {
             key: getattr(self, key).data or ""
             for key in (
-                "code", "name", "decision_number", "procedure_type", "receiving_address",
-                "description", "requirements", "source_url", "online_url", "online_level",
+                "code", "name", "name_en", "summary_en", "decision_number", "procedure_type",
+                "receiving_address", "description", "requirements", "source_url", "online_url",
+                "online_level",
             )
         }  # fmt: skip
         raw.update(

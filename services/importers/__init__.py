@@ -192,11 +192,15 @@ class _Run:
             self.report.changed.append(item.record["code"])
 
     def _merged(self, item: Item) -> records.Record:
-        """A catalogue-only record laid over the stored procedure: only its fields change."""
-        stored = self.lookups.existing(item.record["code"]) if item.keys else None
+        """A catalogue-only record laid over the stored procedure: only its fields change. The
+        national data has no English: the English staff wrote is always kept."""
+        stored = self.lookups.existing(item.record["code"])
         if stored is None:
             return item.record
         current = convert.procedure_record(stored)
+        english = {key: current[key] for key in records.ENGLISH_KEYS}
+        if not item.keys:
+            return {**item.record, **english}
         merged = {**current, **{key: item.record[key] for key in item.keys}}
         if "agencies" in item.keys:
             # The source names agencies of some roles only: keep the stored ones of the others.

@@ -88,6 +88,10 @@ class Agency(Versioned, Base):
     slug: Mapped[str] = mapped_column(String(120), unique=True)
     name: Mapped[str] = mapped_column(String(300))
     short_name: Mapped[str] = mapped_column(String(200), default="")
+    # English for foreign investors, written by staff; "" when not translated (pages then show
+    # the Vietnamese, marked). Never filled by an import of the national data.
+    name_en: Mapped[str] = mapped_column(String(300), default="")
+    summary_en: Mapped[str] = mapped_column(Text, default="")
     kind: Mapped[str] = mapped_column(String(32), default=AgencyKind.OTHER)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
     position: Mapped[int] = mapped_column(default=0)
@@ -128,6 +132,8 @@ class Field(Versioned, Base):
     slug: Mapped[str] = mapped_column(String(200), unique=True)
     code: Mapped[str | None] = mapped_column(String(50))
     name: Mapped[str] = mapped_column(String(300), unique=True)
+    name_en: Mapped[str] = mapped_column(String(300), default="")
+    summary_en: Mapped[str] = mapped_column(Text, default="")
     sort_name: Mapped[str] = mapped_column(String(800), default="")
 
 
@@ -182,6 +188,9 @@ class Procedure(Versioned, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(50), unique=True)
     name: Mapped[str] = mapped_column(Text)
+    # English name and summary (see Agency.name_en): staff's translation, "" when none.
+    name_en: Mapped[str] = mapped_column(Text, default="")
+    summary_en: Mapped[str] = mapped_column(Text, default="")
     sort_name: Mapped[str] = mapped_column(String(800), default="")
     status: Mapped[str] = mapped_column(String(32), default=Status.DRAFT)
     decision_number: Mapped[str] = mapped_column(String(200), default="")

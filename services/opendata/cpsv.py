@@ -49,6 +49,14 @@ def _vi(text: str) -> dict[str, str]:
     return {"@value": text, "@language": "vi"}
 
 
+def _texts(vietnamese: str, english: str) -> dict[str, str] | list[dict[str, str]]:
+    """A text in Vietnamese and, when staff wrote it, in English too: language-tagged
+    literals (one alone when there is no English)."""
+    if not english:
+        return _vi(vietnamese)
+    return [_vi(vietnamese), {"@value": english, "@language": "en"}]
+
+
 def _ref(iri: str) -> dict[str, str]:
     return {"@id": iri}
 
@@ -196,8 +204,10 @@ def _service(graph: _Graph, procedure: Procedure) -> None:
     service: dict[str, Any] = {
         "@type": "cpsv:PublicService",
         "dct:identifier": procedure.code,
-        "dct:title": _vi(procedure.name),
-        "dct:description": _vi(procedure.description or procedure.name),
+        "dct:title": _texts(procedure.name, procedure.name_en),
+        "dct:description": _texts(
+            procedure.description or procedure.name, procedure.summary_en or procedure.name_en
+        ),
         "dct:language": [_ref(VIETNAMESE)],
         "dct:spatial": [_ref(graph.location)],
         "cv:hasCompetentAuthority": authorities,

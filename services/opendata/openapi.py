@@ -11,6 +11,8 @@ NULLABLE_DATE = {"type": ["string", "null"], "format": "date"}
 TIMESTAMP = {"type": ["string", "null"], "format": "date-time"}
 TEXTS = {"type": "array", "items": TEXT}
 NUMBER = {"type": ["number", "null"]}
+# Staff's English for foreign investors; "" when not translated.
+ENGLISH = {"name_en": TEXT, "summary_en": TEXT}
 
 
 def _object(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
@@ -59,6 +61,7 @@ PROCEDURE_RECORD = _object(
     {
         "code": TEXT,
         "name": TEXT,
+        **ENGLISH,
         "status": {"enum": ["draft", "in_review", "published", "abolished"]},
         "decision_number": NULLABLE_TEXT,
         "decision_date": NULLABLE_DATE,
@@ -104,6 +107,7 @@ AGENCY_RECORD = _object(
         "slug": TEXT,
         "name": TEXT,
         "short_name": NULLABLE_TEXT,
+        **ENGLISH,
         "kind": TEXT,
         "parent": NULLABLE_TEXT,
         "position": {"type": "integer"},
@@ -121,6 +125,7 @@ AGENCY_RECORD = _object(
 SUMMARY = {
     "code": TEXT,
     "name": TEXT,
+    **ENGLISH,
     "url": {"type": "string", "format": "uri-reference"},
     "agency": NULLABLE_TEXT,
     "fields": TEXTS,

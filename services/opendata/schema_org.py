@@ -42,6 +42,11 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in data.items() if value not in (None, "", [], {})}
 
 
+def _english(text: str) -> dict[str, str] | None:
+    """Staff's English as a language-tagged value (None when there is none)."""
+    return {"@value": text, "@language": "en"} if text else None
+
+
 def organization(agency: Agency, base: str) -> dict[str, Any]:
     """An agency of the catalogue as a GovernmentOrganization."""
     url = page_url(base, "public.agency", slug=agency.slug)
@@ -50,7 +55,7 @@ def organization(agency: Agency, base: str) -> dict[str, Any]:
             "@type": "GovernmentOrganization",
             "@id": f"{url}#co-quan",
             "name": agency.name,
-            "alternateName": agency.short_name,
+            "alternateName": [n for n in (agency.short_name, _english(agency.name_en)) if n],
             "url": url,
             "address": agency.address,
             "telephone": agency.phone,
@@ -122,9 +127,11 @@ def government_service(procedure: Procedure, site: SiteSettings, base: str) -> d
             "@type": "GovernmentService",
             "@id": f"{url}#dich-vu",
             "name": procedure.name,
+            "alternateName": _english(procedure.name_en),
             "identifier": procedure.code,
             "url": url,
             "description": procedure.description,
+            "disambiguatingDescription": _english(procedure.summary_en),
             "category": [field.name for field in procedure.fields],
             "serviceOperator": [
                 _operator(link, base) for link in procedure.agencies(Role.IMPLEMENTING)

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from itertools import chain
 
 from whoosh import columns, formats
+from whoosh.analysis import STOP_WORDS
 from whoosh.fields import COLUMN, ID, KEYWORD, STORED, FieldType, Schema
 
 from ..models import Procedure, Role
@@ -77,18 +78,31 @@ def _lines(values: Iterable[str | None]) -> str:
     return "\n".join(v for v in values if v)
 
 
+def english(text: str) -> str:
+    """Staff's English as searched: without the English stop words ("to", "an", "a"), which
+    fold to Vietnamese syllables (tờ, ân, á) and would match Vietnamese queries."""
+    return " ".join(word for word in text.split() if word.lower().strip(",.;:()") not in STOP_WORDS)
+
+
 def _context(procedure: Procedure) -> str:
-    """The names around a procedure, each once: its agencies (their name, the name published
-    with the procedure, their short name), lĩnh vực, levels and subjects."""
+    """The names around a procedure, each once: its English name (so that an English query
+    finds it), its agencies (their name, the name published with the procedure, their short
+    and English names), lĩnh vực (and their English names), levels and subjects."""
     agency_names = chain.from_iterable(
-        (link.display_name, link.name, link.agency.short_name if link.agency else "")
+        (
+            link.display_name,
+            link.name,
+            link.agency.short_name if link.agency else "",
+            english(link.agency.name_en) if link.agency else "",
+        )
         for link in procedure.agency_links
     )
     return _lines(
         dict.fromkeys(
             chain(
+                [english(procedure.name_en)],
                 agency_names,
-                (f.name for f in procedure.fields),
+                chain.from_iterable((f.name, english(f.name_en)) for f in procedure.fields),
                 (level.name for level in procedure.levels),
                 (s.name for s in procedure.subjects),
             )
@@ -101,7 +115,7 @@ def _body(procedure: Procedure) -> str:
     channels, where to apply."""
     return _lines(
         chain(
-            [procedure.description, procedure.requirements],
+            [procedure.description, english(procedure.summary_en), procedure.requirements],
             (step.text for step in procedure.steps),
             chain.from_iterable(
                 (d.group, d.name, d.note, d.template_name) for d in procedure.dossier

@@ -221,7 +221,8 @@ def field(slug: str | None = None):
     found = admin.get_field(slug, current_user) if slug else None
     form = FieldForm(obj=found) if request.method == "GET" else FieldForm()
     if form.validate_on_submit():
-        raw = {"slug": form.slug.data, "code": form.code.data, "name": form.name.data}
+        keys = ("slug", "code", "name", "name_en", "summary_en")
+        raw = {key: getattr(form, key).data for key in keys}
         try:
             saved = admin.save_field(slug, raw, form.version.data or "", current_user)
         except ValidationError as error:

@@ -57,6 +57,8 @@ def _summary(procedure: Procedure, base: str | None) -> dict:
     return {
         "code": procedure.code,
         "name": procedure.name,
+        "name_en": procedure.name_en,
+        "summary_en": procedure.summary_en,
         "url": link(base, "public.procedure", code=procedure.code),
         "agency": _agency_name(procedure),
         "fields": [f.name for f in procedure.fields],

@@ -8,33 +8,45 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, render_template, request, url_for
 
-from .. import booklets, printing
+from .. import booklets, editions, printing
 
 bp = Blueprint("printing", __name__)
 
 
+def _bilingual() -> bool:
+    """Whether `?ban=` asks for the bilingual edition (ValidationError, 400, for a bad value)."""
+    return editions.requested(request.args.get(editions.PARAMETER))
+
+
 @bp.get("/thu-tuc/<code>/in")
 def procedure_sheet(code: str):
-    return printing.procedure_sheet(code, printing.configured_base())
+    with editions.rendering(_bilingual()):
+        return printing.procedure_sheet(code, printing.configured_base())
 
 
 @bp.get("/thu-tuc/<code>.pdf")
 def procedure_pdf(code: str):
-    pdf = printing.procedure_pdf(code, printing.configured_base())
-    return _pdf_response(pdf, f"thu-tuc-{code}.pdf")
+    with editions.rendering(bilingual := _bilingual()):
+        pdf = printing.procedure_pdf(code, printing.configured_base())
+        suffix = editions.file_suffix(bilingual)
+    return _pdf_response(pdf, f"thu-tuc-{code}{suffix}.pdf")
+
+
+def _spec(kind: str, slug: str, with_children: bool = False) -> booklets.Spec:
+    if _bilingual():
+        return booklets.Spec(kind, slug, with_children, bilingual=True)
+    return booklets.Spec(kind, slug, with_children, language=booklets.language())
 
 
 @bp.get("/co-quan/<slug>/so-tay.pdf")
 def agency_booklet(slug: str):
-    with_children = request.args.get("truc-thuoc") == "1"
-    spec = booklets.Spec("agency", slug, with_children, language=booklets.language())
+    spec = _spec("agency", slug, request.args.get("truc-thuoc") == "1")
     return _booklet(spec, url_for("public.agency", slug=slug))
 
 
 @bp.get("/linh-vuc/<slug>/so-tay.pdf")
 def field_booklet(slug: str):
-    spec = booklets.Spec("field", slug, language=booklets.language())
-    return _booklet(spec, url_for("public.field", slug=slug))
+    return _booklet(_spec("field", slug), url_for("public.field", slug=slug))
 
 
 def _booklet(spec: booklets.Spec, back_url: str):
