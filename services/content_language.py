@@ -24,8 +24,10 @@ from markupsafe import Markup
 
 from . import editions
 
-# The Vietnamese column each English one translates; a lĩnh vực has no Vietnamese summary.
-ORIGINAL = {"name": "name", "summary": "description"}
+# The Vietnamese column an English one translates when their names differ (a procedure's or
+# agency's summary translates its description; a journey's columns translate their namesakes);
+# a lĩnh vực has no Vietnamese summary.
+ORIGINAL = {"summary": "description"}
 
 
 def english_page() -> bool:
@@ -34,8 +36,9 @@ def english_page() -> bool:
 
 
 def original(row: object, key: str) -> str:
-    """The Vietnamese text of `key` ("name" or "summary") of a row."""
-    return getattr(row, ORIGINAL[key], "") or ""
+    """The Vietnamese text of `key` ("name", "summary", a journey step's "title" or "note")
+    of a row."""
+    return getattr(row, ORIGINAL.get(key, key), None) or getattr(row, key, "") or ""
 
 
 def english(row: object, key: str) -> str:

@@ -124,6 +124,21 @@ def test_english_pages_show_the_english_names(demo_client):
     assert "Permission to operate and fire safety check" in page.text
 
 
+def test_an_untranslated_journey_shows_its_vietnamese_marked_on_english_pages(
+    demo_app, demo_client
+):
+    with demo_app.app_context():
+        journey = db.session.execute(db.select(Journey).filter_by(slug="khai-tu")).scalar_one()
+        vietnamese = journey.name
+        journey.name_en = ""
+        db.session.commit()
+    page = demo_client.get("/hanh-trinh/khai-tu?lang=en").text
+    heading = page[page.index("<h1>") : page.index("</h1>")]
+    assert f'<span lang="vi">{vietnamese}</span>' in heading
+    assert "(Vietnamese only)" in heading
+    assert "(Vietnamese only)" not in demo_client.get("/hanh-trinh/khai-tu?lang=vi").text
+
+
 def test_unknown_and_unpublished_journeys_are_404_in_vietnamese(demo_app, demo_client):
     missing = demo_client.get("/hanh-trinh/khong-co")
     assert missing.status_code == 404

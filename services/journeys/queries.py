@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -35,14 +34,6 @@ STEP_PROCEDURE = (
     selectinload(Procedure.agency_links).joinedload(ProcedureAgency.agency),
 )
 MOST_SEARCHED_DAYS = 90
-
-
-def localized(row: object, name: str) -> str:
-    """The English text of `row.<name>` on an English page when staff wrote one, else the
-    Vietnamese (the one place a journey's language is chosen)."""
-    if str(get_locale()).startswith("en"):
-        return getattr(row, f"{name}_en", "") or getattr(row, name)
-    return getattr(row, name)
 
 
 def list_journeys(*, published_only: bool = True) -> list[Journey]:

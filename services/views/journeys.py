@@ -26,7 +26,7 @@ guard(staff)
 
 @bp.app_context_processor
 def journey_helpers() -> dict:
-    return {"localized": queries.localized, "times_text": times_text, "fee_text": fee_text}
+    return {"times_text": times_text, "fee_text": fee_text}
 
 
 # --- public -------------------------------------------------------------------------------------
