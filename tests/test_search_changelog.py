@@ -4,6 +4,7 @@ the order in which numbers become visible (services/search/changelog.py)."""
 
 from __future__ import annotations
 
+import shutil
 import threading
 import time
 from datetime import timedelta
@@ -12,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import delete, func, select, update
 
 from services import search
-from services.db import db, utcnow
+from services.db import create_schema, db, utcnow
 from services.models import Procedure, SearchChange, SearchChangeCounter, SearchIndexMark
 from services.search import changelog, index
 from tests.helpers import close_app, make_app
@@ -144,7 +145,9 @@ def test_an_index_ahead_of_its_database_is_rebuilt(app, caplog):
     codes = [_store(app, name=f"Cấp phép số {n}") for n in range(3)]
     with app.app_context():  # the database restored from an older backup, the index kept
         db.session.execute(delete(SearchChange).where(SearchChange.seq > 1))
-        db.session.execute(update(SearchChangeCounter).values(last=1, pruned_through=0))
+        db.session.execute(
+            update(SearchChangeCounter).values(last=1, pruned_through=0)
+        )  # same token
         db.session.execute(
             update(Procedure).where(Procedure.code == codes[2]).values(name="Thăm dò địa nhiệt")
         )
@@ -212,3 +215,27 @@ def test_numbers_become_visible_in_the_order_they_were_given(app):
         )
     assert second_number > numbers["first"]
     assert _found(app, "hai") == [numbers["code"]]
+
+
+def test_an_index_of_another_database_is_rebuilt_even_at_the_same_number(app, tmp_path, caplog):
+    """An instance folder copied onto another database whose log happens to have reached the
+    same number: the mark names the other database's log, so the index is rebuilt."""
+    theirs = _store(app, name="Cấp phép nuôi cá lồng")
+    other = make_app(tmp_path / "other")  # a database of its own
+    with other.app_context():
+        create_schema()
+    try:
+        code = _store(other, name="Cấp phép trồng nấm rơm")
+        assert _mark(other) == _mark(app)
+        folder = Path(other.config["SEARCH_INDEX_DIR"])
+        shutil.rmtree(folder)
+        shutil.copytree(app.config["SEARCH_INDEX_DIR"], folder)
+    finally:
+        close_app(other)
+    restarted = _restart(other)
+    try:
+        assert "cannot follow the change log" in caplog.text
+        assert _found(restarted, "nấm rơm") == [code]
+        assert theirs not in _found(restarted, "cá lồng")  # only this database's procedures
+    finally:
+        close_app(restarted)

@@ -9,6 +9,8 @@ Revises: c5f1e7a93d24
 Create Date: 2026-12-01 23:40:00
 
 """
+import secrets
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -34,6 +36,7 @@ def upgrade():
         sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("last", BIG, nullable=False),
         sa.Column("pruned_through", BIG, nullable=False),
+        sa.Column("token", sa.String(length=32), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_search_change_counter")),
     )
     op.create_table(
@@ -59,9 +62,10 @@ def upgrade():
         )
     op.get_bind().execute(
         sa.text(
-            "INSERT INTO search_change_counter (id, last, pruned_through) VALUES (1, :last, 0)"
+            "INSERT INTO search_change_counter (id, last, pruned_through, token) "
+            "VALUES (1, :last, 0, :token)"
         ),
-        {"last": len(pending)},
+        {"last": len(pending), "token": secrets.token_hex(16)},
     )
     op.drop_table("search_pending")
 

@@ -53,6 +53,9 @@ class SearchChangeCounter(Base):
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     last: Mapped[int] = mapped_column(LOG_ID, default=0)
     pruned_through: Mapped[int] = mapped_column(LOG_ID, default=0)
+    # Names this database's log: an index whose mark carries another token was built from
+    # another database (a copied instance folder, a database made anew) and is rebuilt.
+    token: Mapped[str] = mapped_column(String(32), default="")
 
 
 class SearchIndexMark(Base):

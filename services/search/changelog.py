@@ -9,7 +9,8 @@ index keeps its high-water mark beside its files (index.py) and reports it in
 `search_index_mark`; the log is pruned below the lowest mark of the indexes seen within
 `SEARCH_CHANGE_RETENTION_DAYS`, and rows older than that go whatever the marks. An index whose
 mark is below what was pruned, or above the last number (an index of another database, or of
-a database restored from an older backup), is rebuilt.
+a database restored from an older backup), is rebuilt; so is one whose mark names another
+database's log (each counter row carries a random token, kept beside the mark).
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ import logging
 import secrets
 import socket
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import DDL, Connection, delete, event, func, insert, select, update
+from sqlalchemy import Connection, delete, event, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 
@@ -36,15 +38,16 @@ NODE_FILE = "NODE"
 # How often one process prunes the log at most (seconds).
 PRUNE_INTERVAL = 300.0
 
-# A new database starts with its counter row (migrations insert it themselves).
-event.listen(
-    SearchChangeCounter.__table__,
-    "after_create",
-    DDL(
-        f"INSERT INTO {SearchChangeCounter.__tablename__} (id, last, pruned_through) "
-        f"VALUES ({COUNTER_ID}, 0, 0)"
-    ),
-)
+
+@event.listens_for(SearchChangeCounter.__table__, "after_create")
+def _first_counter(table, connection: Connection, **_kw) -> None:
+    """A new database starts with its counter row (migrations insert it themselves)."""
+    connection.execute(insert(table).values(_new_counter(0)))
+
+
+def _new_counter(last: int) -> dict:
+    return {"id": COUNTER_ID, "last": last, "pruned_through": 0, "token": secrets.token_hex(16)}
+
 
 # How often a process says its index's unchanged mark again (seconds): well within the
 # retention, so a server that runs keeps its place.
@@ -64,9 +67,7 @@ def record(connection: Connection, ids: list[int]) -> None:
     ).scalar_one_or_none()
     if last is None:  # a database whose counter row was lost: start it again
         last = len(ids)
-        connection.execute(
-            insert(SearchChangeCounter).values(id=COUNTER_ID, last=last, pruned_through=0)
-        )
+        connection.execute(insert(SearchChangeCounter).values(_new_counter(last)))
     first = last - len(ids) + 1
     connection.execute(
         insert(SearchChange),
@@ -74,14 +75,24 @@ def record(connection: Connection, ids: list[int]) -> None:
     )
 
 
-def bounds() -> tuple[int, int]:
-    """(the last number handed out, the last number pruned); (0, 0) without a counter."""
+@dataclass(frozen=True)
+class Bounds:
+    """Where the log stands: the last number handed out, the last one pruned, and the token
+    that names this database's log."""
+
+    last: int = 0
+    pruned: int = 0
+    token: str = ""
+
+
+def bounds() -> Bounds:
+    """Where the log stands (all zero and no token without a counter)."""
     row = db.session.execute(
-        select(SearchChangeCounter.last, SearchChangeCounter.pruned_through).where(
-            SearchChangeCounter.id == COUNTER_ID
-        )
+        select(
+            SearchChangeCounter.last, SearchChangeCounter.pruned_through, SearchChangeCounter.token
+        ).where(SearchChangeCounter.id == COUNTER_ID)
     ).first()
-    return (row.last, row.pruned_through) if row else (0, 0)
+    return Bounds(row.last, row.pruned_through, row.token) if row else Bounds()
 
 
 def after(mark: int, limit: int) -> list[tuple[int, int]]:

@@ -149,18 +149,24 @@ def _write(ix: index.Index, ids: list[int]) -> None:
     db.session.expunge_all()
 
 
-def read_mark(generation: Path) -> int:
-    """The last change of the log the generation holds (0: none, or a generation made before
-    the log, which then applies all of it)."""
+def _read_mark_file(generation: Path) -> tuple[int, str]:
+    """(the last change of the log the generation holds, the token of that log's database);
+    (0, "") for a generation without a mark."""
     try:
-        return int((generation / MARK_FILE).read_text().strip() or 0)
+        number, token = (generation / MARK_FILE).read_text().split()
+        return int(number), token
     except (FileNotFoundError, ValueError):
-        return 0
+        return 0, ""
 
 
-def _write_mark(generation: Path, mark: int) -> None:
+def read_mark(generation: Path) -> int:
+    """The last change of the log the generation holds (0: none)."""
+    return _read_mark_file(generation)[0]
+
+
+def _write_mark(generation: Path, mark: int, token: str) -> None:
     with tempfile.NamedTemporaryFile("w", dir=generation, prefix=".mark-", delete=False) as f:
-        f.write(str(mark))
+        f.write(f"{mark} {token}")
     os.replace(f.name, generation / MARK_FILE)
 
 
@@ -175,13 +181,18 @@ class _Behind(Exception):
 
 def _drain_locked(ix: index.Index, generation: Path) -> int:
     """Apply the log after the generation's mark to `ix` (the caller holds the write lock);
-    returns how many procedures were written. Raises _Behind when the log was pruned past the
-    mark, or has not reached it (the index is of another database)."""
-    mark = read_mark(generation)
-    last, pruned = changelog.bounds()
+    returns how many procedures were written. Raises _Behind when the mark is of another
+    database's log (a copied instance folder, a database made anew), when the log was pruned
+    past it, or has not reached it (a database restored from an older backup)."""
+    mark, token = _read_mark_file(generation)
+    log_now = changelog.bounds()
     db.session.rollback()  # the read ends: nothing to commit (see the module docstring)
-    if mark < pruned or mark > last:
-        raise _Behind(f"mark {mark}, log {pruned}..{last}")
+    if not token and not mark and not log_now.pruned:
+        # Made before the log, or before the tables: the whole log applies, and is all there.
+        token = log_now.token
+        _write_mark(generation, mark, token)
+    if token != log_now.token or mark < log_now.pruned or mark > log_now.last:
+        raise _Behind(f"mark {mark} of {token or 'no log'}, log {log_now}")
     written = 0
     while rows := changelog.after(mark, BATCH * 2):
         db.session.rollback()
@@ -193,7 +204,7 @@ def _drain_locked(ix: index.Index, generation: Path) -> int:
             # the next try writes them again.
             db.session.rollback()
         mark = rows[-1][0]
-        _write_mark(generation, mark)
+        _write_mark(generation, mark, token)
         written += len(ids)
     changelog.report(generation.parent, mark)
     return written
@@ -260,12 +271,12 @@ def rebuild() -> int:
         tables = _has_tables()
         # Changes numbered up to here are in what the build reads; later ones are applied
         # after it (writing a document twice does no harm).
-        start = changelog.bounds()[0] if tables else 0
+        start = changelog.bounds() if tables else changelog.Bounds()
         db.session.rollback()  # the read ends: nothing to commit
         count = _build(ix, folder, name, tables)
         model = semantic.embedder()
         (folder / name / MODEL_FILE).write_text(model.identity if model else "")
-        _write_mark(folder / name, start)
+        _write_mark(folder / name, start.last, start.token)
         _point_to(folder, name)
         if tables:
             # The long read of the build ends before the log is read again.

@@ -241,8 +241,7 @@ class Poller:
                 name = index.current_generation(folder)
                 if name is None:
                     return False
-                last, _ = changelog.bounds()
-                behind = last != index.read_mark(folder / name)
+                behind = changelog.bounds().last != index.read_mark(folder / name)
         except Exception as error:
             problem = f"{type(error).__name__}: {error}"
             if problem != self._problem:

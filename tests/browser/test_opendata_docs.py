@@ -3,6 +3,7 @@ script, no eval, nothing from outside): Swagger UI from static files renders eve
 of the OpenAPI description."""
 
 import pytest
+import requests
 
 from tests.browser.conftest import serve
 
@@ -29,9 +30,8 @@ def test_the_docs_page_renders_under_a_strict_csp(phone, live_strict):
     phone.goto(live_strict + "/api/v1/docs")
     phone.wait_for_selector(".opblock-summary-path", timeout=20_000)
     paths = phone.locator(".opblock-summary-path").all_inner_texts()
-    assert {p.strip().replace("\u200b", "") for p in paths} == {
-        "/procedures", "/procedures/{code}", "/agencies/{slug}", "/changes",
-        "/cpsv-ap.jsonld", "/suggest", "/openapi.json",
-    }  # fmt: skip
+    described = requests.get(live_strict + "/api/v1/openapi.json", timeout=10).json()["paths"]
+    assert {p.strip().replace("\u200b", "") for p in paths} == set(described)
+    assert {"/procedures", "/procedures/{code}", "/journeys/{slug}"} <= set(described)
     assert "API thủ tục hành chính" in phone.locator(".title").first.inner_text()
     assert blocked == []
