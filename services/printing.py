@@ -212,7 +212,7 @@ def procedure_sheet(code: str, base: str | None) -> str:
 
 def procedure_pdf(code: str, base: str | None) -> bytes:
     """The A4 PDF of a public procedure. Raises NotFound."""
-    return _pdf(procedure_sheet(code, base), base)
+    return html_pdf(procedure_sheet(code, base), base)
 
 
 # --- PDF ----------------------------------------------------------------------------------------
@@ -238,7 +238,9 @@ class _StaticFetcher(URLFetcher):
         return super().fetch(url, headers)
 
 
-def _pdf(html: str, base: str | None) -> bytes:
+def html_pdf(html: str, base: str | None) -> bytes:
+    """An A4 PDF of a print view's HTML: the print stylesheets read from the static folder,
+    links made under `base` (without one, only links inside the PDF are kept)."""
     root = base or _NO_BASE
     static_url = page_url(root, "static", filename="")
     fetcher = _StaticFetcher(static_url, current_app.static_folder or "")
@@ -447,7 +449,7 @@ def booklet_pdf(
             return found
         cache = cache_dir()
         path = cache / f"{booklet.name}.{key}.pdf"
-        pdf = _pdf(booklet_html(booklet, base, printed_at=utcnow()), base)
+        pdf = html_pdf(booklet_html(booklet, base, printed_at=utcnow()), base)
         with tempfile.NamedTemporaryFile(dir=cache, suffix=".part", delete=False) as out:
             out.write(pdf)
         os.replace(out.name, path)

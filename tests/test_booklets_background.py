@@ -35,14 +35,14 @@ def land(app, make_agency):
 def slow_builds(monkeypatch):
     """Count PDF layouts of the booklet and make each last a little, so requests overlap."""
     calls = []
-    layout = printing._pdf
+    layout = printing.html_pdf
 
     def counted(html, base):
         calls.append(threading.current_thread().name)
         time.sleep(0.5)
         return layout(html, base)
 
-    monkeypatch.setattr(printing, "_pdf", counted)
+    monkeypatch.setattr(printing, "html_pdf", counted)
     return calls
 
 
@@ -133,7 +133,7 @@ def test_a_build_held_by_another_process_waits_and_a_killed_one_does_not_block(
 
 def test_a_failed_build_is_logged_not_cached_and_tried_again(app, client, land, monkeypatch):
     app.config["PRINT_RETRY_SECONDS"] = 0
-    layout = printing._pdf
+    layout = printing.html_pdf
     failures = []
 
     def fails_once(html, base):
@@ -142,7 +142,7 @@ def test_a_failed_build_is_logged_not_cached_and_tried_again(app, client, land, 
             raise OSError("disk full")
         return layout(html, base)
 
-    monkeypatch.setattr(printing, "_pdf", fails_once)
+    monkeypatch.setattr(printing, "html_pdf", fails_once)
     logged = []
     monkeypatch.setattr(app.logger, "exception", lambda msg, *args: logged.append(msg % args))
     assert client.get(URL).status_code == 202

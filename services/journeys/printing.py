@@ -29,5 +29,4 @@ def journey_sheet(slug: str, base: str | None) -> str:
 def journey_pdf(slug: str, base: str | None) -> bytes:
     """The A4 PDF of a published journey (made inside a request: its links are the
     request's). Raises NotFound."""
-    # services.printing's one HTML-to-PDF step (its stylesheets, fetcher, links without a base)
-    return printing._pdf(journey_sheet(slug, base), base)
+    return printing.html_pdf(journey_sheet(slug, base), base)
