@@ -224,6 +224,94 @@ def test_a_repeated_query_is_embedded_once(demo_app, monkeypatch):
     assert len(calls) == 1
 
 
+# --- one copy of the vectors for every worker ---------------------------------------------------
+
+
+def _mapped(app: Flask) -> list[tuple[Path, object]]:
+    """The vector file of each segment of the current view and what the view computes with."""
+    with app.app_context():
+        view = snapshot.current(index.root())
+        found = []
+        for segment in view.segments:
+            where, segment_id = segment.key
+            found.append((Path(where) / f"{segment_id}.vec", segment.vectors()[0]))
+        return found
+
+
+def _forget_derived(monkeypatch) -> None:
+    """A fresh process's cache of derived values (another worker of the server)."""
+    monkeypatch.setattr(snapshot, "cache", snapshot._Cache(snapshot.CACHE_BYTES))
+
+
+def test_workers_map_one_shared_file_of_each_segments_vectors(demo_app, monkeypatch):
+    import numpy
+
+    before = _nearest(demo_app, "register a household business")
+    [(path, values)] = _mapped(demo_app)
+    assert path.is_file()
+    assert isinstance(values, numpy.memmap)
+    made = path.stat()
+    _forget_derived(monkeypatch)  # another worker: maps the same file, does not write it again
+    [(again, values)] = _mapped(demo_app)
+    assert again == path
+    assert isinstance(values, numpy.memmap)
+    assert (path.stat().st_ino, path.stat().st_mtime_ns) == (made.st_ino, made.st_mtime_ns)
+    assert _nearest(demo_app, "register a household business") == before
+
+
+@pytest.mark.parametrize("damage", ["cut short", "other rows", "not an array"])
+def test_a_damaged_vector_file_is_made_again(demo_app, monkeypatch, damage):
+    import numpy
+
+    before = _nearest(demo_app, "building permit for a house")
+    [(path, values)] = _mapped(demo_app)
+    good = numpy.array(values)
+    if damage == "cut short":
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    elif damage == "other rows":
+        numpy.save(path, numpy.random.default_rng(1).random(good.shape, dtype=numpy.float32))
+    else:
+        path.write_bytes(b"not a numpy file at all")
+    _forget_derived(monkeypatch)
+    assert _nearest(demo_app, "building permit for a house") == before
+    [(_, values)] = _mapped(demo_app)
+    assert numpy.array_equal(numpy.load(path), good)
+
+
+def test_vectors_stay_in_memory_where_the_index_folder_cannot_be_written(demo_app, monkeypatch):
+    import numpy
+
+    before = _nearest(demo_app, "marriage registration with a foreigner")
+    [(path, _)] = _mapped(demo_app)
+    path.unlink()
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(vectors.tempfile, "NamedTemporaryFile", full_disk)
+    _forget_derived(monkeypatch)
+    assert _nearest(demo_app, "marriage registration with a foreigner") == before
+    [(path, values)] = _mapped(demo_app)
+    assert not path.exists()
+    assert not isinstance(values, numpy.memmap)
+
+
+def test_a_merge_deletes_the_vector_files_of_the_segments_it_replaced(demo_app):
+    with demo_app.app_context():
+        procedure = queries.get_procedure("1.012753", public=False)
+        procedure.name = procedure.name + " (sửa)"
+        db.session.commit()
+    files = [path for path, _ in _mapped(demo_app)]
+    assert len(files) == 2
+    assert all(path.is_file() for path in files)
+    with demo_app.app_context(), index.write_lock(10):
+        folder = index.root()
+        index.open_generation(folder, index.current_generation(folder)).optimize()
+    assert not any(path.exists() for path in files)
+    [(merged, _)] = _mapped(demo_app)
+    assert merged.is_file()
+
+
 # --- without the model --------------------------------------------------------------------------
 
 

@@ -132,11 +132,17 @@ class _Segment:
         return cache.get((*self.key, "c", name), build)
 
     def vectors(self):
-        """This segment's document vectors and which documents have one (vectors.matrix)."""
+        """This segment's document vectors and which documents have one (vectors.matrix),
+        mapped from a file every process of the server shares where the index folder can be
+        written (vectors.shared_matrix): then only the bitset counts against this process's
+        cache."""
 
         def build():
-            found = vectors.matrix(list(self.reader.column_reader("vector")))
-            return found, found[0].nbytes + 64
+            where, segment_id = self.key
+            values, has, shared = vectors.shared_matrix(
+                Path(where), segment_id, self.reader.column_reader("vector")
+            )
+            return (values, has), (len(values) + 7) // 8 + 64 + (0 if shared else values.nbytes)
 
         return cache.get((*self.key, "v"), build)
 

@@ -14,10 +14,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import os
 import sqlite3
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from flask import current_app
 
@@ -29,6 +32,8 @@ FILENAME = "vectors.sqlite3"
 DTYPE = "<f2"  # half precision on disk: 768 bytes a document, ranks as float32 does
 # Passages not used by any rebuild for this long leave the cache.
 KEEP_DAYS = 90
+SHARED_SUFFIX = "vec"  # a segment's vectors as one mapped float32 array (shared_matrix)
+SAMPLED = 9  # rows of a mapped file compared with the segment's own column before it is used
 
 
 def cache_path() -> Path:
@@ -122,10 +127,73 @@ def matrix(values: list[bytes]):
     import numpy
 
     out = numpy.zeros((len(values), semantic.DIMENSIONS), dtype=numpy.float32)
-    data = bytearray((len(values) + 7) // 8)
     width = semantic.DIMENSIONS * numpy.dtype(DTYPE).itemsize
     for docnum, value in enumerate(values):
         if len(value) == width:
             out[docnum] = numpy.frombuffer(value, dtype=DTYPE)
-            data[docnum >> 3] |= 1 << (docnum & 7)
-    return out, int.from_bytes(data, "little")
+    return out, _rows_with_vectors(out)
+
+
+def _rows_with_vectors(values) -> int:
+    """The bitset of the rows that hold a vector (a unit vector is never all zeros)."""
+    import numpy
+
+    with numpy.errstate(invalid="ignore"):  # damaged bytes read as NaN still hold a vector
+        has = numpy.packbits(numpy.any(values, axis=1), bitorder="little")
+    return int.from_bytes(has.tobytes(), "little")
+
+
+def shared_matrix(folder: Path, segment: str, column) -> tuple[Any, int, bool]:
+    """matrix() of one segment, kept in a file beside the segment's own (`<segment>.vec`,
+    float32) and mapped into memory: every worker of a server reads the same pages, so the
+    vectors of 50,000 procedures (77 MB) are held once, not once per process. Whoosh names it
+    as a part of the segment, so it is deleted with the segment when a merge replaces it.
+    `column` is the segment's vector column (random access). Returns (matrix, bitset, shared);
+    where the folder cannot be written, the matrix is made in this process's memory.
+
+    The file is derived, never trusted blindly: one of another shape (cut short, a segment of
+    another size), or whose sampled rows differ from the column, is made again."""
+    import numpy
+
+    path = folder / f"{segment}.{SHARED_SUFFIX}"
+    size = len(column)
+    found = _open_shared(path, size, column)
+    if found is not None:
+        return found, _rows_with_vectors(found), True
+    made, has = matrix(list(column))
+    temporary = None
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".vec-", delete=False) as f:
+            temporary = f.name
+            numpy.save(f, made, allow_pickle=False)
+        os.replace(temporary, path)
+    except OSError:
+        log.warning("search vectors not shared: %s cannot be written", folder, exc_info=True)
+        if temporary:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+        return made, has, False
+    found = _open_shared(path, size, column)
+    return (found, has, True) if found is not None else (made, has, False)
+
+
+def _open_shared(path: Path, size: int, column):
+    import numpy
+
+    try:
+        mapped = numpy.load(path, mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError):  # missing, cut short, not an array file
+        return None
+    if mapped.shape != (size, semantic.DIMENSIONS) or mapped.dtype != numpy.float32:
+        return None
+    width = semantic.DIMENSIONS * numpy.dtype(DTYPE).itemsize
+    for docnum in sorted({int(n) for n in numpy.linspace(0, size - 1, SAMPLED)} if size else ()):
+        value = column[docnum]
+        expected = (
+            numpy.frombuffer(value, dtype=DTYPE).astype(numpy.float32)
+            if len(value) == width
+            else numpy.zeros(semantic.DIMENSIONS, numpy.float32)
+        )
+        if not numpy.array_equal(mapped[docnum], expected):
+            return None
+    return mapped
