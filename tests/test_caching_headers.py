@@ -58,12 +58,24 @@ def test_a_signed_in_visitor_gets_private_pages(login_as):
     assert page.headers["Cache-Control"] == "private, no-cache"
 
 
-def test_a_response_that_sets_a_cookie_is_private(demo_client, code):
+def test_a_procedure_page_and_the_pages_after_it_stay_public(demo_client, code):
+    # Its feedback form's token needs no session (forms/feedback.py): opening the page gives
+    # the visitor no cookie, so neither it nor the visitor's next pages become personal.
     page = demo_client.get(f"/thu-tuc/{code}")
     assert page.status_code == 200
-    assert "Set-Cookie" in page.headers  # its feedback form's CSRF token lives in the session
+    assert 'name="csrf_token"' in page.text
+    assert "Set-Cookie" not in page.headers
+    assert page.headers["Cache-Control"] == DEFAULT
+    assert demo_client.get("/co-quan").headers["Cache-Control"] == DEFAULT
+    again = demo_client.get(f"/thu-tuc/{code}", headers={"If-None-Match": page.headers["ETag"]})
+    assert again.status_code == 304  # the token's date is not part of the page's ETag
+
+
+def test_a_response_that_sets_a_cookie_is_private(demo_client, code):
+    page = demo_client.get(f"/thu-tuc/{code}?lang=en")  # the language is remembered
+    assert page.status_code == 200
+    assert "Set-Cookie" in page.headers
     assert page.headers["Cache-Control"] == "private, no-cache"
-    assert demo_client.get("/co-quan").headers["Cache-Control"] == "private, no-cache"
 
 
 def test_a_flash_message_is_private(staff_app):

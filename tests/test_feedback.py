@@ -4,10 +4,14 @@ and staff seeing only their own agencies' answers."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
+from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import inspect, select
 
 from services.db import db
+from services.forms.feedback import PUBLIC_TOKEN_SALT, public_token
 from services.models import PageFeedback
 from tests.helpers import read_forms, submit
 
@@ -112,6 +116,44 @@ def test_posts_without_csrf_token_are_refused(staff_app, login_as):
     response = client.post("/thu-tuc/1.000001/gop-y/y-kien", data={"comment": "x"})
     assert response.status_code == 400
     assert _answers(staff_app) == []
+
+
+def test_a_visitor_without_any_cookie_sends_the_pages_form(staff_app):
+    visitor = staff_app.test_client(use_cookies=False)
+    page = visitor.get(PAGE)
+    assert "Set-Cookie" not in page.headers
+    assert submit(visitor, page, "/thu-tuc/1.000001/gop-y", useful="no").status_code == 302
+    assert [a.useful for a in _answers(staff_app)] == [False]
+
+
+@pytest.mark.parametrize("token", ["another site's", "too old"])
+def test_a_token_this_site_did_not_sign_lately_is_refused(staff_app, monkeypatch, token):
+    client = staff_app.test_client()
+    if token == "too old":
+        now = time.time()
+        monkeypatch.setattr(time, "time", lambda: now - 3 * 86400)
+        with staff_app.test_request_context():
+            value = public_token()
+        monkeypatch.undo()
+    else:
+        value = URLSafeTimedSerializer("another key", salt=PUBLIC_TOKEN_SALT).dumps("form")
+    response = client.post("/thu-tuc/1.000001/gop-y", data={"useful": "yes", "csrf_token": value})
+    assert response.status_code == 400
+    assert "mã bảo vệ (CSRF)" in response.text
+    assert _answers(staff_app) == []
+
+
+def test_a_post_from_another_site_is_refused(staff_app):
+    client = staff_app.test_client()
+    form = next(f for f in read_forms(client.get(PAGE).text) if f["action"].endswith("/gop-y"))
+    data = {**dict(form["fields"]), "useful": "yes"}
+    forged = client.post(form["action"], data=data, headers={"Origin": "https://evil.example"})
+    assert forged.status_code == 403
+    assert "chỉ gửi được từ trang của cổng thông tin" in forged.text
+    assert _answers(staff_app) == []
+    own = client.post(form["action"], data=data, headers={"Origin": "http://localhost"})
+    assert own.status_code == 302
+    assert len(_answers(staff_app)) == 1
 
 
 def test_a_flood_from_one_address_is_stopped_with_429_others_go_on(staff_app, login_as):

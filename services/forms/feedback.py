@@ -1,14 +1,18 @@
 """Forms of public feedback: "was this page useful?" and its comment, the poll's vote, staff
 handling an answer, admins' polls, and the search report's period and dictionary rule.
 
-Public forms carry CSRF like staff forms (a visitor's session holds the token); the report's
-period is read from the query string without it, as the search box is.
+A visitor's forms carry a token that needs no session (PublicToken): a token kept in the
+session would give every visitor who opened a procedure page a session cookie, and make that
+page and every page after it personal, kept by no cache. The report's period is read from the
+query string without a token, as the search box is.
 """
 
 from __future__ import annotations
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from itsdangerous import BadData, URLSafeTimedSerializer
 from wtforms import (
     BooleanField,
     DateField,
@@ -18,7 +22,8 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import AnyOf, DataRequired, InputRequired, Optional
+from wtforms.csrf.core import CSRF
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Optional, ValidationError
 
 from .. import feedback, polls, reports
 from ..models import FeedbackReason
@@ -36,11 +41,48 @@ RULE_KINDS = {
 }
 
 
+PUBLIC_TOKEN_SALT = "tthc-public-form"
+PUBLIC_TOKEN_DAYS = 2  # a page left open this long must be loaded again before it is sent
+
+
+def public_token() -> str:
+    """The token of a visitor's form: signed with the app's secret and dated, the same for
+    every visitor, so a page that carries it can still be kept by caches."""
+    return _signer().dumps("form")
+
+
+def _signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=PUBLIC_TOKEN_SALT)
+
+
+class PublicToken(CSRF):
+    """CSRF of a visitor's forms without a session: the token must be one this site signed
+    less than PUBLIC_TOKEN_DAYS ago. A visitor's form acts with no account's authority, so
+    what a session-bound token adds (a forged post cannot act as a signed-in victim) does not
+    apply; the post must still come from the site's own page (views/feedback.py refuses
+    another site's Origin) and the rate limiter bounds floods."""
+
+    def generate_csrf_token(self, csrf_token_field) -> str:
+        return public_token()
+
+    def validate_csrf_token(self, form, field) -> None:
+        try:
+            _signer().loads(field.data or "", max_age=PUBLIC_TOKEN_DAYS * 86400)
+        except BadData:
+            raise ValidationError(
+                _l(
+                    "Biểu mẫu thiếu hoặc sai mã bảo vệ (CSRF), có thể do trang đã mở quá lâu. "
+                    "Hãy tải lại trang rồi gửi lại."
+                )
+            ) from None
+
+
 class PublicForm(FlaskForm):
-    """A visitor's form: CSRF checked, WTForms' messages in Vietnamese."""
+    """A visitor's form: a token without a session (PublicToken), WTForms' messages in
+    Vietnamese."""
 
     class Meta(TranslatedMeta):
-        pass
+        csrf_class = PublicToken
 
 
 class AnswerForm(PublicForm):

@@ -8,6 +8,7 @@ storage RATELIMIT_STORAGE_URI names); it is never stored with an answer or a vot
 from __future__ import annotations
 
 import secrets
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -28,7 +29,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from .. import charts, feedback, polls
 from ..catalogue import queries
-from ..errors import ValidationError
+from ..errors import PermissionDenied, ValidationError
 from ..forms.common import put_errors
 from ..forms.feedback import (
     REASONS,
@@ -38,6 +39,7 @@ from ..forms.feedback import (
     PollForm,
     PollStateForm,
     VoteForm,
+    public_token,
 )
 from .auth import guard
 
@@ -64,6 +66,21 @@ def _too_many() -> str:
 
 # The answer, comment and vote forms share one budget per address.
 public_post = limiter.shared_limit(_limit, scope="public-feedback", error_message=_too_many)
+
+
+bp.add_app_template_global(public_token, "public_token")
+
+
+@bp.before_request
+def from_this_site_only():
+    """A visitor's post must come from this site's own pages: browsers send the Origin of
+    every form post, and another site's is refused (its forms hold no session token, see
+    forms/feedback.py)."""
+    origin = request.headers.get("Origin")
+    if request.method == "POST" and origin is not None and urlsplit(origin).netloc != request.host:
+        raise PermissionDenied(
+            _("Biểu mẫu này chỉ gửi được từ trang của cổng thông tin. Hãy mở trang rồi gửi lại.")
+        )
 
 
 # --- "was this page useful?" ---------------------------------------------------------------------
