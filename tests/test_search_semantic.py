@@ -224,6 +224,43 @@ def test_a_repeated_query_is_embedded_once(demo_app, monkeypatch):
     assert len(calls) == 1
 
 
+def _embedded(demo_app, monkeypatch, text: str) -> tuple[list[str], list[str]]:
+    """The codes a search finds in a fresh worker (its own cache of query vectors empty) and
+    the texts that worker had to embed."""
+    with demo_app.app_context():
+        model = semantic.embedder()
+        with model._lock:
+            model._queries.clear()
+        calls: list[str] = []
+        original = model._model.query
+        monkeypatch.setattr(model._model, "query", lambda t: calls.append(t) or original(t))
+        codes = _top(demo_app, text)
+        monkeypatch.undo()
+    return codes, calls
+
+
+def test_a_query_one_worker_embedded_is_not_embedded_again_by_another(demo_app, monkeypatch):
+    text = "open a small shop for my family"
+    first, calls = _embedded(demo_app, monkeypatch, text)
+    assert calls
+    shared = Path(demo_app.config["SEARCH_INDEX_DIR"]) / "queries.sqlite3"
+    assert shared.is_file()
+    assert text.encode() not in shared.read_bytes()  # hashed: no query is kept as typed
+    again, calls = _embedded(demo_app, monkeypatch, text)
+    assert calls == []
+    assert again == first
+
+
+def test_a_damaged_file_of_shared_query_vectors_is_passed_by(demo_app, monkeypatch):
+    text = "where do I register a newborn child"
+    first, _ = _embedded(demo_app, monkeypatch, text)
+    shared = Path(demo_app.config["SEARCH_INDEX_DIR"]) / "queries.sqlite3"
+    shared.write_bytes(b"\x00garbage" * 100)
+    again, calls = _embedded(demo_app, monkeypatch, text)
+    assert calls  # embedded anew, without an error
+    assert again == first
+
+
 # --- one copy of the vectors for every worker ---------------------------------------------------
 
 

@@ -247,9 +247,10 @@ def _meaning() -> engine.Meaning | None:
     if model is None:
         return None
     wait = float(current_app.config.get("SEARCH_EMBEDDING_TIMEOUT", 2.0))
+    shared = semantic.shared_queries()
 
     def start(texts: list[str]):
-        pending = [model.query_later(text) for text in texts]
+        pending = [model.query_later(text, shared) for text in texts]
 
         def vector():
             try:

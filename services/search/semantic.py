@@ -13,12 +13,16 @@ search-check` reports documents without vectors.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import importlib
 import logging
 import os
+import sqlite3
 import threading
 from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from flask import current_app
@@ -44,14 +48,19 @@ class Embedder:
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="embed")
 
-    def query(self, text: str):
-        """The vector of a search query, from the cache when it was asked before."""
+    def query(self, text: str, shared: SharedQueries | None = None):
+        """The vector of a search query, from this process's cache when it was asked before,
+        else from the cache the server's processes share (`shared`), else embedded now."""
         with self._lock:
             found = self._queries.get(text)
             if found is not None:
                 self._queries.move_to_end(text)
                 return found
-        vector = self._model.query(text)
+        vector = shared.get(self.identity, text) if shared is not None else None
+        if vector is None:
+            vector = self._model.query(text)
+            if shared is not None:
+                shared.put(self.identity, text, vector)
         vector.flags.writeable = False
         with self._lock:
             self._queries[text] = vector
@@ -60,13 +69,16 @@ class Embedder:
         return vector
 
     def forget_queries(self) -> None:
-        """Empty the cache of query vectors (benchmarks measure embedding as well)."""
+        """Empty the caches of query vectors, this process's and the shared ones it uses
+        (benchmarks measure embedding as well)."""
         with self._lock:
             self._queries.clear()
+        for shared in list(_shared.values()):
+            shared.clear()
 
-    def query_later(self, text: str) -> Future:
+    def query_later(self, text: str, shared: SharedQueries | None = None) -> Future:
         """Embed a query in a thread of the model's own while the caller goes on."""
-        return self._pool.submit(self.query, text)
+        return self._pool.submit(self.query, text, shared)
 
     def passages(self, texts: list[str]):
         """The vectors of documents' passages, one row each."""
@@ -77,6 +89,88 @@ class Embedder:
         return numpy.vstack(
             [self._model.passage(texts[i : i + BATCH]) for i in range(0, len(texts), BATCH)]
         )
+
+
+class SharedQueries:
+    """Query vectors shared by every process of a server, in a small SQLite file beside the
+    index (`queries.sqlite3`): a query one worker embedded is not embedded again by the others
+    (embedding takes 15–25 ms of a core; reading the file a fraction of a millisecond). Keyed by
+    a hash of the model and the text, so the file holds no query as typed. It is a cache and
+    never a reason to wait: a busy, damaged or unwritable file is passed by."""
+
+    WAIT = 0.05  # seconds a read or write may wait for another process's write
+    KEEP = 200_000  # rows; beyond, the least recently written go
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._writes = 0
+
+    def _connect(self) -> sqlite3.Connection:
+        connection = sqlite3.connect(self.path, timeout=self.WAIT, isolation_level=None)
+        connection.execute(
+            "CREATE TABLE IF NOT EXISTS queries (key TEXT PRIMARY KEY, vector BLOB NOT NULL)"
+        )
+        return connection
+
+    @staticmethod
+    def _key(identity: str, text: str) -> str:
+        return hashlib.sha1(f"{identity}\nquery\n{text}".encode()).hexdigest()
+
+    def get(self, identity: str, text: str):
+        import numpy
+
+        try:
+            connection = self._connect()
+            try:
+                row = connection.execute(
+                    "SELECT vector FROM queries WHERE key = ?", (self._key(identity, text),)
+                ).fetchone()
+            finally:
+                connection.close()
+        except (sqlite3.Error, OSError):
+            return None
+        if row is None or len(row[0]) != DIMENSIONS * 2:
+            return None
+        return numpy.frombuffer(row[0], dtype="<f2").astype(numpy.float32)
+
+    def clear(self) -> None:
+        with contextlib.suppress(sqlite3.Error, OSError):
+            connection = self._connect()
+            try:
+                connection.execute("DELETE FROM queries")
+            finally:
+                connection.close()
+
+    def put(self, identity: str, text: str, vector) -> None:
+        try:
+            connection = self._connect()
+            try:
+                connection.execute(
+                    "INSERT OR REPLACE INTO queries (key, vector) VALUES (?, ?)",
+                    (self._key(identity, text), vector.astype("<f2").tobytes()),
+                )
+                self._writes += 1
+                if self._writes % 1000 == 0:
+                    connection.execute(
+                        "DELETE FROM queries WHERE rowid <= (SELECT max(rowid) FROM queries) - ?",
+                        (self.KEEP,),
+                    )
+            finally:
+                connection.close()
+        except (sqlite3.Error, OSError):
+            log.debug("shared query vectors not written to %s", self.path, exc_info=True)
+
+
+_shared: dict[Path, SharedQueries] = {}
+
+
+def shared_queries() -> SharedQueries:
+    """This app's cache of query vectors shared by the server's processes."""
+    path = Path(current_app.config["SEARCH_INDEX_DIR"]) / "queries.sqlite3"
+    found = _shared.get(path)
+    if found is None:
+        found = _shared.setdefault(path, SharedQueries(path))
+    return found
 
 
 def mean(vectors: list):
