@@ -211,6 +211,10 @@ class _TermAnalyzer(Analyzer):
             yield token
 
 
+# For index.py's rebuild writer: the analyzers whose `terms` give a field's terms.
+TermAnalyzer = _TermAnalyzer
+
+
 class VietnameseAnalyzer(_TermAnalyzer):
     """Folded Vietnamese terms (see the module docstring). `exact=True` keeps diacritics;
     `whole=True` keeps only whole tokens, for reference numbers and codes."""
