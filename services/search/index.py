@@ -59,9 +59,9 @@ COMPOUND = False
 INLINE_LOCK_WAIT = 10.0
 REBUILD_LOCK_WAIT = 3600.0
 # A rebuild: the memory of the writer's pool of postings before it spills a sorted run to
-# disk (cheap since runs are written in chunks, see _Pool; 256 MB hold about 7,000
-# procedures); from how many procedures it writes with several processes, and how many
-# documents it hands a process at a time.
+# disk (cheap since runs are written in chunks, see _Pool; 256 MB hold about 1.5 million
+# postings, 4,500 procedures like the real ones); from how many procedures it writes with
+# several processes, and how many documents it hands a process at a time.
 REBUILD_LIMIT_MB = 256
 PARALLEL_FROM = 2000
 PARALLEL_BATCH = 250
