@@ -13,6 +13,17 @@ work on the machine inflates them.
 
 Run from the repository root:
     .venv/bin/python bench/search.py [--sizes demo,real,10000,50000] [--queries 200] [--data PATH]
+        [--build-only] [--words-only] [--keep DIR]
+
+Each build runs in a fresh process (its peak RSS is printed): this portal's full reindex
+(`search.rebuild`) and, beside it in the same run, a naive Whoosh build (a plain schema of the
+main texts, Whoosh's standard analyzer, procedures loaded the ordinary ORM way, one writer with
+its defaults), and the ratio of the two. With the embedding model on, the portal's build runs
+twice: the first embeds whatever passages the vector cache lacks (all synthetic ones), the
+second finds them all in the cache. `--words-only` turns the model off (the naive build has no
+vectors either), `--build-only` leaves out the queries, and `--keep DIR` keeps the catalogues
+in DIR and reuses them in the next run (growing 50,000 procedures takes a while).
+TTHC_SEARCH_REBUILD_PROCS=2 has the portal rebuild with two writer processes.
 
 It also prints the API's time outside the engine (per query, API minus engine.run, with the
 query vectors cached) and the first typo query and first listing sorted by name right after
@@ -33,6 +44,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from itertools import chain
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -77,10 +89,23 @@ def folder_size(path: Path) -> int:
 # --- catalogues ---------------------------------------------------------------------------------
 
 
+CONFIG: dict = {}  # settings of every app of the run (--words-only: no embedding model)
+
+
 def make_app(instance: Path):
     return create_app(
-        {"INSTANCE_PATH": instance, "SECRET_KEY": "bench", "SEARCH_BACKGROUND": False}
+        {"INSTANCE_PATH": instance, "SECRET_KEY": "bench", "SEARCH_BACKGROUND": False, **CONFIG}
     )
+
+
+def reopen(instance: Path):
+    """The app of a catalogue kept by an earlier run (--keep), without bringing its index up
+    to date at start: the builds measured below make it anew."""
+    ensure, index.ensure = index.ensure, lambda thorough=True: "ok"
+    try:
+        return make_app(instance)
+    finally:
+        index.ensure = ensure
 
 
 def import_real(instance: Path, data: Path):
@@ -123,14 +148,129 @@ def grow(app, size: int, rng: random.Random) -> None:
             db.session.commit()
 
 
-def build_index(app) -> tuple[float, int]:
+def naive_build(folder: Path) -> int:
+    """A naive Whoosh index of the main texts, as a first version would write it: Whoosh's
+    standard analyzer (no stemming), procedures loaded in batches with the ORM's eager loads,
+    one writer with its defaults, one add_document each. Returns how many were indexed."""
+    from whoosh import index as whoosh_index
+    from whoosh.analysis import StandardAnalyzer
+    from whoosh.fields import ID, TEXT, Schema
+
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    text = StandardAnalyzer()
+    schema = Schema(
+        code=ID(stored=True, unique=True),
+        name=TEXT(analyzer=text, stored=True),
+        keywords=TEXT(analyzer=text),
+        field=TEXT(analyzer=text),
+        agency=TEXT(analyzer=text),
+        body=TEXT(analyzer=text),
+    )
+    ix = whoosh_index.create_in(str(folder), schema)
+    writer = ix.writer()
+    ids = list(db.session.execute(select(Procedure.id).order_by(Procedure.id)).scalars())
+    for start in range(0, len(ids), 250):
+        batch = db.session.execute(
+            select(Procedure)
+            .where(Procedure.id.in_(ids[start : start + 250]))
+            .options(*queries.FULL_PROCEDURE)
+        ).scalars()
+        for p in batch:
+            body = chain(
+                [p.description, p.requirements],
+                (step.text for step in p.steps),
+                chain.from_iterable((d.group, d.name, d.note) for d in p.dossier),
+                (r.name for r in p.results),
+                chain.from_iterable((b.number, b.title) for b in p.legal_bases),
+                chain.from_iterable((c.time_limit_text, c.fee_text) for c in p.channels),
+            )
+            writer.add_document(
+                code=p.code,
+                name=p.name,
+                keywords=" ".join(p.keywords or []),
+                field="\n".join(f.name for f in p.fields),
+                agency="\n".join(link.display_name for link in p.agency_links),
+                body="\n".join(t for t in body if t),
+            )
+        db.session.expunge_all()
+    writer.commit()
+    return len(ids)
+
+
+def build_worker(what: str, instance: Path) -> None:
+    """In a fresh process (run by `build`): one build, its time and the process's peak RSS as
+    JSON on stdout."""
+    import resource
+
+    # The index the app would check or make at start is not what is measured: the build is.
+    index.ensure = lambda thorough=True: "ok"
+    app = make_app(instance)
     with app.app_context():
+        cpu_before = sum(
+            r.ru_utime + r.ru_stime
+            for r in map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+        )
         started = time.perf_counter()
-        search.rebuild()
+        if what == "portal":
+            count = search.rebuild()
+            root = index.root()
+            size = folder_size(root / index.current_generation(root))
+        else:
+            count = naive_build(instance / "naive-index")
+            size = folder_size(instance / "naive-index")
         seconds = time.perf_counter() - started
-        root = index.root()
-        size = folder_size(root / index.current_generation(root))
-    return seconds, size
+    own, children = (
+        resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+    )
+    # The processor time of the build (its processes' too): less at the mercy of other work
+    # on the machine than the time on the clock.
+    cpu = sum(r.ru_utime + r.ru_stime for r in (own, children)) - cpu_before
+    rss = max(own.ru_maxrss, children.ru_maxrss) // 1024
+    print(json.dumps({"seconds": seconds, "cpu": cpu, "size": size, "count": count, "rss": rss}))
+
+
+def build(what: str, instance: Path) -> dict:
+    """Run one build ("portal" or "naive") in a fresh process; its figures and the load
+    average at its end."""
+    result = subprocess.run(
+        [sys.executable, __file__, "--worker", what, str(instance)]
+        + (["--words-only"] if CONFIG else []),
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    if result.returncode:
+        sys.exit(f"{what} build failed:\n{result.stderr[-3000:]}")
+    return {**json.loads(result.stdout.splitlines()[-1]), "load": load()}
+
+
+def build_line(label: str, figures: dict) -> str:
+    return (
+        f"  {label:<30} {figures['seconds']:6.1f} s (processor {figures['cpu']:6.1f} s), "
+        f"{figures['size'] / 1e6:6.1f} MB, "
+        f"peak RSS {figures['rss']} MB ({figures['load']})"
+    )
+
+
+def build_index(app, instance: Path) -> None:
+    """The portal's full reindex beside a naive Whoosh build, each in a fresh process."""
+    with app.app_context():
+        model = semantic.embedder()
+    words = "words only" if model is None else "with vectors"
+    portal = build("portal", instance)
+    print(build_line("Whoosh, this portal's reindex", portal))
+    if model is not None:
+        portal = build("portal", instance)
+        print(build_line("again, vector cache warm", portal))
+    naive = build("naive", instance)
+    print(build_line("Whoosh, naive build", naive))
+    shutil.rmtree(instance / "naive-index", ignore_errors=True)
+    warm = "" if model is None else ", vector cache warm"
+    print(
+        f"  naive / portal: {naive['seconds'] / portal['seconds']:.2f}× on the clock, "
+        f"{naive['cpu'] / portal['cpu']:.2f}× in processor time ({words}{warm})"
+    )
 
 
 # --- queries ------------------------------------------------------------------------------------
@@ -257,7 +397,7 @@ def measure_engine(app, queries: list[dict[str, str]]) -> list[float]:
 def measure_follow(instance: Path, edits: int = 5) -> list[float]:
     """Milliseconds from the commit of an edited procedure until a search finds it, with the
     index written in the background as in production."""
-    app = create_app({"INSTANCE_PATH": instance, "SECRET_KEY": "bench"})
+    app = create_app({"INSTANCE_PATH": instance, "SECRET_KEY": "bench", **CONFIG})
     times = []
     with app.app_context():
         codes = db.session.execute(select(Procedure.code).limit(edits)).scalars().all()
@@ -295,7 +435,8 @@ WORKER = """
 import json, resource, sys
 from app import create_app
 from services import search
-app = create_app({"INSTANCE_PATH": sys.argv[1], "SECRET_KEY": "bench", "SEARCH_BACKGROUND": False})
+config = {"SECRET_KEY": "bench", "SEARCH_BACKGROUND": False, **json.loads(sys.argv[3])}
+app = create_app({"INSTANCE_PATH": sys.argv[1], **config})
 client = app.test_client()
 for params in json.loads(sys.argv[2]):
     client.get("/api/v1/procedures", query_string=params)
@@ -306,7 +447,7 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
 def worker_rss(instance: Path, queries: list[dict[str, str]]) -> str:
     """Peak RSS of a fresh process that serves the queries (as one worker would)."""
     result = subprocess.run(
-        [sys.executable, "-c", WORKER, str(instance), json.dumps(queries)],
+        [sys.executable, "-c", WORKER, str(instance), json.dumps(queries), json.dumps(CONFIG)],
         capture_output=True,
         text=True,
         check=True,
@@ -401,15 +542,24 @@ def row(label: str, samples: list[float]) -> str:
     return f"  {label:<22} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   p99 {p99:7.1f} ms   ({load()})"
 
 
-def run_size(label: str, app, instance: Path, count: int, rng: random.Random) -> None:
-    seconds, size = build_index(app)
+def run_size(
+    label: str, app, instance: Path, count: int, rng: random.Random, build_only: bool = False
+) -> None:
     with app.app_context():
         procedures = len(db.session.execute(select(Procedure.id)).all())
-    print(f"{label}: {procedures} procedures ({load()})")
-    print(f"  Whoosh index: built in {seconds:.1f} s, {size / 1e6:.1f} MB")
+        model = semantic.embedder()
+    words = "words only" if model is None else f"model {model.identity}"
+    print(f"{label}: {procedures} procedures, {words} ({load()})", flush=True)
+    build_index(app, instance)
     fts_path = instance / "fts5.sqlite3"
     fts_seconds = build_fts(app, fts_path)
-    print(f"  FTS5 index:   built in {fts_seconds:.1f} s, {fts_path.stat().st_size / 1e6:.1f} MB")
+    print(
+        f"  FTS5 index: built in {fts_seconds:.1f} s, {fts_path.stat().st_size / 1e6:.1f} MB "
+        f"({load()})",
+        flush=True,
+    )
+    if build_only:
+        return
     queries = mixed_queries(app, count, rng)
     cold, api, embedded = measure_api(app, queries)
     engine = measure_engine(app, queries)
@@ -444,13 +594,24 @@ def main() -> None:
     parser.add_argument("--sizes", default="real,10000,50000")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--data", type=Path, default=None, help="the tthc-real folder")
+    parser.add_argument("--build-only", action="store_true", help="builds only, no queries")
+    parser.add_argument("--words-only", action="store_true", help="no embedding model")
+    parser.add_argument("--keep", type=Path, default=None, help="keep (reuse) catalogues here")
+    parser.add_argument("--worker", nargs=2, metavar=("WHAT", "INSTANCE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.words_only:
+        CONFIG["SEARCH_EMBEDDINGS"] = ""
+    if args.worker:
+        build_worker(args.worker[0], Path(args.worker[1]))
+        return
     sizes = args.sizes.split(",")
     data = args.data or data_folder()
     if data is None and sizes != ["demo"]:
         sys.exit("Real data not found: pass --data PATH-TO/tthc-real.")
-    rng = random.Random(SEED)
-    work = Path(tempfile.mkdtemp(prefix="bench-search-"))
+    work = args.keep or Path(tempfile.mkdtemp(prefix="bench-search-"))
+    work.mkdir(parents=True, exist_ok=True)
+    print(f"{os.cpu_count()} cores, {time.strftime('%Y-%m-%d %H:%M %Z')} ({load()})")
+    only = args.build_only
     try:
         base = work / "real"
         app = None
@@ -460,20 +621,32 @@ def main() -> None:
                 with demo.app_context():
                     create_schema()
                     transfer.load_demo()
-                run_size("Demo catalogue", demo, work / "demo", args.queries, random.Random(SEED))
+                run_size(
+                    "Demo catalogue", demo, work / "demo", args.queries, random.Random(SEED), only
+                )
                 continue
-            app = app or import_real(base, data)
+            if app is None:
+                app = reopen(base) if (base / "imported").exists() else import_real(base, data)
+                (base / "imported").touch()
             if label == "real":
-                run_size("Real catalogue", app, base, args.queries, random.Random(SEED))
+                run_size("Real catalogue", app, base, args.queries, random.Random(SEED), only)
                 continue
             size = int(label)
             instance = work / label
-            shutil.copytree(base, instance)
-            grown = make_app(instance)
-            grow(grown, size, rng)
-            run_size(f"Synthetic {size:,}", grown, instance, args.queries, random.Random(SEED))
+            if (instance / "grown").exists():
+                grown = reopen(instance)
+            else:
+                shutil.rmtree(instance, ignore_errors=True)
+                shutil.copytree(base, instance)
+                grown = make_app(instance)
+                grow(grown, size, random.Random(f"{SEED}-{size}"))
+                (instance / "grown").touch()
+            run_size(
+                f"Synthetic {size:,}", grown, instance, args.queries, random.Random(SEED), only
+            )
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if args.keep is None:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

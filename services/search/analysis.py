@@ -131,17 +131,41 @@ def _spell(token: str) -> str:
     return token[:-1] + "i" if token[-1] == "y" and _FINAL_Y.match(token) else token
 
 
+# The terms of each folded token seen (a catalogue has some tens of thousands), so that a
+# rebuild spells and splits each token once, not at each of its occurrences.
+_TOKEN_TERMS: dict[str, tuple[str, ...]] = {}
+_TOKEN_TERMS_SIZE = 200_000
+
+
+def _token_terms(token: str) -> tuple[str, ...]:
+    found = _TOKEN_TERMS.get(token)
+    if found is None:
+        if _JOINERS.search(token):
+            found = (token, *(_spell(part) for part in _JOINERS.split(token) if part))
+        else:
+            found = (_spell(token),)
+        if len(_TOKEN_TERMS) >= _TOKEN_TERMS_SIZE:
+            _TOKEN_TERMS.clear()
+        _TOKEN_TERMS[token] = found
+    return found
+
+
 def terms(text: str | None) -> list[str]:
     """Folded terms of `text` as indexed: every token, and the parts of compound tokens."""
-    out: list[str] = []
     # Folding keeps positions, so the tokens of the folded text are the folded tokens.
-    for token in _TOKEN.findall(fold_text(normalize(text))):
-        if _JOINERS.search(token):
-            out.append(token)
-            out.extend(_spell(part) for part in _JOINERS.split(token) if part)
-        else:
-            out.append(_spell(token))
-    return out
+    return [t for token in _TOKEN.findall(fold_text(normalize(text))) for t in _token_terms(token)]
+
+
+def distinct_terms(text: str | None) -> list[str]:
+    """The distinct terms of `text` in order of first appearance: dict.fromkeys(terms(text)),
+    each distinct token spelled and split once."""
+    return list(
+        dict.fromkeys(
+            t
+            for token in dict.fromkeys(_TOKEN.findall(fold_text(normalize(text))))
+            for t in _token_terms(token)
+        )
+    )
 
 
 def exact_terms(text: str | None) -> list[str]:
@@ -187,6 +211,10 @@ class _TermAnalyzer(Analyzer):
             yield token
 
 
+# For index.py's rebuild writer: the analyzers whose `terms` give a field's terms.
+TermAnalyzer = _TermAnalyzer
+
+
 class VietnameseAnalyzer(_TermAnalyzer):
     """Folded Vietnamese terms (see the module docstring). `exact=True` keeps diacritics;
     `whole=True` keeps only whole tokens, for reference numbers and codes."""
@@ -200,7 +228,7 @@ class VietnameseAnalyzer(_TermAnalyzer):
             return exact_terms(value)
         if self.whole:
             return [_spell(token) for token in _TOKEN.findall(fold_text(normalize(value)))]
-        return terms(value)
+        return distinct_terms(value)
 
 
 def exact_syllables(text: str | None) -> list[str]:

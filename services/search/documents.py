@@ -2,21 +2,43 @@
 which field (folded and exact name, keywords, agency and lĩnh vực names, body text, codes and
 numbers, facet values, the columns that ranking, sorting and snippets read).
 
-index.py writes these documents; query.py and ranking.py read the fields back.
+index.py writes these documents; query.py and ranking.py read the fields back. A full rebuild
+reads procedures with `batches()`: plain rows of just the columns `document` and `passage`
+read, a few queries per thousand procedures, instead of ORM objects (most of a rebuild's
+loading time went into building those). Whatever `document` reads must be loaded there too:
+tests/test_search_rebuild.py compares both ways on the real catalogue.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from datetime import datetime
 from itertools import chain
+from typing import NamedTuple
 
+from sqlalchemy import select
 from whoosh import columns, formats
 from whoosh.analysis import STOP_WORDS
 from whoosh.fields import COLUMN, ID, KEYWORD, STORED, FieldType, Schema
 
-from ..models import Procedure, Role
+from ..db import db
+from ..models import (
+    Agency,
+    Channel,
+    DossierItem,
+    Field,
+    LegalBasis,
+    Level,
+    Procedure,
+    ProcedureAgency,
+    Result,
+    Role,
+    Step,
+    Subject,
+)
+from ..models.catalogue import procedure_field, procedure_level, procedure_subject
 from .analysis import (
     ExactPairAnalyzer,
     SyllablePairAnalyzer,
@@ -233,3 +255,204 @@ def document(procedure: Procedure) -> dict:
         "updated": updated,
         "name_length": min(len(syllables(procedure.name)), 65535),
     }
+
+
+# --- loading for a rebuild ----------------------------------------------------------------------
+# Plain rows standing for a procedure and its parts, with the attributes (and the one method)
+# that `document` and `passage` read, in the order of the ORM relationships.
+
+LOAD_BATCH = 1000
+
+
+class _Named(NamedTuple):  # a lĩnh vực, level or subject
+    id: int
+    name: str
+    name_en: str
+    slug: str
+    sort_name: str
+
+
+class _Agency(NamedTuple):
+    name: str
+    short_name: str
+    name_en: str
+    slug: str
+
+
+class _Link(NamedTuple):
+    role: str
+    name: str
+    agency: _Agency | None
+
+    @property
+    def display_name(self) -> str:
+        return self.agency.name if self.agency is not None else self.name
+
+
+class _Step(NamedTuple):
+    text: str
+
+
+class _Channel(NamedTuple):
+    time_limit_text: str
+    fee_text: str
+    note: str
+
+
+class _Dossier(NamedTuple):
+    group: str
+    name: str
+    note: str
+    template_name: str
+
+
+class _Result(NamedTuple):
+    name: str
+    code: str | None
+
+
+class _Basis(NamedTuple):
+    number: str
+    title: str
+    issuer: str
+
+
+_COLUMNS = (
+    Procedure.id,
+    Procedure.code,
+    Procedure.name,
+    Procedure.name_en,
+    Procedure.summary_en,
+    Procedure.sort_name,
+    Procedure.status,
+    Procedure.decision_number,
+    Procedure.procedure_type,
+    Procedure.receiving_address,
+    Procedure.online_level,
+    Procedure.keywords,
+    Procedure.description,
+    Procedure.requirements,
+    Procedure.abolished_reason,
+    Procedure.updated_at,
+)
+# The ordered parts: (attribute, model, the columns read, the row type).
+_PARTS = (
+    ("steps", Step, (Step.text,), _Step),
+    ("channels", Channel, (Channel.time_limit_text, Channel.fee_text, Channel.note), _Channel),
+    (
+        "dossier",
+        DossierItem,
+        (DossierItem.group, DossierItem.name, DossierItem.note, DossierItem.template_name),
+        _Dossier,
+    ),
+    ("results", Result, (Result.name, Result.code), _Result),
+    ("legal_bases", LegalBasis, (LegalBasis.number, LegalBasis.title, LegalBasis.issuer), _Basis),
+)
+
+
+class Loaded:
+    """A procedure as `document` and `passage` read it, loaded by `batches`."""
+
+    __slots__ = (
+        *(column.key for column in _COLUMNS),
+        "fields",
+        "levels",
+        "subjects",
+        "agency_links",
+        *(part[0] for part in _PARTS),
+    )
+    id: int
+    code: str
+    name: str
+    status: str
+    updated_at: datetime | None
+
+    def __init__(self, row) -> None:
+        for column, value in zip(_COLUMNS, row, strict=True):
+            setattr(self, column.key, value)
+        for name in ("fields", "levels", "subjects", "agency_links", *(p[0] for p in _PARTS)):
+            setattr(self, name, [])
+
+    def agencies(self, role: Role | str) -> list[_Link]:
+        """The agency links of one role, in order (as Procedure.agencies)."""
+        return [link for link in self.agency_links if link.role == role]
+
+
+def _named(model) -> dict[int, _Named]:
+    english = (model.name_en,) if hasattr(model, "name_en") else ()
+    rows = db.session.execute(select(model.id, model.name, model.slug, model.sort_name, *english))
+    return {
+        row[0]: _Named(row[0], row[1], (row[4] or "") if english else "", row[2], row[3] or "")
+        for row in rows
+    }
+
+
+def _attach_named(loaded: dict[int, Loaded], first: int, last: int, named: list) -> None:
+    for attribute, key, table, lookup in named:
+        rows = db.session.execute(
+            select(table.c.procedure_id, key).where(table.c.procedure_id.between(first, last))
+        )
+        for procedure_id, item_id in rows:
+            if procedure_id in loaded and item_id in lookup:
+                getattr(loaded[procedure_id], attribute).append(lookup[item_id])
+        for procedure in loaded.values():
+            getattr(procedure, attribute).sort(key=lambda item: (item.sort_name, item.id))
+
+
+def _attach_links(loaded: dict[int, Loaded], first: int, last: int, agencies: dict) -> None:
+    links = db.session.execute(
+        select(
+            ProcedureAgency.procedure_id,
+            ProcedureAgency.role,
+            ProcedureAgency.name,
+            ProcedureAgency.agency_id,
+        )
+        .where(ProcedureAgency.procedure_id.between(first, last))
+        .order_by(ProcedureAgency.procedure_id, ProcedureAgency.position, ProcedureAgency.id)
+    )
+    for procedure_id, role, name, agency_id in links:
+        if procedure_id in loaded:
+            agency = agencies.get(agency_id) if agency_id is not None else None
+            loaded[procedure_id].agency_links.append(_Link(role, name or "", agency))
+
+
+def _attach_parts(loaded: dict[int, Loaded], first: int, last: int) -> None:
+    for attribute, model, read, kind in _PARTS:
+        rows = db.session.execute(
+            select(model.procedure_id, *read)
+            .where(model.procedure_id.between(first, last))
+            .order_by(model.procedure_id, model.position, model.id)
+        )
+        for procedure_id, *values in rows:
+            if procedure_id in loaded:
+                getattr(loaded[procedure_id], attribute).append(kind(*values))
+
+
+def batches(size: int = LOAD_BATCH) -> Iterator[list[Loaded]]:
+    """Every procedure, in order of id, as `Loaded` rows, `size` at a time: one query for the
+    procedures of a batch and one per kind of part (by a range of ids, so no list of ids is
+    sent), the lĩnh vực, levels, subjects and agencies read once."""
+    named = [
+        ("fields", procedure_field.c.field_id, procedure_field, _named(Field)),
+        ("levels", procedure_level.c.level_id, procedure_level, _named(Level)),
+        ("subjects", procedure_subject.c.subject_id, procedure_subject, _named(Subject)),
+    ]
+    agencies = {
+        row[0]: _Agency(row[1], row[2] or "", row[3] or "", row[4])
+        for row in db.session.execute(
+            select(Agency.id, Agency.name, Agency.short_name, Agency.name_en, Agency.slug)
+        )
+    }
+    last: int | None = None
+    while True:
+        query = select(*_COLUMNS).order_by(Procedure.id).limit(size)
+        if last is not None:
+            query = query.where(Procedure.id > last)
+        loaded = {row[0]: Loaded(row) for row in db.session.execute(query)}
+        if not loaded:
+            return
+        first, last = min(loaded), max(loaded)
+        _attach_named(loaded, first, last, named)
+        _attach_links(loaded, first, last, agencies)
+        _attach_parts(loaded, first, last)
+        yield list(loaded.values())

@@ -20,8 +20,10 @@ before the write that follows it, and each write is a transaction of its own.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import os
+import pickle
 import secrets
 import shutil
 import tempfile
@@ -32,13 +34,15 @@ from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import func, inspect, select
-from whoosh import index
+from whoosh import formats, index
+from whoosh.codec.whoosh3 import W3Codec
 from whoosh.util.filelock import FileLock, try_for
+from whoosh.writing import PostingPool, SegmentWriter
 
 from ..catalogue.queries import FULL_PROCEDURE
 from ..db import db, reading
 from ..models import Procedure, SearchChange, SearchChangeCounter
-from . import changelog, documents, health, integrity, semantic, vectors
+from . import analysis, changelog, documents, health, integrity, semantic, vectors
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +58,13 @@ COMPOUND = False
 # whatever is pending itself), and a rebuild.
 INLINE_LOCK_WAIT = 10.0
 REBUILD_LOCK_WAIT = 3600.0
+# A rebuild: the memory of the writer's pool of postings before it spills a sorted run to
+# disk (cheap since runs are written in chunks, see _Pool; 256 MB hold about 1.5 million
+# postings, 4,500 procedures like the real ones); from how many procedures it writes with
+# several processes, and how many documents it hands a process at a time.
+REBUILD_LIMIT_MB = 256
+PARALLEL_FROM = 2000
+PARALLEL_BATCH = 250
 
 
 # --- storage: generations, the pointer, the lock ------------------------------------------------
@@ -237,14 +248,132 @@ def _procedure_batches() -> Iterator[list[Procedure]]:
         db.session.expunge_all()
 
 
+def _rebuild_codec() -> W3Codec:
+    """Whoosh's codec, without the length statistics it keeps per block of postings: they
+    serve Whoosh's scorers, which nothing here uses (ranking.py scores), and gathering them
+    reads the length column back from disk once per posting (a sixth of a rebuild)."""
+    codec = W3Codec()
+    codec.length_stats = False
+    return codec
+
+
+class _Pool(PostingPool):
+    """Whoosh's pool of postings, writing a run that spills to disk as pickled chunks of
+    postings instead of one pickle call per posting (reading it back likewise): a rebuild
+    larger than its pool spent most of its time there."""
+
+    CHUNK = 20_000
+
+    def _write_run(self, f, items) -> None:
+        items = iter(items)
+        while chunk := list(itertools.islice(items, self.CHUNK)):
+            pickle.dump(chunk, f, pickle.HIGHEST_PROTOCOL)
+        f.close()
+
+    def _read_run(self, path):
+        f = self._open_run(path)
+        try:
+            while True:
+                try:
+                    chunk = pickle.load(f)
+                except EOFError:
+                    return
+                yield from chunk
+        finally:
+            f.close()
+            self._remove_run(path)
+
+
+class _RebuildWriter(SegmentWriter):
+    """Whoosh's segment writer with a shorter way for the fields of terms (documents._terms:
+    an analyzer of analysis.py, postings that say only "this document holds the term"): their
+    distinct terms go straight into the pool of postings, with the size Whoosh's PostingPool
+    counts for each, instead of through five generators and the pool's checks per posting (an
+    eighth of a rebuild). Every other field is written as SegmentWriter writes it.
+    tests/test_search_rebuild.py compares what it writes with what an edit writes."""
+
+    def __init__(self, ix: index.Index, limitmb: int = 128, **options) -> None:
+        super().__init__(ix, limitmb=limitmb, **options)
+        self.pool = _Pool(self._tempstorage, self.newsegment, limitmb=limitmb)
+
+    def add_document(self, **fields) -> None:
+        special = any(name.startswith("_") for name in fields) or any(
+            self.schema[name].vector or self.schema[name].separate_spelling() for name in fields
+        )
+        if special:
+            super().add_document(**fields)
+            return
+        self._check_state()
+        self._check_fields(self.schema, fields)
+        perdocwriter = self.perdocwriter
+        perdocwriter.start_doc(self.docnum)
+        try:
+            for fieldname in sorted(fields):
+                value = fields[fieldname]
+                if value is None:
+                    continue
+                field = self.schema[fieldname]
+                length = self._index_field(fieldname, field, value) if field.indexed else 0
+                perdocwriter.add_field(fieldname, field, value if field.stored else None, length)
+                if field.column_type:
+                    column_value = field.to_column_value(value)
+                    perdocwriter.add_column_value(fieldname, field.column_type, column_value)
+        except Exception:
+            perdocwriter.cancel_doc()
+            raise
+        perdocwriter.finish_doc()
+        self._added = True
+        self.docnum += 1
+
+    def _index_field(self, fieldname: str, field, value) -> int:
+        """Add the postings of one field of the current document; returns its length."""
+        pool, docnum = self.pool, self.docnum
+        if not (_plain_terms(field) and isinstance(value, str)):
+            length = 0
+            for word, frequency, weight, value_bytes in field.index(value):
+                if field.scorable:
+                    length += frequency
+                pool.add((fieldname, word, docnum, weight, value_bytes))
+            return length
+        boost = field.format.field_boost
+        words = {term.encode() for term in field.analyzer.terms(value)}
+        pool.current.extend((fieldname, word, docnum, boost, b"") for word in words)
+        pool.fieldnames.add(fieldname)
+        # What PostingPool.add counts for each posting's memory, then its spill to disk.
+        pool.currentsize += sum(150 + len(fieldname) + 2 * len(word) for word in words)
+        if pool.currentsize > pool.limit:
+            pool.save()
+        return len(words)
+
+
+def _plain_terms(field) -> bool:
+    return type(field.format) is formats.Existence and isinstance(
+        field.analyzer, analysis.TermAnalyzer
+    )
+
+
+def _rebuild_writer(ix: index.Index, procedures: int):
+    """The writer of a rebuild. With `SEARCH_REBUILD_PROCS` above 1 (1 by default), a catalogue
+    of PARALLEL_FROM procedures or more is written by that many processes, each writing a
+    segment of its own (multisegment: no merge after). On 2 cores shared with the site it
+    saves little (the same work in all, plus handing the documents over), and equal scores
+    are then ordered by the processes' segments, in the order they finished."""
+    procs = int(current_app.config.get("SEARCH_REBUILD_PROCS", 1))
+    options = {"limitmb": REBUILD_LIMIT_MB, "compound": COMPOUND, "codec": _rebuild_codec()}
+    if procs > 1 and procedures >= PARALLEL_FROM:
+        return ix.writer(procs=procs, multisegment=True, batchsize=PARALLEL_BATCH, **options)
+    return _RebuildWriter(ix, **options)
+
+
 def _build(ix: index.Index, folder: Path, name: str, tables: bool) -> int:
     """Write every procedure into the new generation `name`; returns how many. On failure the
     generation is removed and the one in use stays."""
     count = 0
-    writer = ix.writer(limitmb=512, compound=COMPOUND)
+    total = db.session.execute(select(func.count(Procedure.id))).scalar_one() if tables else 0
+    writer = _rebuild_writer(ix, total)
     try:
         if tables:
-            for batch in _procedure_batches():
+            for batch in documents.batches():
                 for document in _documents(batch):
                     writer.add_document(**document)
                 count += len(batch)
@@ -252,7 +381,16 @@ def _build(ix: index.Index, folder: Path, name: str, tables: bool) -> int:
         writer.cancel()
         shutil.rmtree(folder / name, ignore_errors=True)
         raise
-    writer.commit()
+    try:
+        writer.commit()
+        # A writer process that died leaves its segment out without a word: count them.
+        with index.open_dir(str(folder / name)).searcher() as searcher:
+            written = searcher.doc_count()
+        if written != count:
+            raise RuntimeError(f"search index rebuild wrote {written} of {count} documents")
+    except BaseException:
+        shutil.rmtree(folder / name, ignore_errors=True)
+        raise
     return count
 
 
