@@ -54,11 +54,11 @@ def field(slug: str):
 
 @bp.get("/thu-tuc/<code>")
 def procedure(code: str):
-    found = queries.get_procedure(code)
+    found, related = queries.procedure_page(code)
     return render_template(
         "public/procedure.html",
         procedure=found,
-        related=queries.procedures_by_code([r.code for r in found.related]),
+        related=related,
         # A printed sheet's QR code says which state it shows: say what changed since.
         scan=outdated.scanned(found, request.args.get(outdated.PARAMETER)),
         part_of=journeys.journeys_with(code),
