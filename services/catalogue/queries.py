@@ -5,7 +5,7 @@ browse by. Readers return model objects loaded with what the page shows (no quer
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from flask import g, has_request_context, request
@@ -62,6 +62,141 @@ LIST_PROCEDURE = (
     selectinload(Procedure.levels),
     selectinload(Procedure.agency_links).joinedload(ProcedureAgency.agency),
 )
+
+
+# --- lines of a list -----------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class ListedName:
+    """A lĩnh vực or level as a line of a list shows it."""
+
+    slug: str
+    name: str
+    name_en: str = ""
+
+
+@dataclass(slots=True)
+class ListedAgency:
+    """An agency as a line of a list shows it."""
+
+    id: int
+    slug: str
+    name: str
+    short_name: str
+    name_en: str
+
+    @property
+    def display_name(self) -> str:
+        return self.short_name or self.name
+
+
+@dataclass(slots=True)
+class ListedLink:
+    """An agency in one of its roles for a listed procedure (see ProcedureAgency)."""
+
+    role: str
+    name: str
+    agency: ListedAgency | None
+
+    @property
+    def display_name(self) -> str:
+        return self.agency.name if self.agency is not None else self.name
+
+
+@dataclass(slots=True)
+class ListedProcedure:
+    """A procedure as a line of a list (search results, the API's results) shows it: the
+    attributes the templates and the API read of a Procedure, and nothing else."""
+
+    id: int
+    code: str
+    name: str
+    name_en: str
+    summary_en: str
+    status: str
+    online_level: str | None
+    fields: list[ListedName] = field(default_factory=list)
+    levels: list[ListedName] = field(default_factory=list)
+    agency_links: list[ListedLink] = field(default_factory=list)
+
+    def agencies(self, role: Role | str) -> list[ListedLink]:
+        return [link for link in self.agency_links if link.role == role]
+
+    @property
+    def main_agency(self) -> ListedAgency | None:
+        """The first implementing agency that is in the catalogue."""
+        for link in self.agencies(Role.IMPLEMENTING):
+            if link.agency is not None:
+                return link.agency
+        return None
+
+
+def listed_procedures(
+    ids: list[int], status: Status = Status.PUBLISHED
+) -> dict[int, ListedProcedure]:
+    """The procedures among `ids` that have `status`, keyed by id, as lines of a list: in ONE
+    statement of plain columns (row 0 of a procedure is the procedure, rows 1, 2 and 3 its
+    lĩnh vực, levels and agency links, see _numbers), no ORM object built."""
+    if not ids:
+        return {}
+    numbers = _numbers(4)
+    n = numbers.c.n
+    query = (
+        select(
+            n,
+            Procedure.id,
+            Procedure.code,
+            Procedure.name,
+            Procedure.name_en,
+            Procedure.summary_en,
+            Procedure.status,
+            Procedure.online_level,
+            Field.slug,
+            Field.name,
+            Field.name_en,
+            Level.slug,
+            Level.name,
+            ProcedureAgency.id,
+            ProcedureAgency.role,
+            ProcedureAgency.name,
+            Agency.id,
+            Agency.slug,
+            Agency.name,
+            Agency.short_name,
+            Agency.name_en,
+        )
+        .select_from(Procedure)
+        .join(numbers, true())
+        .outerjoin(procedure_field, and_(n == 1, procedure_field.c.procedure_id == Procedure.id))
+        .outerjoin(Field, Field.id == procedure_field.c.field_id)
+        .outerjoin(procedure_level, and_(n == 2, procedure_level.c.procedure_id == Procedure.id))
+        .outerjoin(Level, Level.id == procedure_level.c.level_id)
+        .outerjoin(ProcedureAgency, and_(n == 3, ProcedureAgency.procedure_id == Procedure.id))
+        .outerjoin(Agency, Agency.id == ProcedureAgency.agency_id)
+        .where(Procedure.id.in_(ids), Procedure.status == status)
+        .order_by(
+            Procedure.id,
+            n,
+            Field.sort_name,
+            Level.sort_name,
+            ProcedureAgency.position,
+            ProcedureAgency.id,
+        )
+    )
+    found: dict[int, ListedProcedure] = {}
+    for row in db.session.execute(query).tuples():
+        kind, procedure_id = row[0], row[1]
+        if kind == 0:
+            found[procedure_id] = ListedProcedure(*row[1:8])
+        elif kind == 1 and row[8] is not None:
+            found[procedure_id].fields.append(ListedName(*row[8:11]))
+        elif kind == 2 and row[11] is not None:
+            found[procedure_id].levels.append(ListedName(*row[11:13]))
+        elif kind == 3 and row[13] is not None:
+            agency = ListedAgency(*row[16:21]) if row[16] is not None else None
+            found[procedure_id].agency_links.append(ListedLink(row[14], row[15], agency))
+    return found
 
 
 # --- site settings ------------------------------------------------------------------------------
