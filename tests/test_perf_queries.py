@@ -12,8 +12,9 @@ import threading
 from sqlalchemy import event, func, select
 from werkzeug.test import TestResponse
 
+from services.catalogue import queries
 from services.db import db
-from services.models import DossierItem, Procedure, Status
+from services.models import DossierItem, Procedure, RelatedProcedure, Status
 from services.search import searchlog
 
 # The procedure with its parts and related procedures, the settings, the journeys.
@@ -62,6 +63,39 @@ def test_a_real_procedure_page_takes_a_bounded_number_of_queries(portal_app):
     # Only one statement reads the procedure's parts: no collection is loaded on its own.
     parts = ("FROM step", "FROM channel", "FROM dossier_item", "FROM legal_basis", "JOIN step")
     assert sum(any(part in s for part in parts) for s in statements) == 1
+
+
+def test_pages_with_a_replacement_or_related_procedures_take_as_few(demo_app):
+    # Run on PostgreSQL too (the real catalogue's test is SQLite only): an abolished procedure
+    # linking its replacement, and the one with the most related procedures in the catalogue.
+    with demo_app.app_context():
+        abolished = (
+            db.session.execute(
+                select(Procedure).where(
+                    Procedure.status == Status.ABOLISHED, Procedure.replaced_by_id.is_not(None)
+                )
+            )
+            .scalars()
+            .first()
+        )
+        linked = {abolished.code: [abolished.replaced_by.code]}
+        code = db.session.execute(
+            select(Procedure.code)
+            .join(RelatedProcedure, RelatedProcedure.procedure_id == Procedure.id)
+            .where(Procedure.status == Status.PUBLISHED)
+            .group_by(Procedure.code)
+            .order_by(func.count().desc(), Procedure.code)
+            .limit(1)
+        ).scalar_one()
+        related = [r.code for r in queries.get_procedure(code).related]
+        linked[code] = list(queries.procedures_by_code(related))
+    assert linked[code], "a procedure with related procedures in the catalogue"
+    for code, targets in linked.items():
+        response, statements = _statements(demo_app, f"/thu-tuc/{code}")
+        assert response.status_code == 200
+        assert len(statements) <= PAGE_STATEMENTS, "\n".join(s[:120] for s in statements)
+        for target in targets:  # linked as the page always did
+            assert f'href="/thu-tuc/{target}"' in response.text
 
 
 def test_a_page_of_search_results_takes_the_same_few_queries_for_any_size(demo_app):
