@@ -26,7 +26,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from .. import labels
-from ..catalogue.queries import ListedProcedure, listed_procedures
+from ..catalogue.rows import ListedProcedure, listed_procedures
 from ..db import db
 from ..errors import ValidationError
 from ..models import Agency, Field, Level, OnlineLevel, Status, Subject

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, render_template, request
 
-from ..catalogue import outdated, queries, transfer
+from ..catalogue import outdated, queries, rows, transfer
 from ..journeys import queries as journeys
 from ..models import Status
 
@@ -54,7 +54,7 @@ def field(slug: str):
 
 @bp.get("/thu-tuc/<code>")
 def procedure(code: str):
-    found, related = queries.procedure_page(code)
+    found, related = rows.procedure_page(code)
     return render_template(
         "public/procedure.html",
         procedure=found,
