@@ -13,9 +13,10 @@ objects loaded by the ORM (the index, printing, the editor, the CSV).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 
 from flask_babel import gettext as _
-from sqlalchemy import Integer, and_, literal_column, select, true, union_all
+from sqlalchemy import Integer, Select, and_, bindparam, literal_column, select, true, union_all
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -128,9 +129,29 @@ def listed_procedures(
     lĩnh vực, levels and agency links, see _numbers), no ORM object built."""
     if not ids:
         return {}
+    found: dict[int, ListedProcedure] = {}
+    rows = db.session.execute(_lines(), {"ids": ids, "status": str(status)}).tuples()
+    for row in rows:
+        kind, procedure_id = row[0], row[1]
+        if kind == 0:
+            found[procedure_id] = ListedProcedure(*row[1:8])
+        elif kind == 1 and row[8] is not None:
+            found[procedure_id].fields.append(ListedName(*row[8:11]))
+        elif kind == 2 and row[11] is not None:
+            found[procedure_id].levels.append(ListedName(*row[11:13]))
+        elif kind == 3 and row[13] is not None:
+            agency = ListedAgency(*row[16:21]) if row[16] is not None else None
+            found[procedure_id].agency_links.append(ListedLink(row[14], row[15], agency))
+    return found
+
+
+@cache
+def _lines() -> Select:
+    """The statement of listed_procedures, built once (building it costs more than running
+    it); `ids` and `status` are its parameters."""
     numbers = _numbers(4)
     n = numbers.c.n
-    query = (
+    return (
         select(
             n,
             Procedure.id,
@@ -162,7 +183,10 @@ def listed_procedures(
         .outerjoin(Level, Level.id == procedure_level.c.level_id)
         .outerjoin(ProcedureAgency, and_(n == 3, ProcedureAgency.procedure_id == Procedure.id))
         .outerjoin(Agency, Agency.id == ProcedureAgency.agency_id)
-        .where(Procedure.id.in_(ids), Procedure.status == status)
+        .where(
+            Procedure.id.in_(bindparam("ids", expanding=True)),
+            Procedure.status == bindparam("status"),
+        )
         .order_by(
             Procedure.id,
             n,
@@ -172,19 +196,6 @@ def listed_procedures(
             ProcedureAgency.id,
         )
     )
-    found: dict[int, ListedProcedure] = {}
-    for row in db.session.execute(query).tuples():
-        kind, procedure_id = row[0], row[1]
-        if kind == 0:
-            found[procedure_id] = ListedProcedure(*row[1:8])
-        elif kind == 1 and row[8] is not None:
-            found[procedure_id].fields.append(ListedName(*row[8:11]))
-        elif kind == 2 and row[11] is not None:
-            found[procedure_id].levels.append(ListedName(*row[11:13]))
-        elif kind == 3 and row[13] is not None:
-            agency = ListedAgency(*row[16:21]) if row[16] is not None else None
-            found[procedure_id].agency_links.append(ListedLink(row[14], row[15], agency))
-    return found
 
 
 # --- the procedure page ---------------------------------------------------------------------------
@@ -209,6 +220,31 @@ def procedure_page(code: str) -> tuple[Procedure, dict[str, Procedure]]:
     """A public procedure with everything its page shows, and its public related procedures
     keyed by code: in ONE statement (FULL_PROCEDURE takes eleven), the collections set on the
     loaded rows as if the ORM had loaded them. Raises NotFound."""
+    rows = db.session.execute(_page(), {"code": code}).all()
+    if not rows:
+        raise NotFound(_("Không tìm thấy thủ tục có mã “%(code)s”.", code=code))
+    procedure = rows[0][1]
+    collections: dict[str, list] = {name: [] for name in _PAGE_PARTS}
+    related: dict[str, Procedure] = {}
+    for row in rows[1:]:
+        name, item = _PAGE_PARTS[row[0] - 1], row[row[0] + 2]
+        if item is None:  # a collection the procedure lacks
+            continue
+        if name == "agency_links":
+            set_committed_value(item, "agency", row[-2])
+            set_committed_value(item, "procedure", procedure)
+        elif name == "related" and row[-1] is not None:
+            related[item.code] = row[-1]
+        collections[name].append(item)
+    set_committed_value(procedure, "replaced_by", rows[0][2])
+    for name, items in collections.items():
+        set_committed_value(procedure, name, items)
+    return procedure, related
+
+
+@cache
+def _page() -> Select:
+    """The statement of procedure_page, built once; `code` is its parameter."""
     base, page, replaced, linked = (
         aliased(Procedure, name=name) for name in ("base", "page", "replaced", "linked")
     )
@@ -222,7 +258,7 @@ def procedure_page(code: str) -> tuple[Procedure, dict[str, Procedure]]:
     # the public procedure a related code names come last.
     parts = (Field, Level, Subject, ProcedureAgency, Step, Channel, DossierItem, ResultPart)
     parts += (LegalBasis, RelatedProcedure)
-    query = (
+    return (
         select(n, page, replaced, *parts, Agency, linked)
         .select_from(base)
         .join(numbers, true())
@@ -246,7 +282,7 @@ def procedure_page(code: str) -> tuple[Procedure, dict[str, Procedure]]:
             linked,
             and_(linked.code == RelatedProcedure.code, linked.status.in_(PUBLIC_STATUSES)),
         )
-        .where(base.code == code, base.status.in_(PUBLIC_STATUSES))
+        .where(base.code == bindparam("code"), base.status.in_(PUBLIC_STATUSES))
         # Each collection in its relationship's order (the ids only settle ties).
         .order_by(
             n,
@@ -264,23 +300,3 @@ def procedure_page(code: str) -> tuple[Procedure, dict[str, Procedure]]:
             RelatedProcedure.id,
         )
     )
-    rows = db.session.execute(query).all()
-    if not rows:
-        raise NotFound(_("Không tìm thấy thủ tục có mã “%(code)s”.", code=code))
-    procedure = rows[0][1]
-    collections: dict[str, list] = {name: [] for name in _PAGE_PARTS}
-    related: dict[str, Procedure] = {}
-    for row in rows[1:]:
-        name, item = _PAGE_PARTS[row[0] - 1], row[row[0] + 2]
-        if item is None:  # a collection the procedure lacks
-            continue
-        if name == "agency_links":
-            set_committed_value(item, "agency", row[-2])
-            set_committed_value(item, "procedure", procedure)
-        elif name == "related" and row[-1] is not None:
-            related[item.code] = row[-1]
-        collections[name].append(item)
-    set_committed_value(procedure, "replaced_by", rows[0][2])
-    for name, items in collections.items():
-        set_committed_value(procedure, name, items)
-    return procedure, related
