@@ -26,10 +26,10 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from .. import labels
-from ..catalogue.queries import LIST_PROCEDURE
+from ..catalogue.rows import ListedProcedure, listed_procedures
 from ..db import db
 from ..errors import ValidationError
-from ..models import Agency, Field, Level, OnlineLevel, Procedure, Status, Subject
+from ..models import Agency, Field, Level, OnlineLevel, Status, Subject
 from . import (
     engine,
     highlight,
@@ -126,9 +126,10 @@ class FacetValue:
 
 @dataclass
 class Result:
-    """One result: the procedure as stored now, with the words that matched marked."""
+    """One result: the procedure as stored now (what its line shows), with the words that
+    matched marked."""
 
-    procedure: Procedure
+    procedure: ListedProcedure
     score: float
     name: Markup
     snippet: Markup
@@ -231,13 +232,11 @@ def _online_label(value: str) -> str:
     return _("Chưa có dịch vụ công trực tuyến") if value == NO_ONLINE else labels.label(value)
 
 
-def _rows(ids: list[int]) -> dict[int, Procedure]:
-    """The procedures found, as stored now. One changed a moment ago may still be indexed as
-    it was: only what is published is shown."""
-    rows = db.session.execute(
-        select(Procedure).where(Procedure.id.in_(ids)).options(*LIST_PROCEDURE)
-    ).scalars()
-    return {p.id: p for p in rows if p.status == Status.PUBLISHED}
+def _rows(ids: list[int]) -> dict[int, ListedProcedure]:
+    """The procedures found, as stored now, with what a line of results shows (one statement
+    of plain columns). One changed a moment ago may still be indexed as it was: only what is
+    published is shown."""
+    return listed_procedures(ids, Status.PUBLISHED)
 
 
 def _meaning() -> engine.Meaning | None:

@@ -14,7 +14,7 @@ from flask import Blueprint, current_app, render_template, request, url_for
 from flask_babel import gettext as _
 
 from .. import search as search_service
-from ..catalogue import convert, queries
+from ..catalogue import convert, queries, rows
 from ..catalogue.records import format_timestamp
 from ..errors import ValidationError
 from ..forms.search import ApiSearchForm
@@ -46,14 +46,16 @@ def _unavailable(error: NoBaseUrl):
     return {"error": str(error), "status": 503}, 503
 
 
-def _agency_name(procedure: Procedure) -> str | None:
+def _agency_name(procedure: Procedure | rows.ListedProcedure) -> str | None:
     return next(
         (link.display_name for link in procedure.agencies(Role.IMPLEMENTING) if link.display_name),
         None,
     )
 
 
-def _summary(procedure: Procedure, base: str | None) -> dict:
+def _summary(procedure: Procedure | rows.ListedProcedure, base: str | None) -> dict:
+    """What the API says of a procedure in a list: a search result's line
+    (rows.ListedProcedure) or a changed procedure (a Procedure), both read alike."""
     return {
         "code": procedure.code,
         "name": procedure.name,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, render_template, request
 
-from ..catalogue import outdated, queries, transfer
+from ..catalogue import outdated, queries, rows, transfer
 from ..journeys import queries as journeys
 from ..models import Status
 
@@ -54,11 +54,11 @@ def field(slug: str):
 
 @bp.get("/thu-tuc/<code>")
 def procedure(code: str):
-    found = queries.get_procedure(code)
+    found, related = rows.procedure_page(code)
     return render_template(
         "public/procedure.html",
         procedure=found,
-        related=queries.procedures_by_code([r.code for r in found.related]),
+        related=related,
         # A printed sheet's QR code says which state it shows: say what changed since.
         scan=outdated.scanned(found, request.args.get(outdated.PARAMETER)),
         part_of=journeys.journeys_with(code),
