@@ -24,8 +24,9 @@ import ipaddress
 import mimetypes
 import os
 import tempfile
+import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -200,19 +201,60 @@ def procedure_sheet(code: str, base: str | None) -> str:
     `base` is the portal's absolute URL (see configured_base); without one the sheet has no QR
     code but a note for staff. Raises NotFound.
     """
-    sheet = _sheets([queries.get_procedure(code)], base)[0]
+    return _sheet_html(_sheets([queries.get_procedure(code)], base)[0], base, utcnow())
+
+
+def _sheet_html(sheet: Sheet, base: str | None, printed_at: datetime | None) -> str:
     with _url_context(base):
         return render_template(
             "print/sheet.html",
             sheet=sheet,
-            printed_at=utcnow(),
+            printed_at=printed_at,
             base_warning=local_base_warning(base),
         )
 
 
 def procedure_pdf(code: str, base: str | None) -> bytes:
-    """The A4 PDF of a public procedure. Raises NotFound."""
-    return html_pdf(procedure_sheet(code, base), base)
+    """The A4 PDF of a public procedure. Raises NotFound.
+
+    Laying a sheet out takes WeasyPrint a quarter of a second of a core, more than anything
+    else the site serves, so the PDF is kept in PRINT_CACHE_DIR under a fingerprint of the
+    sheet without its print time, plus the day: the same sheet (same procedure state, edition,
+    language, settings, stylesheet) is laid out at most once a day, and a changed one at once.
+    Sheets no request asked for in SHEET_DAYS days leave the cache."""
+    sheet = _sheets([queries.get_procedure(code)], base)[0]
+    now = utcnow()
+    key = _fingerprint(_sheet_html(sheet, base, None) + now.date().isoformat())
+    path = cache_dir() / f"{SHEET_PREFIX}{key}.pdf"
+    try:
+        pdf = path.read_bytes()
+    except FileNotFoundError:
+        pass
+    else:
+        with suppress(OSError):
+            os.utime(path)  # asked for: kept
+        return pdf
+    pdf = html_pdf(_sheet_html(sheet, base, now), base)
+    try:
+        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".part", delete=False) as out:
+            out.write(pdf)
+        os.replace(out.name, path)
+        _forget_old_sheets(path.parent)
+    except OSError:  # a full or read-only disk costs the next request a layout, nothing else
+        current_app.logger.warning("print cache %s not written", path.parent, exc_info=True)
+    return pdf
+
+
+SHEET_PREFIX = "sheet-"
+SHEET_DAYS = 2
+
+
+def _forget_old_sheets(cache: Path) -> None:
+    limit = time.time() - SHEET_DAYS * 86400
+    for old in cache.glob(f"{SHEET_PREFIX}*.pdf"):
+        with suppress(OSError):  # another process removed it first
+            if old.stat().st_mtime < limit:
+                old.unlink()
 
 
 # --- PDF ----------------------------------------------------------------------------------------

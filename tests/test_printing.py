@@ -122,6 +122,67 @@ def test_procedure_pdf_holds_the_procedure_and_a_qr_to_its_page(client, desk, tm
     assert _qr_codes(response.data, 1, tmp_path) == [f"{BASE}thu-tuc/{code}?ban-in=1"]
 
 
+def _layouts(monkeypatch) -> list[str]:
+    """The sheets WeasyPrint lays out from now on."""
+    laid: list[str] = []
+    original = printing.html_pdf
+    monkeypatch.setattr(
+        printing, "html_pdf", lambda html, base: laid.append(html) or original(html, base)
+    )
+    return laid
+
+
+def test_a_sheet_is_laid_out_once_until_its_procedure_changes(app, client, desk, monkeypatch):
+    _, code = desk
+    laid = _layouts(monkeypatch)
+    first = client.get(f"/thu-tuc/{code}.pdf")
+    again = client.get(f"/thu-tuc/{code}.pdf")
+    assert first.status_code == again.status_code == 200
+    assert again.data == first.data
+    assert len(laid) == 1
+    assert client.get(f"/thu-tuc/{code}.pdf?lang=en").status_code == 200  # another edition
+    assert client.get(f"/thu-tuc/{code}.pdf?ban=song-ngu").status_code == 200
+    assert len(laid) == 3
+    with app.app_context():
+        procedure = queries.get_procedure(code)
+        procedure.name = "Đăng ký khai sinh cho trẻ có cha hoặc mẹ là người nước ngoài"
+        db.session.commit()
+    changed = client.get(f"/thu-tuc/{code}.pdf")
+    assert len(laid) == 4
+    assert "Đăng ký khai sinh cho trẻ có cha hoặc mẹ" in _flat(" ".join(_pages(changed.data)))
+    assert client.get(f"/thu-tuc/{code}.pdf").data == changed.data
+    assert len(laid) == 4
+
+
+def test_a_sheet_is_still_served_when_the_print_cache_cannot_be_written(
+    app, client, desk, monkeypatch
+):
+    _, code = desk
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(printing.tempfile, "NamedTemporaryFile", full_disk)
+    response = client.get(f"/thu-tuc/{code}.pdf")
+    assert response.status_code == 200
+    assert "Đăng ký khai sinh có yếu tố nước ngoài" in _flat(" ".join(_pages(response.data)))
+    assert not list(Path(app.config["PRINT_CACHE_DIR"]).glob("sheet-*.pdf"))
+
+
+def test_sheets_nobody_asked_for_lately_leave_the_cache(app, client, desk):
+    _, code = desk
+    assert client.get(f"/thu-tuc/{code}.pdf").status_code == 200
+    cache = Path(app.config["PRINT_CACHE_DIR"])
+    [kept] = cache.glob("sheet-*.pdf")
+    stale = cache / "sheet-0123456789abcdef0123.pdf"
+    stale.write_bytes(b"%PDF-1.7 old")
+    old = time.time() - (printing.SHEET_DAYS + 1) * 86400
+    os.utime(stale, (old, old))
+    assert client.get(f"/thu-tuc/{code}.pdf?lang=en").status_code == 200  # a build prunes
+    assert not stale.exists()
+    assert kept.exists()
+
+
 def test_pdf_fonts_cover_vietnamese_with_dejavu(client, desk):
     _, code = desk
     reader = PdfReader(io.BytesIO(client.get(f"/thu-tuc/{code}.pdf").data))
