@@ -38,6 +38,7 @@ from .models import Agency, Field, Level, Procedure, SiteSettings, Subject
 
 # How long the "đang chuẩn bị" page waits before it asks again, in seconds.
 RETRY_AFTER = 5
+MAX_NAME_BYTES = 150  # of a booklet's name, far below a file name's 255 bytes
 
 
 @dataclass(frozen=True)
@@ -60,10 +61,15 @@ class Spec:
             name = f"co-quan-{self.slug}" + ("-truc-thuoc" if self.with_children else "")
         # "_" is in no slug: no other booklet's name; each edition is its own file.
         if self.bilingual:
-            return f"{name}_{editions.BILINGUAL}"
-        if self.language is None:
+            name = f"{name}_{editions.BILINGUAL}"
+        elif self.language is not None:
+            name = f"{name}_{self.language}"
+        if len(name.encode()) <= MAX_NAME_BYTES:
             return name
-        return f"{name}_{self.language}"
+        # The cache's files are named after it (".<fingerprint>.pdf" and ".lock" added): a
+        # longer one (a slug typed in an address) is cut and told apart by a hash of it all.
+        digest = hashlib.sha256(name.encode()).hexdigest()[:16]
+        return f"{name.encode()[:80].decode(errors='ignore')}-{digest}"
 
     def load(self) -> printing.Booklet:
         """The booklet now, cached under this spec's name (one file per language). Raises
