@@ -24,6 +24,7 @@ from ..db import db
 from ..errors import NotFound
 from ..models import (
     Agency,
+    AgencyLinks,
     Channel,
     DossierItem,
     Field,
@@ -32,7 +33,6 @@ from ..models import (
     Procedure,
     ProcedureAgency,
     RelatedProcedure,
-    Role,
     Status,
     Step,
     Subject,
@@ -94,7 +94,7 @@ class ListedLink:
 
 
 @dataclass(slots=True)
-class ListedProcedure:
+class ListedProcedure(AgencyLinks):
     """A procedure as a line of a list (search results, the API's results) shows it: the
     attributes the templates and the API read of a Procedure, and nothing else."""
 
@@ -108,17 +108,6 @@ class ListedProcedure:
     fields: list[ListedName] = field(default_factory=list)
     levels: list[ListedName] = field(default_factory=list)
     agency_links: list[ListedLink] = field(default_factory=list)
-
-    def agencies(self, role: Role | str) -> list[ListedLink]:
-        return [link for link in self.agency_links if link.role == role]
-
-    @property
-    def main_agency(self) -> ListedAgency | None:
-        """The first implementing agency that is in the catalogue."""
-        for link in self.agencies(Role.IMPLEMENTING):
-            if link.agency is not None:
-                return link.agency
-        return None
 
 
 def listed_procedures(

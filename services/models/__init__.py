@@ -9,6 +9,7 @@ from .audit import AuditEntry
 from .catalogue import (
     Agency,
     AgencyKind,
+    AgencyLinks,
     Channel,
     ChannelKind,
     DossierItem,
@@ -61,6 +62,7 @@ from .staff import (
 __all__ = [
     "Agency",
     "AgencyKind",
+    "AgencyLinks",
     "AgencyRevision",
     "Attachment",
     "AuditEntry",

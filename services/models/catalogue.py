@@ -179,7 +179,26 @@ procedure_subject = Table(
 )
 
 
-class Procedure(Versioned, Base):
+class AgencyLinks:
+    """What a procedure says of its agency links (`agency_links`, in order), for the stored
+    procedure and for the light rows of a list (catalogue/rows.py) alike."""
+
+    __slots__ = ()
+
+    def agencies(self, role: Role | str) -> list:
+        """The agency links of one role, in order."""
+        return [link for link in self.agency_links if link.role == role]
+
+    @property
+    def main_agency(self):
+        """The first implementing agency that is in the catalogue."""
+        for link in self.agencies(Role.IMPLEMENTING):
+            if link.agency is not None:
+                return link.agency
+        return None
+
+
+class Procedure(AgencyLinks, Versioned, Base):
     """A thủ tục hành chính with every field of the national TTHC database."""
 
     __tablename__ = "procedure"
@@ -245,18 +264,6 @@ class Procedure(Versioned, Base):
     related: Mapped[list[RelatedProcedure]] = relationship(
         cascade="all, delete-orphan", order_by="RelatedProcedure.position"
     )
-
-    def agencies(self, role: Role | str) -> list[ProcedureAgency]:
-        """The agency links of one role, in order."""
-        return [link for link in self.agency_links if link.role == role]
-
-    @property
-    def main_agency(self) -> Agency | None:
-        """The first implementing agency that is in the catalogue."""
-        for link in self.agencies(Role.IMPLEMENTING):
-            if link.agency is not None:
-                return link.agency
-        return None
 
     @property
     def is_public(self) -> bool:
