@@ -169,13 +169,9 @@ def naive_build(folder: Path) -> int:
     )
     ix = whoosh_index.create_in(str(folder), schema)
     writer = ix.writer()
-    ids = list(db.session.execute(select(Procedure.id).order_by(Procedure.id)).scalars())
-    for start in range(0, len(ids), 250):
-        batch = db.session.execute(
-            select(Procedure)
-            .where(Procedure.id.in_(ids[start : start + 250]))
-            .options(*queries.FULL_PROCEDURE)
-        ).scalars()
+    count = 0
+    for batch in index.procedure_batches():
+        count += len(batch)
         for p in batch:
             body = chain(
                 [p.description, p.requirements],
@@ -193,9 +189,8 @@ def naive_build(folder: Path) -> int:
                 agency="\n".join(link.display_name for link in p.agency_links),
                 body="\n".join(t for t in body if t),
             )
-        db.session.expunge_all()
     writer.commit()
-    return len(ids)
+    return count
 
 
 def build_worker(what: str, instance: Path) -> None:
@@ -474,13 +469,7 @@ def build_fts(app, path: Path) -> float:
         """
     )
     with app.app_context():
-        ids = list(db.session.execute(select(Procedure.id).order_by(Procedure.id)).scalars())
-        for start in range(0, len(ids), 250):
-            batch = db.session.execute(
-                select(Procedure)
-                .where(Procedure.id.in_(ids[start : start + 250]))
-                .options(*queries.FULL_PROCEDURE)
-            ).scalars()
+        for batch in index.procedure_batches():
             rows, facets = [], []
             for procedure in batch:
                 document = documents.document(procedure)
@@ -492,7 +481,6 @@ def build_fts(app, path: Path) -> float:
                 facets.append((procedure.id, agency, field))
             connection.executemany("INSERT INTO fts (rowid, name, body) VALUES (?, ?, ?)", rows)
             connection.executemany("INSERT INTO facet VALUES (?, ?, ?)", facets)
-            db.session.expunge_all()
     connection.commit()
     connection.close()
     return time.perf_counter() - started

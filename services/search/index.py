@@ -241,7 +241,10 @@ def drain(timeout: float = INLINE_LOCK_WAIT) -> int | None:
     return rebuild()
 
 
-def _procedure_batches() -> Iterator[list[Procedure]]:
+def procedure_batches() -> Iterator[list[Procedure]]:
+    """Every procedure, loaded the ORM way with all it shows, in batches of BATCH (each let go
+    of after use): what `check` compares the index with, and what bench/search.py's naive
+    builds read."""
     ids = list(db.session.execute(select(Procedure.id).order_by(Procedure.id)).scalars())
     for start in range(0, len(ids), BATCH):
         yield _load(ids[start : start + BATCH])
@@ -543,7 +546,7 @@ def check() -> CheckReport:
     report.model = model.identity if model else None
     with current_app.app_context():
         report.pending = pending(folder, name) if not report.damage else 0
-        for batch in _procedure_batches():
+        for batch in procedure_batches():
             for procedure in batch:
                 entry = indexed.pop(str(procedure.id), None)
                 if entry is None:
