@@ -126,6 +126,7 @@ def parse(text: str, dictionary: Dictionary, view: View | None = None) -> Plan:
             alternatives = [Alternative((word.folded,), whole=word.folded)]
             if len(word.parts) > 1:
                 alternatives.append(Alternative(tuple(word.parts)))
+                alternatives += _spelt_apart(dictionary, word)
             concepts.append(Concept(alternatives, exact=_accented([word]), words=(i, i + 1)))
             i += 1
             continue
@@ -135,8 +136,12 @@ def parse(text: str, dictionary: Dictionary, view: View | None = None) -> Plan:
         syllables = [w.folded for w in words[i:j]]
         k = 0
         while k < len(syllables):
-            rule = dictionary.match(syllables, k)
-            length = rule.length or 1
+            if english:
+                length, rule = dictionary.match_across(syllables, k)
+                length = length or 1
+            else:
+                rule = dictionary.match(syllables, k)
+                length = rule.length or 1
             span = words[i + k : i + k + length]
             exact = tuple(
                 analysis.accent_key(w.exact) if w.exact != w.folded else None for w in span
@@ -161,6 +166,19 @@ def parse(text: str, dictionary: Dictionary, view: View | None = None) -> Plan:
         for concept in concepts:
             concept.optional = False
     return Plan(text[:MAX_CHARS], words, concepts, truncated, english)
+
+
+def _spelt_apart(dictionary: Dictionary, word: analysis.Word) -> list[Alternative]:
+    """What the dictionary says of a hyphenated word of letters read as separate words
+    ("e-visa" as "e visa" → "thị thực điện tử"): its rule's phrases, when one covers it."""
+    parts = word.parts
+    if any(part.isdigit() for part in parts):
+        return []
+    rule = dictionary.match(parts, 0)
+    if rule.length != len(parts) or rule.optional:
+        return []
+    weight = EVERYDAY_TARGET if rule.one_way else EQUIVALENT
+    return [Alternative(other, False, weight=weight) for other in rule.alternatives]
 
 
 def _keep_catalogue_words(view: View, concepts: list[Concept]) -> None:

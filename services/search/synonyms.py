@@ -71,6 +71,27 @@ class Dictionary:
                 )
         return Match(0, [], False, False)
 
+    def match_across(self, syllables: list[str], start: int) -> tuple[int, Match]:
+        """The longest rule starting at `start` whose words may be separated by single framing
+        words ("extend my visa" → "extend visa"), as (how many syllables it spans, the rule);
+        (0, no rule) when the words of no longer rule than `match` finds are there."""
+        direct = self.match(syllables, start)
+        if (syllables[start],) in self.optional:
+            return direct.length, direct
+        kept = [start] + [
+            i for i in range(start + 1, len(syllables)) if (syllables[i],) not in self.optional
+        ]
+        for length in range(min(self.longest, len(kept)), 1, -1):
+            span = kept[length - 1] - start + 1
+            if span <= max(direct.length, length):
+                break  # no framing word skipped: the direct match says it
+            phrase = tuple(syllables[i] for i in kept[:length])
+            if phrase in self.alternatives:
+                return span, Match(
+                    length, self.alternatives[phrase], False, phrase in self.one_way
+                )
+        return direct.length, direct
+
 
 @dataclass(frozen=True)
 class Match:
