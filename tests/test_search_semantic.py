@@ -52,6 +52,9 @@ def real_app(portal_import) -> Iterator[Flask]:
         ("muốn khai tử cho bố vừa mất", {"1.000656", "1.005461"}),
         ("sinh con rồi thì đăng ký giấy tờ gì cho bé", {"1.001193", "1.000689", "1.004772"}),
         ("làm lại hộ chiếu vì bị mất", {"1.010386", "1.001445", "2.000539", "1.010385"}),
+        # Everyday words for what names say: "nước ngầm" → "nước dưới đất", "xin lại" → "cấp lại".
+        ("muốn đào giếng lấy nước ngầm cho trang trại", {"1.001662", "1.004223", "1.000070"}),
+        ("giấy phép lái xe bị rách nát muốn xin lại", {"3.000348"}),
     ],
 )
 def test_a_need_in_plain_words_finds_its_procedure(real_app, text, wanted):
@@ -65,6 +68,9 @@ def test_a_need_in_plain_words_finds_its_procedure(real_app, text, wanted):
         ("temporary residence card for foreigners", {"1.003460", "1.003358"}),
         ("register the death of a relative", {"1.000656", "1.005461"}),
         ("food safety inspection of imported goods", {"1.003814", "2.001604", "1.004038"}),
+        # A rule's words with framing words between them; a hyphenated word read as its words.
+        ("I want to extend my visa", {"1.002755", "1.001146", "1.003326"}),
+        ("how do I apply for an e-visa", {"1.002757", "1.002756"}),
     ],
 )
 def test_english_finds_the_vietnamese_procedure(real_app, text, wanted):
