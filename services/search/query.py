@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 
 from . import analysis
 from .snapshot import View
-from .synonyms import Dictionary
+from .synonyms import Dictionary, Match
 
 MAX_CHARS = 300
 MAX_WORDS = 12
@@ -136,12 +136,7 @@ def parse(text: str, dictionary: Dictionary, view: View | None = None) -> Plan:
         syllables = [w.folded for w in words[i:j]]
         k = 0
         while k < len(syllables):
-            if english:
-                length, rule = dictionary.match_across(syllables, k)
-                length = length or 1
-            else:
-                rule = dictionary.match(syllables, k)
-                length = rule.length or 1
+            length, rule = _rule(dictionary, syllables, k, english)
             span = words[i + k : i + k + length]
             exact = tuple(
                 analysis.accent_key(w.exact) if w.exact != w.folded else None for w in span
@@ -166,6 +161,19 @@ def parse(text: str, dictionary: Dictionary, view: View | None = None) -> Plan:
         for concept in concepts:
             concept.optional = False
     return Plan(text[:MAX_CHARS], words, concepts, truncated, english)
+
+
+def _rule(
+    dictionary: Dictionary, syllables: list[str], start: int, english: bool
+) -> tuple[int, Match]:
+    """The dictionary's rule at `start` and how many syllables it spans (at least 1); in
+    English, across the framing words between its words."""
+    if english:
+        length, rule = dictionary.match_across(syllables, start)
+    else:
+        rule = dictionary.match(syllables, start)
+        length = rule.length
+    return length or 1, rule
 
 
 def _spelt_apart(dictionary: Dictionary, word: analysis.Word) -> list[Alternative]:

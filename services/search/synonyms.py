@@ -87,9 +87,7 @@ class Dictionary:
                 break  # no framing word skipped: the direct match says it
             phrase = tuple(syllables[i] for i in kept[:length])
             if phrase in self.alternatives:
-                return span, Match(
-                    length, self.alternatives[phrase], False, phrase in self.one_way
-                )
+                return span, Match(length, self.alternatives[phrase], False, phrase in self.one_way)
         return direct.length, direct
 
 
