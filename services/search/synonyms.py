@@ -74,7 +74,7 @@ class Dictionary:
     def match_across(self, syllables: list[str], start: int) -> tuple[int, Match]:
         """The longest rule starting at `start` whose words may be separated by single framing
         words ("extend my visa" → "extend visa"), as (how many syllables it spans, the rule);
-        (0, no rule) when the words of no longer rule than `match` finds are there."""
+        what `match` finds when no framing word needs to be skipped."""
         direct = self.match(syllables, start)
         if (syllables[start],) in self.optional:
             return direct.length, direct
