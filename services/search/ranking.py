@@ -39,6 +39,9 @@ CONTEXT_PHRASE = 0.35
 CONTEXT_SCATTERED = 0.2
 BODY = 0.1
 ACCENTS_DIFFER = 0.6
+# A situation told in everyday words that a one-way rule reads ("bị mất" → cấp lại, "chuyển
+# hộ khẩu" → thường trú) names what the user wants; the words around it only describe it.
+SITUATION = 2.0
 SPECIFIC = 0.1  # per syllable an alternative has beyond the concept's shortest one
 OPTIONAL = 0.5
 ADJACENT = 0.3
@@ -207,7 +210,9 @@ def _alternative_weights(concept: query.Concept, weight: float) -> list[float]:
 def _weights(view: View, plan: query.Plan) -> _Weights:
     """How much each concept, alternative and cross-word pair of the plan counts. Computed per
     ranking, not kept on the view: the queries a view sees are unbounded."""
-    concepts = [_concept_weight(view, c) for c in plan.concepts]
+    concepts = [
+        _concept_weight(view, c) * (SITUATION if c.typed.phrase else 1.0) for c in plan.concepts
+    ]
     choices = [
         [
             (alt, alt_weight, _placer(alt))
