@@ -41,7 +41,7 @@ BODY = 0.1
 ACCENTS_DIFFER = 0.6
 # A situation told in everyday words that a one-way rule reads ("bị mất" → cấp lại, "chuyển
 # hộ khẩu" → thường trú) names what the user wants; the words around it only describe it.
-SITUATION = 2.0
+SITUATION = 3.0
 SPECIFIC = 0.1  # per syllable an alternative has beyond the concept's shortest one
 OPTIONAL = 0.5
 ADJACENT = 0.3
@@ -194,6 +194,13 @@ def _concept_weight(view: View, concept: query.Concept) -> float:
     return query.idf(view, bits or query.concept_bits(view, concept))
 
 
+def _concept_weights(view: View, plan: query.Plan) -> list[float]:
+    """Each concept's weight: its rarity, times SITUATION for a situation a rule read."""
+    return [
+        _concept_weight(view, c) * (SITUATION if c.typed.phrase else 1.0) for c in plan.concepts
+    ]
+
+
 def _alternative_weights(concept: query.Concept, weight: float) -> list[float]:
     """Among the targets of a one-way rule, a longer one found as a phrase says more than a
     shorter one ("mở cửa hàng": "thành lập hộ kinh doanh" over "hộ kinh doanh"). Equivalents
@@ -210,9 +217,7 @@ def _alternative_weights(concept: query.Concept, weight: float) -> list[float]:
 def _weights(view: View, plan: query.Plan) -> _Weights:
     """How much each concept, alternative and cross-word pair of the plan counts. Computed per
     ranking, not kept on the view: the queries a view sees are unbounded."""
-    concepts = [
-        _concept_weight(view, c) * (SITUATION if c.typed.phrase else 1.0) for c in plan.concepts
-    ]
+    concepts = _concept_weights(view, plan)
     choices = [
         [
             (alt, alt_weight, _placer(alt))
@@ -395,7 +400,7 @@ def _quick(view: View, plan: query.Plan, bits: int) -> tuple[Any, dict[int, int]
     in the short fields), and the documents of `bits` holding each required concept."""
     import numpy
 
-    weights = [_concept_weight(view, c) for c in plan.concepts]
+    weights = _concept_weights(view, plan)
     present = {
         i: query.concept_bits(view, c) & bits for i, c in enumerate(plan.concepts) if not c.optional
     }
