@@ -5,7 +5,7 @@ import unicodedata
 import pytest
 
 from services.errors import ValidationError
-from services.search import analysis, highlight, synonyms
+from services.search import analysis, highlight, query, synonyms
 from services.search.query import parse
 
 
@@ -133,7 +133,7 @@ def test_query_plan_is_built_from_words_never_from_syntax():
 def test_long_queries_are_cut():
     plan = parse("đăng ký " * 1000, synonyms.Dictionary())
     assert plan.truncated
-    assert len(plan.words) == 12
+    assert len(plan.words) == query.MAX_WORDS
     assert parse("!!! ??? ...", synonyms.Dictionary()).concepts == []
 
 

@@ -33,12 +33,12 @@ FLOORS = {
     "needs": {
         "abbreviation": (0.82, 0.92),
         "english": (0.74, 0.95),
-        "everyday": (0.60, 0.72),
+        "everyday": (0.62, 0.77),
         "name": (0.95, 1.0),
-        "need": (0.52, 0.62),
+        "need": (0.55, 0.70),
         "no-diacritics": (0.89, 0.96),
         "typo": (0.87, 0.97),
-        "all": (0.74, 0.85),
+        "all": (0.75, 0.88),
     },
     "real": {
         "abbreviation": (0.90, 1.0),

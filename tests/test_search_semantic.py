@@ -55,6 +55,14 @@ def real_app(portal_import) -> Iterator[Flask]:
         # Everyday words for what names say: "nước ngầm" → "nước dưới đất", "xin lại" → "cấp lại".
         ("muốn đào giếng lấy nước ngầm cho trang trại", {"1.001662", "1.004223", "1.000070"}),
         ("giấy phép lái xe bị rách nát muốn xin lại", {"3.000348"}),
+        ("ông nội tôi đã qua đời tuần trước, gia đình cần làm giấy tờ gì", {"1.000656"}),
+        # A need told at length, its situation last (past the twelfth word) or amid many words
+        # that only describe it.
+        ("vừa mua căn hộ chung cư ở thành phố, muốn nhập hộ khẩu cho cả gia đình", {"1.004222"}),
+        (
+            "anh trai tôi đi làm ở nhà máy bị ốm phải nghỉ một tháng có được bảo hiểm trả không",
+            {"1.001667"},
+        ),
     ],
 )
 def test_a_need_in_plain_words_finds_its_procedure(real_app, text, wanted):

@@ -22,7 +22,7 @@ from .snapshot import View
 from .synonyms import Dictionary, Match
 
 MAX_CHARS = 300
-MAX_WORDS = 12
+MAX_WORDS = 16
 
 ALL_FIELDS = ("name", "keywords", "context", "body")
 SHORT_FIELDS = ("name", "keywords", "context")
