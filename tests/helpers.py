@@ -7,12 +7,14 @@ from __future__ import annotations
 import os
 import re
 import socket
+import tempfile
 from itertools import count
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
+from jinja2 import FileSystemBytecodeCache
 from sqlalchemy import create_engine, make_url, text
 from webtest import TestResponse
 from werkzeug.datastructures import MultiDict
@@ -27,6 +29,10 @@ TEST_DATABASE_URL = os.environ.get("TTHC_TEST_DATABASE_URL")
 # test's catalogue is embedded once, not once per instance folder.
 VECTOR_CACHE = Path(__file__).resolve().parent.parent / "instance" / "test-vectors.sqlite3"
 _databases = count(1)
+# The templates compiled once for every app of a test process (by their source's checksum)
+# rather than once per app.
+_TEMPLATE_DIR = tempfile.TemporaryDirectory(prefix="tthc-test-templates-")
+_COMPILED_TEMPLATES = FileSystemBytecodeCache(_TEMPLATE_DIR.name)
 
 
 def _database_url(instance: Path) -> str:
@@ -43,7 +49,7 @@ def _database_url(instance: Path) -> str:
 
 
 def make_app(instance: Path, **config: Any) -> Flask:
-    return create_app(
+    application = create_app(
         {
             "TESTING": True,
             "INSTANCE_PATH": instance,
@@ -53,10 +59,15 @@ def make_app(instance: Path, **config: Any) -> Flask:
             "UPLOAD_DIR": str(instance / "uploads"),
             # Index writes happen inline, so a test sees its change in the index at once.
             "SEARCH_BACKGROUND": False,
+            # Opening the index checks what a first search reads, as a server does at start;
+            # the tests of damage found at start read the whole index (SEARCH_THOROUGH_START).
+            "SEARCH_THOROUGH_START": False,
             "SEARCH_VECTOR_CACHE": str(VECTOR_CACHE),
             **config,
         }
     )
+    application.jinja_env.bytecode_cache = _COMPILED_TEMPLATES
+    return application
 
 
 def close_app(application: Flask) -> None:

@@ -45,9 +45,12 @@ def _republish(app, rounds: int) -> None:
 
 
 def _restart(app):
-    """The same instance and database opened again, as after a server restart."""
+    """The same instance and database opened again, as after a server restart, reading the
+    whole index for damage before it is returned (a server reads it in the background)."""
     return make_app(
-        Path(app.instance_path), SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"]
+        Path(app.instance_path),
+        SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+        SEARCH_THOROUGH_START=True,
     )
 
 

@@ -77,12 +77,14 @@ def init_app(app: Flask) -> None:
     damaged or of an older schema). With background work allowed (a server), a thread then
     reads the whole index for damage (repaired in the background) and warms the caches, and
     another looks at the change log for other servers' commits (`SEARCH_POLL_SECONDS`);
-    without, the whole index is read before the app is returned. A `flask` command other
+    without, the whole index is read before the app is returned (unless
+    `SEARCH_THOROUGH_START` is False: then only what opening it reads). A `flask` command other
     than `run` neither reads the whole index nor warms caches it would not use."""
     sync.listen()
     background = app.config.get("SEARCH_BACKGROUND", True)
+    thorough = app.config.get("SEARCH_THOROUGH_START")
     with app.app_context():
-        index.ensure(thorough=not background)
+        index.ensure(thorough=not background if thorough is None else thorough)
     if background and _serving():
         threading.Thread(target=recovery.warm, args=(app,), name="search-warm", daemon=True).start()
         if interval := sync.poll_interval(app):
