@@ -24,7 +24,9 @@ from tests.helpers import (
     STAFF_PASSWORD,
     TEST_DATABASE_URL,
     close_app,
+    copy_app,
     make_app,
+    prepare,
     procedure_raw,
     sqlite_app,
     submit,
@@ -67,25 +69,18 @@ def app(tmp_path: Path) -> Iterator[Flask]:
 @pytest.fixture(scope="session")
 def demo_instance(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An instance folder with the demo catalogue loaded, built once per test session."""
-    instance = tmp_path_factory.mktemp("demo") / "instance"
-    application = _empty_app(instance)
+    return prepare(tmp_path_factory.mktemp("demo") / "instance", _load_demo)
+
+
+def _load_demo(application: Flask) -> None:
     with application.app_context():
         transfer.load_demo()
-    close_app(application)
-    return instance
 
 
 @pytest.fixture
 def demo_app(demo_instance: Path, tmp_path: Path) -> Iterator[Flask]:
     """An app on a private copy of the demo catalogue."""
-    instance = tmp_path / "instance"
-    shutil.copytree(demo_instance, instance)
-    if TEST_DATABASE_URL:  # a server database cannot be copied as a file: load it again
-        application = _empty_app(instance)
-        with application.app_context():
-            transfer.load_demo()
-    else:
-        application = make_app(instance)
+    application = copy_app(demo_instance, tmp_path / "instance")
     yield application
     close_app(application)
 
@@ -215,23 +210,13 @@ def _load_staff(application: Flask) -> None:
 @pytest.fixture(scope="session")
 def staff_instance(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An instance folder with the staff data loaded, built once per test session."""
-    instance = tmp_path_factory.mktemp("staff") / "instance"
-    application = _empty_app(instance)
-    _load_staff(application)
-    close_app(application)
-    return instance
+    return prepare(tmp_path_factory.mktemp("staff") / "instance", _load_staff)
 
 
 @pytest.fixture
 def staff_app(staff_instance: Path, tmp_path: Path) -> Iterator[Flask]:
     """An app on a private copy of the staff instance (CSRF protection on, as in production)."""
-    instance = tmp_path / "instance"
-    shutil.copytree(staff_instance, instance)
-    if TEST_DATABASE_URL:  # a server database cannot be copied as a file: load it again
-        application = _empty_app(instance)
-        _load_staff(application)
-    else:
-        application = make_app(instance)
+    application = copy_app(staff_instance, tmp_path / "instance")
     yield application
     close_app(application)
 

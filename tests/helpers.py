@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import socket
 import tempfile
+from collections.abc import Callable
 from itertools import count
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,7 @@ from webtest import TestResponse
 from werkzeug.datastructures import MultiDict
 
 from app import create_app
-from services.db import db
+from services.db import create_schema, db
 
 # TTHC_TEST_DATABASE_URL runs the suite on another server (PostgreSQL in CI): each app then
 # gets a database of its own, created empty on that server, instead of a fresh SQLite file.
@@ -35,26 +37,54 @@ _TEMPLATE_DIR = tempfile.TemporaryDirectory(prefix="tthc-test-templates-")
 _COMPILED_TEMPLATES = FileSystemBytecodeCache(_TEMPLATE_DIR.name)
 
 
-def _database_url(instance: Path) -> str:
+def _database_url(instance: Path, like: str | None = None) -> str:
+    """A new database for an app: a SQLite file in its instance folder, or one on the test
+    server, empty or (`like`, the URL of another) a copy of another database there."""
     if not TEST_DATABASE_URL:
         return f"sqlite:///{instance / 'tthc.sqlite3'}"
     server = make_url(TEST_DATABASE_URL)
     name = f"{server.database}_{os.getpid()}_{next(_databases)}"
+    template = f' TEMPLATE "{make_url(like).database}"' if like else ""
     admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+        connection.execute(text(f'CREATE DATABASE "{name}"{template}'))
     admin.dispose()
     return server.set(database=name).render_as_string(hide_password=False)
 
 
+# The database each prepared instance folder (prepare()) was loaded into.
+_prepared: dict[Path, str] = {}
+
+
+def prepare(instance: Path, load: Callable[[Flask], None]) -> Path:
+    """An instance folder with a new database, loaded by `load`, to be copied by copy_app."""
+    application = make_app(instance)
+    with application.app_context():
+        create_schema()
+    load(application)
+    _prepared[instance] = application.config["SQLALCHEMY_DATABASE_URI"]
+    close_app(application)
+    return instance
+
+
+def copy_app(prepared: Path, instance: Path) -> Flask:
+    """An app on a private copy of a prepared instance folder and of its database (with the
+    folder on SQLite; on a database server, from the prepared one as a template)."""
+    shutil.copytree(prepared, instance)
+    if not TEST_DATABASE_URL:
+        return make_app(instance)
+    return make_app(instance, SQLALCHEMY_DATABASE_URI=_database_url(instance, _prepared[prepared]))
+
+
 def make_app(instance: Path, **config: Any) -> Flask:
+    if "SQLALCHEMY_DATABASE_URI" not in config:
+        config["SQLALCHEMY_DATABASE_URI"] = _database_url(instance)
     application = create_app(
         {
             "TESTING": True,
             "INSTANCE_PATH": instance,
             "SECRET_KEY": "test",
-            "SQLALCHEMY_DATABASE_URI": _database_url(instance),
             "SEARCH_INDEX_DIR": str(instance / "search-index"),
             "UPLOAD_DIR": str(instance / "uploads"),
             # Index writes happen inline, so a test sees its change in the index at once.
