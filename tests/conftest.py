@@ -25,20 +25,13 @@ from tests.helpers import (
     TEST_DATABASE_URL,
     close_app,
     copy_app,
-    make_app,
+    empty_app,
     prepare,
     procedure_raw,
     sqlite_app,
     submit,
 )
 from tests.tthc_real import data_folder
-
-
-def _empty_app(instance: Path) -> Flask:
-    application = make_app(instance)
-    with application.app_context():
-        create_schema()
-    return application
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -61,7 +54,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[Flask]:
     """An app on an empty database in a fresh instance folder."""
-    application = _empty_app(tmp_path / "instance")
+    application = empty_app(tmp_path / "instance")
     yield application
     close_app(application)
 

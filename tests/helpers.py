@@ -53,15 +53,21 @@ def _database_url(instance: Path, like: str | None = None) -> str:
     return server.set(database=name).render_as_string(hide_password=False)
 
 
+def empty_app(instance: Path) -> Flask:
+    """An app on a new, empty database with the schema."""
+    application = make_app(instance)
+    with application.app_context():
+        create_schema()
+    return application
+
+
 # The database each prepared instance folder (prepare()) was loaded into.
 _prepared: dict[Path, str] = {}
 
 
 def prepare(instance: Path, load: Callable[[Flask], None]) -> Path:
     """An instance folder with a new database, loaded by `load`, to be copied by copy_app."""
-    application = make_app(instance)
-    with application.app_context():
-        create_schema()
+    application = empty_app(instance)
     load(application)
     _prepared[instance] = application.config["SQLALCHEMY_DATABASE_URI"]
     close_app(application)
