@@ -395,12 +395,13 @@ def _rank_tier(
     return scored[:need]
 
 
-def _quick(view: View, plan: query.Plan, bits: int) -> tuple[Any, dict[int, int]]:
-    """A quick partial-match score for every document (rarity of each concept it holds, more
+def _quick(
+    view: View, plan: query.Plan, bits: int, weights: list[float]
+) -> tuple[Any, dict[int, int]]:
+    """A quick partial-match score for every document (the `weights` of the concepts it holds, more
     in the short fields), and the documents of `bits` holding each required concept."""
     import numpy
 
-    weights = _concept_weights(view, plan)
     present = {
         i: query.concept_bits(view, c) & bits for i, c in enumerate(plan.concepts) if not c.optional
     }
@@ -418,7 +419,7 @@ def partial_pool(view: View, plan: query.Plan, bits: int) -> int:
     a quick score at least POOL_SHARE of the best one's."""
     import numpy
 
-    quick, _ = _quick(view, plan, bits)
+    quick, _ = _quick(view, plan, bits, _concept_weights(view, plan))
     best = float(quick.max()) if len(quick) else 0.0
     if best <= 0:
         return 0
@@ -433,7 +434,7 @@ def order_partial(view: View, plan: query.Plan, bits: int, need: int) -> list[tu
     import numpy
 
     weights = _weights(view, plan)
-    quick, present = _quick(view, plan, bits)
+    quick, present = _quick(view, plan, bits, weights.concepts)
     candidates = int(numpy.count_nonzero(quick))
     if not candidates:
         return []
