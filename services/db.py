@@ -59,11 +59,27 @@ db = SQLAlchemy(model_class=Base)
 def init_app(app: Flask) -> None:
     """Bind the database to the app; on SQLite, make transactions and savepoints real."""
     db.init_app(app)
+    # Registered after Flask-SQLAlchemy's own teardown, so it runs first (Flask runs them in
+    # reverse); the extension's then finds no session left to close.
+    app.teardown_appcontext(_end_session)
     with app.app_context():
         engine = db.engine
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
+
+
+def _end_session(_error: BaseException | None) -> None:
+    """Close the request's session. The answer is already made: a connection that died since
+    (the database server restarting) must not turn it into an error, as the closing ROLLBACK
+    would. Such a connection is discarded instead of returned to the pool."""
+    try:
+        db.session.remove()
+    except SQLAlchemyError as error:
+        current_app.logger.warning("database connection lost at the end of a request: %s", error)
+        with contextlib.suppress(SQLAlchemyError):
+            db.session.registry().invalidate()
+        db.session.registry.clear()
 
 
 def _sqlite_connect(dbapi_connection, _record) -> None:

@@ -2,7 +2,8 @@
 publishing and of `flask import`; then nothing it had committed is lost, the portal started
 again serves, and the search index equals the database (`flask search-check` exits 0). And an
 uploads folder that is damaged (replaced by a file, a stored file gone or garbled) or
-read-only gives a clear message, never a 500.
+read-only gives a clear message, never a 500; a database connection lost once a page is made
+does not spoil that page.
 
 The index's own faults (damaged or read-only index, killed reindex) are in
 tests/test_search_faults.py.
@@ -26,6 +27,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from services import accounts
 from services.catalogue import queries
@@ -321,3 +323,25 @@ def test_a_stored_upload_gone_or_garbled(staff_app, login_as):
     assert "Không có tệp này" in response.text
     assert anonymous.get("/thu-tuc/1.000001").status_code == 200
     assert login_as("editor").get(f"{P}/edit").status_code == 200
+
+
+def test_a_connection_lost_once_the_page_is_made_does_not_spoil_it(demo_app, monkeypatch):
+    """The database server went away between the page being made and the request's end (as in
+    a restart): closing the request's session, its ROLLBACK fails. The visitor still gets the
+    page, and the next request works on a fresh connection."""
+    with demo_app.app_context():
+        code = db.session.execute(select(Procedure.code).limit(1)).scalar_one()
+        dialect = db.engine.dialect
+
+    def lost(_connection) -> None:
+        raise dialect.loaded_dbapi.OperationalError("server closed the connection unexpectedly")
+
+    client = demo_app.test_client()
+    monkeypatch.setattr(dialect, "do_rollback", lost)
+    page = client.get(f"/thu-tuc/{code}")
+    assert page.status_code == 200
+    assert code in page.text
+    monkeypatch.undo()
+    again = client.get(f"/thu-tuc/{code}")
+    assert again.status_code == 200
+    assert code in again.text
