@@ -322,6 +322,41 @@ def _kill_when(process: subprocess.Popen, ready, timeout: float = 120) -> None:
     process.wait(10)
 
 
+# A server's process (background work on: the whole index is read in a thread after start)
+# that ends at once, as a gunicorn worker stopped soon after it started.
+BRIEF_SERVER = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    sys.path.insert(0, {root!r})
+    from tests.helpers import make_app
+
+    make_app(Path({instance!r}), SQLALCHEMY_DATABASE_URI={url!r}, SEARCH_BACKGROUND=True)
+    time.sleep(0.02)
+    """
+)
+
+
+def test_a_server_ending_while_it_reads_its_index_takes_nothing_for_damage(demo_app):
+    # Python's exit closed the index files under the start-up check still reading them, which
+    # then reported the index damaged and began to rebuild it (about two exits in three).
+    folder = Path(demo_app.config["SEARCH_INDEX_DIR"])
+    before = index.current_generation(folder)
+    script = BRIEF_SERVER.format(
+        root=str(ROOT),
+        instance=demo_app.instance_path,
+        url=demo_app.config["SQLALCHEMY_DATABASE_URI"],
+    )
+    for _ in range(4):
+        ended = subprocess.run(
+            [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120
+        )
+        assert ended.returncode == 0, ended.stderr
+        assert "damaged" not in ended.stderr
+        assert "rebuilding" not in ended.stderr
+    assert index.current_generation(folder) == before
+
+
 def test_kill_9_during_a_reindex_leaves_the_index_in_use(demo_app):
     folder = Path(demo_app.config["SEARCH_INDEX_DIR"])
     before = index.current_generation(folder)

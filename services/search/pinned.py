@@ -55,6 +55,10 @@ class Pins:
         self.toc = toc
         self.files = files
         self._finalizer = weakref.finalize(self, _close_all, list(files.values()))
+        # Not at the interpreter's exit: a background thread may still be reading them then
+        # (the server's start-up check), and would take the closed descriptors for a damaged
+        # index. The system closes them with the process.
+        self._finalizer.atexit = False
 
     def close(self) -> None:
         self._finalizer()
