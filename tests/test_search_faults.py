@@ -141,8 +141,8 @@ WORKER = textwrap.dedent(
 )
 
 
-def _worker(app, *args: str, **kwargs) -> subprocess.Popen:
-    script = WORKER.format(
+def _worker(app, *args: str, script: str = WORKER, **kwargs) -> subprocess.Popen:
+    script = script.format(
         root=str(ROOT), instance=app.instance_path, url=app.config["SQLALCHEMY_DATABASE_URI"]
     )
     return subprocess.Popen([sys.executable, "-c", script, *args], cwd=ROOT, **kwargs)
@@ -342,18 +342,12 @@ def test_a_server_ending_while_it_reads_its_index_takes_nothing_for_damage(demo_
     # then reported the index damaged and began to rebuild it (about two exits in three).
     folder = Path(demo_app.config["SEARCH_INDEX_DIR"])
     before = index.current_generation(folder)
-    script = BRIEF_SERVER.format(
-        root=str(ROOT),
-        instance=demo_app.instance_path,
-        url=demo_app.config["SQLALCHEMY_DATABASE_URI"],
-    )
     for _ in range(4):
-        ended = subprocess.run(
-            [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120
-        )
-        assert ended.returncode == 0, ended.stderr
-        assert "damaged" not in ended.stderr
-        assert "rebuilding" not in ended.stderr
+        ended = _worker(demo_app, script=BRIEF_SERVER, stderr=subprocess.PIPE, text=True)
+        _, errors = ended.communicate(timeout=120)
+        assert ended.returncode == 0, errors
+        assert "damaged" not in errors
+        assert "rebuilding" not in errors
     assert index.current_generation(folder) == before
 
 
