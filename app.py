@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +56,14 @@ from services.views import (
     templating,
 )
 
-babel = Babel()
+
+class _Babel(Babel):
+    @cached_property
+    def domain_instance(self) -> language.Domain:
+        return language.Domain(domain=self.domain)
+
+
+babel = _Babel()
 csrf = CSRFProtect()
 # Schema changes are Alembic migrations in migrations/ (`flask db ...`); batch mode lets SQLite
 # alter tables by copying them.
