@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -143,8 +144,11 @@ def page_url(base: str, endpoint: str, **values: str) -> str:
     return adapter.build(endpoint, values, force_external=True)
 
 
+@lru_cache(maxsize=256)
 def qr_data_uri(url: str) -> str:
-    """A QR code of `url` as an SVG data URI (vector, so it prints sharp at any size)."""
+    """A QR code of `url` as an SVG data URI (vector, so it prints sharp at any size). Kept
+    for the addresses last asked for: making one takes 4 ms, and a cached sheet's PDF is
+    found by the fingerprint of its page, QR code included."""
     return segno.make(url, error="m", micro=False).svg_data_uri(scale=4, border=2)
 
 
