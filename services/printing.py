@@ -41,7 +41,7 @@ from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 from werkzeug.security import safe_join
 
-from .catalogue import outdated, queries
+from .catalogue import outdated, queries, rows
 from .catalogue.queries import FULL_PROCEDURE, Group
 from .content_language import content_text
 from .db import db, utcnow
@@ -189,8 +189,12 @@ def sheet_url(base: str, procedure: Procedure, state: int | None) -> str:
     return page_url(base, "public.procedure", code=procedure.code, **values)
 
 
-def _sheets(procedures: list[Procedure], base: str | None) -> list[Sheet]:
-    related = queries.procedures_by_code(sorted({r.code for p in procedures for r in p.related}))
+def _sheets(
+    procedures: list[Procedure], base: str | None, related: dict[str, Procedure] | None = None
+) -> list[Sheet]:
+    if related is None:
+        codes = sorted({r.code for p in procedures for r in p.related})
+        related = queries.procedures_by_code(codes)
     states = outdated.state_numbers(procedures) if base else {}
     sheets = []
     for procedure in procedures:
@@ -199,13 +203,19 @@ def _sheets(procedures: list[Procedure], base: str | None) -> list[Sheet]:
     return sheets
 
 
+def _sheet(code: str, base: str | None) -> Sheet:
+    """One public procedure's sheet, loaded as its page is (one statement). Raises NotFound."""
+    procedure, related = rows.procedure_page(code)
+    return _sheets([procedure], base, related)[0]
+
+
 def procedure_sheet(code: str, base: str | None) -> str:
     """The print view of a public procedure as an HTML document.
 
     `base` is the portal's absolute URL (see configured_base); without one the sheet has no QR
     code but a note for staff. Raises NotFound.
     """
-    return _sheet_html(_sheets([queries.get_procedure(code)], base)[0], base, utcnow())
+    return _sheet_html(_sheet(code, base), base, utcnow())
 
 
 def _sheet_html(sheet: Sheet, base: str | None, printed_at: datetime | None) -> str:
@@ -226,7 +236,7 @@ def procedure_pdf(code: str, base: str | None) -> bytes:
     sheet without its print time, plus the day: the same sheet (same procedure state, edition,
     language, settings, stylesheet) is laid out at most once a day, and a changed one at once.
     Sheets no request asked for in SHEET_DAYS days leave the cache."""
-    sheet = _sheets([queries.get_procedure(code)], base)[0]
+    sheet = _sheet(code, base)
     now = utcnow()
     key = _fingerprint(_sheet_html(sheet, base, None) + now.date().isoformat())
     path = cache_dir() / f"{SHEET_PREFIX}{key}.pdf"

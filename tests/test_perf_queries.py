@@ -119,3 +119,30 @@ def test_a_page_of_search_results_takes_the_same_few_queries_for_any_size(demo_a
     assert shown[1] > 20
     assert counts[0] == counts[1]
     assert searchlog.writer(demo_app).flush()
+
+
+def test_a_procedure_sheet_loads_the_procedure_in_one_statement(demo_app):
+    # The print view and its PDF (the reception desk's sheet) load the procedure as its page
+    # does: no collection, and no related procedure, read on its own.
+    with demo_app.app_context():
+        code = db.session.execute(
+            select(Procedure.code)
+            .join(RelatedProcedure, RelatedProcedure.procedure_id == Procedure.id)
+            .where(Procedure.status == Status.PUBLISHED)
+            .group_by(Procedure.code)
+            .order_by(func.count().desc(), Procedure.code)
+            .limit(1)
+        ).scalar_one()
+        procedure = queries.get_procedure(code)
+        related = queries.procedures_by_code([r.code for r in procedure.related])
+        steps = [step.text for step in procedure.steps]
+    assert related, "a procedure with related procedures in the catalogue"
+    for path in (f"/thu-tuc/{code}/in", f"/thu-tuc/{code}.pdf"):
+        response, statements = _statements(demo_app, path)
+        assert response.status_code == 200
+        reads = [s for s in statements if re.search(r"\b(FROM|JOIN) (procedure|step)\b", s)]
+        assert len(reads) == 1, "\n".join(s[:120] for s in statements)
+    sheet = demo_app.test_client().get(f"/thu-tuc/{code}/in").text
+    for linked in related.values():
+        assert linked.name in sheet
+    assert all(text in sheet for text in steps)
