@@ -20,14 +20,13 @@ before the write that follows it, and each write is a transaction of its own.
 from __future__ import annotations
 
 import contextlib
-import itertools
 import logging
 import os
-import pickle
 import secrets
 import shutil
 import tempfile
 import time
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +36,7 @@ from sqlalchemy import func, inspect, select
 from whoosh import formats, index
 from whoosh.codec.whoosh3 import W3Codec
 from whoosh.util.filelock import FileLock, try_for
-from whoosh.writing import PostingPool, SegmentWriter
+from whoosh.writing import SegmentWriter
 
 from ..catalogue.queries import FULL_PROCEDURE
 from ..db import db, reading
@@ -59,9 +58,9 @@ COMPOUND = False
 INLINE_LOCK_WAIT = 10.0
 REBUILD_LOCK_WAIT = 3600.0
 # A rebuild: the memory of the writer's pool of postings before it spills a sorted run to
-# disk (cheap since runs are written in chunks, see _Pool; 256 MB hold about 1.5 million
-# postings, 4,500 procedures like the real ones); from how many procedures it writes with
-# several processes, and how many documents it hands a process at a time.
+# disk (one writer keeps only the identifier and facet fields there, about ten postings a
+# procedure: see _RebuildWriter; several processes keep all); from how many procedures it
+# writes with several processes, and how many documents it hands a process at a time.
 REBUILD_LIMIT_MB = 256
 PARALLEL_FROM = 2000
 PARALLEL_BATCH = 250
@@ -260,52 +259,24 @@ def _rebuild_codec() -> W3Codec:
     return codec
 
 
-class _Pool(PostingPool):
-    """Whoosh's pool of postings, writing a run that spills to disk as pickled chunks of
-    postings instead of one pickle call per posting (reading it back likewise): a rebuild
-    larger than its pool spent most of its time there."""
-
-    CHUNK = 20_000
-
-    def _write_run(self, f, items) -> None:
-        items = iter(items)
-        while chunk := list(itertools.islice(items, self.CHUNK)):
-            pickle.dump(chunk, f, pickle.HIGHEST_PROTOCOL)
-        f.close()
-
-    def _read_run(self, path):
-        f = self._open_run(path)
-        try:
-            while True:
-                try:
-                    chunk = pickle.load(f)
-                except EOFError:
-                    return
-                yield from chunk
-        finally:
-            f.close()
-            self._remove_run(path)
-
-
 class _RebuildWriter(SegmentWriter):
     """Whoosh's segment writer with a shorter way for the fields of terms (documents._terms:
-    an analyzer of analysis.py, postings that say only "this document holds the term"): their
-    distinct terms go straight into the pool of postings, with the size Whoosh's PostingPool
-    counts for each, instead of through five generators and the pool's checks per posting (an
-    eighth of a rebuild). Every other field is written as SegmentWriter writes it.
-    tests/test_search_rebuild.py compares what it writes with what an edit writes."""
+    an analyzer of analysis.py, postings that say only "this document holds the term"). A
+    rebuild adds documents in the order of their numbers, so each term's postings are already
+    in order: they are kept as an array of document numbers per term, and written term by term
+    at the end, instead of as a pool of postings sorted in runs spilled to disk and merged
+    back (half of a rebuild of 50,000 procedures went into that pool and its merge). Every
+    other field is written as SegmentWriter writes it. tests/test_search_rebuild.py compares
+    what it writes with what an edit writes."""
 
-    def __init__(self, ix: index.Index, limitmb: int = 128, **options) -> None:
-        super().__init__(ix, limitmb=limitmb, **options)
-        self.pool = _Pool(self._tempstorage, self.newsegment, limitmb=limitmb)
+    def __init__(self, ix: index.Index, **options) -> None:
+        super().__init__(ix, **options)
+        # A field of terms: {term: the numbers of the documents that hold it, in order}.
+        self.held: dict[str, dict[bytes, array]] = {}
 
     def add_document(self, **fields) -> None:
-        special = any(name.startswith("_") for name in fields) or any(
-            self.schema[name].vector or self.schema[name].separate_spelling() for name in fields
-        )
-        if special:
-            super().add_document(**fields)
-            return
+        """SegmentWriter.add_document for the documents of documents.py: no options (`_boost`,
+        `_stored_…`), no field with term vectors or a spelling of its own."""
         self._check_state()
         self._check_fields(self.schema, fields)
         perdocwriter = self.perdocwriter
@@ -330,23 +301,49 @@ class _RebuildWriter(SegmentWriter):
 
     def _index_field(self, fieldname: str, field, value) -> int:
         """Add the postings of one field of the current document; returns its length."""
-        pool, docnum = self.pool, self.docnum
-        if not (_plain_terms(field) and isinstance(value, str)):
+        docnum = self.docnum
+        if not _plain_terms(field):
             length = 0
             for word, frequency, weight, value_bytes in field.index(value):
                 if field.scorable:
                     length += frequency
-                pool.add((fieldname, word, docnum, weight, value_bytes))
+                self.pool.add((fieldname, word, docnum, weight, value_bytes))
             return length
-        boost = field.format.field_boost
-        words = {term.encode() for term in field.analyzer.terms(value)}
-        pool.current.extend((fieldname, word, docnum, boost, b"") for word in words)
-        pool.fieldnames.add(fieldname)
-        # What PostingPool.add counts for each posting's memory, then its spill to disk.
-        pool.currentsize += sum(150 + len(fieldname) + 2 * len(word) for word in words)
-        if pool.currentsize > pool.limit:
-            pool.save()
+        if isinstance(value, str):
+            words = {term.encode() for term in field.analyzer.terms(value)}
+        else:
+            words = {word for word, *_ in field.index(value)}
+        held = self.held.setdefault(fieldname, {})
+        for word in words:
+            numbers = held.get(word)
+            if numbers is None:
+                held[word] = array("I", (docnum,))
+            else:
+                numbers.append(docnum)
         return len(words)
+
+    def _flush_segment(self) -> None:
+        """Write the pool's postings as Whoosh does, then the fields of terms (the two hold
+        different fields: a writer of a new generation merges no segment into its pool)."""
+        self.perdocwriter.close()
+        lengths = self.per_document_reader() if self.codec.length_stats else None
+        fieldwriter = self.fieldwriter
+        fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
+        for fieldname in sorted(self.held):
+            field = self.schema[fieldname]
+            boost = field.format.field_boost
+            fieldwriter.start_field(fieldname, field)
+            held = self.held.pop(fieldname)
+            for word in sorted(held):
+                fieldwriter.start_term(word)
+                for docnum in held.pop(word):
+                    length = lengths.doc_field_length(docnum, fieldname) if lengths else 0
+                    fieldwriter.add(docnum, boost, b"", length)
+                fieldwriter.finish_term()
+            fieldwriter.finish_field()
+        fieldwriter.close()
+        if lengths:
+            lengths.close()
 
 
 def _plain_terms(field) -> bool:
