@@ -1,7 +1,8 @@
 """After an edit, the first typo query and the first broad query sorted by name read only the
 index's new segment: the spelling vocabulary and the sort orders of the rest are kept in the
 process's cache, per segment (asserted through the counters of what was built, not timing),
-and what they answer still follows the edit."""
+and what they answer still follows the edit. Over several segments a term's documents are
+combined once per state of the index, and searches answer as on a rebuilt index."""
 
 from __future__ import annotations
 
@@ -84,3 +85,37 @@ def test_an_order_kept_across_edits_is_the_order_a_full_sort_gives(demo_app, bro
         ids = [int(view.stored(d)["id"]) for d in full if public >> d & 1][: len(kept)]
         codes = dict(db.session.execute(select(Procedure.id, Procedure.code)).all())
     assert kept == [codes[i] for i in ids]
+
+
+def _answers(client, queries: tuple[str, ...]) -> list[tuple[list[str], int]]:
+    found = []
+    for q in queries:
+        page = _typo(client, q)
+        found.append(([r["code"] for r in page["results"]], page["total"]))
+    return found
+
+
+def test_searches_over_several_segments_combine_each_term_once_and_answer_as_one(demo_app):
+    client = demo_app.test_client()
+    queries = ("giấy phép xây dựng", "dang ky khai sinh", "hộ kinh doanh", "cấp lại", "thử")
+    with demo_app.app_context():
+        first = db.session.execute(select(Procedure.code).order_by(Procedure.code)).scalar()
+    for name in ("Cấp giấy phép thử nghiệm xây dựng", "Đăng ký thử kinh doanh"):
+        _edit(demo_app, name=name)
+    _edit(demo_app, code=first, name="Cấp lại giấy phép thử")  # a document replaced: a deletion
+    with demo_app.app_context():
+        view = snapshot.current(index.root())
+        assert len(view.segments) > 1 and view.count < view.size
+    before = snapshot.built.copy()
+    over_segments = _answers(client, queries)
+    combined = (snapshot.built - before)["combined"]
+    assert combined > len(queries)  # each query's terms, over every field it reads
+    before = snapshot.built.copy()
+    assert _answers(client, queries) == over_segments
+    assert (snapshot.built - before)["combined"] == 0  # the same state: nothing combined again
+
+    reindexed = demo_app.test_cli_runner().invoke(args=["search-reindex"])
+    assert reindexed.exit_code == 0, reindexed.output
+    with demo_app.app_context():
+        assert len(snapshot.current(index.root()).segments) == 1
+    assert _answers(client, queries) == over_segments

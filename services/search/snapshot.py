@@ -31,6 +31,8 @@ from whoosh.reading import TermNotFound
 from . import index, pinned, vectors
 
 CACHE_BYTES = 64 * 1024 * 1024
+# The combined bits a view of several segments keeps (View.bits); at most one view per thread.
+BITS_BYTES = 8 * 1024 * 1024
 # Documents after the first segment put into a cached order one by one, at most; more (a big
 # merge) and the order is sorted again.
 INSERT_LIMIT = 5000
@@ -177,6 +179,8 @@ class View:
         # One segment without deletions (the usual state after a rebuild): cached bits are final.
         self._simple = len(self.segments) == 1 and self.count == self.size
         self._memo: dict[tuple, Any] = {}
+        self._bits: dict[tuple[str, str], int] = {}
+        self._bits_bytes = 0
 
     def _combine(self, part: Callable[[_Segment], int]) -> int:
         bits = 0
@@ -187,10 +191,21 @@ class View:
         return bits
 
     def bits(self, field: str, term: str) -> int:
-        """Live documents whose `field` holds `term`."""
+        """Live documents whose `field` holds `term`. Over several segments (the state after
+        any edit) the combined bits are kept for the life of the view, up to BITS_BYTES: a
+        search asks for the same terms hundreds of times, and combining each again doubled
+        its time."""
         if self._simple:
             return self.segments[0].term_bits(field, term)
-        return self._combine(lambda s: s.term_bits(field, term)) & self.live
+        key = (field, term)
+        found = self._bits.get(key)
+        if found is None:
+            found = self._combine(lambda s: s.term_bits(field, term)) & self.live
+            built["combined"] += 1
+            if self._bits_bytes < BITS_BYTES:
+                self._bits[key] = found
+                self._bits_bytes += found.bit_length() // 8 + 100  # the int, key and slot
+        return found
 
     def column(self, name: str) -> list:
         """A column's values for every document number."""
