@@ -6,6 +6,8 @@ combined once per state of the index, and searches answer as on a rebuilt index.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import select
 
@@ -13,7 +15,7 @@ from services.catalogue import records, store
 from services.db import db
 from services.models import Procedure
 from services.search import engine, index, snapshot
-from tests.helpers import procedure_raw
+from tests.helpers import close_app, make_app, procedure_raw
 
 
 @pytest.fixture
@@ -120,3 +122,16 @@ def test_searches_over_several_segments_combine_each_term_once_and_answer_as_one
     with demo_app.app_context():
         assert len(snapshot.current(index.root()).segments) == 1
     assert _answers(client, queries) == over_segments
+
+
+def test_the_search_caches_hold_what_search_cache_mb_allows(demo_app, monkeypatch):
+    monkeypatch.setattr(snapshot.cache, "limit", snapshot.cache.limit)  # restored afterwards
+    small = make_app(Path(demo_app.instance_path), SEARCH_CACHE_MB=0.02)
+    try:
+        client = small.test_client()
+        for q in ("giấy phép xây dựng", "dang ky khai sinh", "hộ kinh doanh", "cấp lại", "thử"):
+            assert _typo(client, q)["total"] > 0
+        assert snapshot.cache.limit == int(0.02 * 2**20)
+        assert 0 < snapshot.cache.size <= snapshot.cache.limit
+    finally:
+        close_app(small)

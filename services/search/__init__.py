@@ -81,6 +81,8 @@ def init_app(app: Flask) -> None:
     `SEARCH_THOROUGH_START` is False: then only what opening it reads). A `flask` command other
     than `run` neither reads the whole index nor warms caches it would not use."""
     sync.listen()
+    megabytes = float(app.config.get("SEARCH_CACHE_MB", snapshot.CACHE_BYTES / 2**20))
+    snapshot.cache.limit = int(megabytes * 2**20)
     background = app.config.get("SEARCH_BACKGROUND", True)
     thorough = app.config.get("SEARCH_THOROUGH_START")
     with app.app_context():
