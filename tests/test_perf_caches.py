@@ -126,7 +126,11 @@ def test_searches_over_several_segments_combine_each_term_once_and_answer_as_one
 
 def test_the_search_caches_hold_what_search_cache_mb_allows(demo_app, monkeypatch):
     monkeypatch.setattr(snapshot.cache, "limit", snapshot.cache.limit)  # restored afterwards
-    small = make_app(Path(demo_app.instance_path), SEARCH_CACHE_MB=0.02)
+    small = make_app(
+        Path(demo_app.instance_path),
+        SQLALCHEMY_DATABASE_URI=demo_app.config["SQLALCHEMY_DATABASE_URI"],  # the same catalogue
+        SEARCH_CACHE_MB=0.02,
+    )
     try:
         client = small.test_client()
         for q in ("giấy phép xây dựng", "dang ky khai sinh", "hộ kinh doanh", "cấp lại", "thử"):
