@@ -324,11 +324,11 @@ class _RebuildWriter(SegmentWriter):
 
     def _flush_segment(self) -> None:
         """Write the pool's postings as Whoosh does, then the fields of terms (the two hold
-        different fields: a writer of a new generation merges no segment into its pool)."""
+        different fields: a writer of a new generation merges no segment into its pool).
+        Postings carry no length: _rebuild_codec keeps no length statistics."""
         self.perdocwriter.close()
-        lengths = self.per_document_reader() if self.codec.length_stats else None
         fieldwriter = self.fieldwriter
-        fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
+        fieldwriter.add_postings(self.schema, None, self.pool.iter_postings())
         for fieldname in sorted(self.held):
             field = self.schema[fieldname]
             boost = field.format.field_boost
@@ -337,13 +337,10 @@ class _RebuildWriter(SegmentWriter):
             for word in sorted(held):
                 fieldwriter.start_term(word)
                 for docnum in held.pop(word):
-                    length = lengths.doc_field_length(docnum, fieldname) if lengths else 0
-                    fieldwriter.add(docnum, boost, b"", length)
+                    fieldwriter.add(docnum, boost, b"", 0)
                 fieldwriter.finish_term()
             fieldwriter.finish_field()
         fieldwriter.close()
-        if lengths:
-            lengths.close()
 
 
 def _plain_terms(field) -> bool:
