@@ -14,7 +14,7 @@ from werkzeug.test import TestResponse
 
 from services.catalogue import queries
 from services.db import db
-from services.models import DossierItem, Procedure, RelatedProcedure, Status
+from services.models import DossierItem, Procedure, RelatedProcedure, Role, Status
 from services.search import searchlog
 
 # The procedure with its parts and related procedures, the settings, the journeys.
@@ -146,3 +146,31 @@ def test_a_procedure_sheet_loads_the_procedure_in_one_statement(demo_app):
     for linked in related.values():
         assert linked.name in sheet
     assert all(text in sheet for text in steps)
+
+
+def test_result_lines_are_read_once_per_index_state_and_follow_every_change(demo_app):
+    """A search repeated on the same index state reads no procedure from the database; a
+    change to what its lines show (the procedure's name, its agency's name, its status) gives
+    the index a new state, and the next search shows the change."""
+    url = "/api/v1/procedures?q=khai+sinh"
+    first, statements = _statements(demo_app, url)
+    assert [s for s in statements if re.search(r"\bFROM procedure\b", s)]
+    again, statements = _statements(demo_app, url)
+    assert again.json == first.json
+    assert not [s for s in statements if re.search(r"\bFROM procedure\b", s)], statements
+    renamed, withdrawn = (r["code"] for r in first.json["results"][:2])
+    with demo_app.app_context():
+        procedure = db.session.scalar(select(Procedure).where(Procedure.code == renamed))
+        procedure.name += " tại nhà"
+        agency = procedure.agencies(Role.IMPLEMENTING)[0].agency
+        agency.name = "Ủy ban nhân dân xã Thử Nghiệm"
+        db.session.scalar(
+            select(Procedure).where(Procedure.code == withdrawn)
+        ).status = Status.DRAFT
+        db.session.commit()
+        name = procedure.name
+    after, _ = _statements(demo_app, url)
+    lines = {r["code"]: r for r in after.json["results"]}
+    assert lines[renamed]["name"] == name
+    assert lines[renamed]["agency"] == "Ủy ban nhân dân xã Thử Nghiệm"
+    assert withdrawn not in lines

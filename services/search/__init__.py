@@ -66,6 +66,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 MAX_PER_PAGE = 100
+LINES = 1024  # result lines kept per view (one per thread and index state; about 2.3 kB each)
 # Control characters (a NUL cannot even be stored by PostgreSQL) are not part of a query.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 NO_ONLINE = "none"
@@ -236,11 +237,23 @@ def _online_label(value: str) -> str:
     return _("Chưa có dịch vụ công trực tuyến") if value == NO_ONLINE else labels.label(value)
 
 
-def _rows(ids: list[int]) -> dict[int, ListedProcedure]:
-    """The procedures found, as stored now, with what a line of results shows (one statement
-    of plain columns). One changed a moment ago may still be indexed as it was: only what is
-    published is shown."""
-    return listed_procedures(ids, Status.PUBLISHED)
+def _rows(view: snapshot.View, ids: list[int]) -> dict[int, ListedProcedure]:
+    """The procedures found, with what a line of results shows, as the database had them
+    when this index state first listed them: loaded in one statement of plain columns for
+    those not listed yet, kept for the life of the view (up to LINES). Any change to what a
+    line shows (the procedure, its agencies, lĩnh vực or levels) rewrites its document, so
+    the index has a new state and the lines are loaded again. One changed a moment ago may
+    still be indexed as it was: only what was published when loaded is shown."""
+    lines: dict[int, ListedProcedure | None] = view.memo(("lines",), dict)
+    missing = [i for i in ids if i not in lines]
+    if missing:
+        if len(lines) + len(missing) > LINES:
+            lines.clear()
+            missing = list(dict.fromkeys(ids))
+        loaded = listed_procedures(missing, Status.PUBLISHED)
+        for procedure_id in missing:
+            lines[procedure_id] = loaded.get(procedure_id)  # None: not published now
+    return {i: line for i in ids if (line := lines.get(i)) is not None}
 
 
 def _meaning() -> engine.Meaning | None:
@@ -291,7 +304,7 @@ def find(params: Params, *, strict: bool = False, record: bool = True) -> Search
     if record and text:
         took = (time.perf_counter() - started) * 1000
         log_id = searchlog.record(text[:500], outcome.total, round(took, 2))
-    rows = _rows([procedure_id for procedure_id, _, _ in hits])
+    rows = _rows(view, [procedure_id for procedure_id, _, _ in hits])
     results = [
         Result(
             rows[procedure_id],
@@ -334,7 +347,7 @@ def suggest(text: str, limit: int = 8) -> list[Suggestion]:
         public = view.bits("status", "published")
         plan, ranked = spelling.complete(view, text, synonyms.current(), limit, public)
         ids = [int(view.stored(d)["id"]) for d, _ in ranked]
-    rows = _rows(ids)
+    rows = _rows(view, ids)
     terms = plan.terms()
     return [
         Suggestion(rows[i].code, rows[i].name, highlight.mark(rows[i].name, terms))

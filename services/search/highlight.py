@@ -19,6 +19,7 @@ SNIPPET_CHARS = 220
 LEAD = 40
 ELLIPSIS = "…"
 _STOPS = ".;:!?…"
+PREPARED = 1024  # summaries kept ready (about 3 kB each)
 
 
 @lru_cache(maxsize=512)
@@ -77,6 +78,14 @@ def _sentences(text: str) -> str:
     return " ".join(out)
 
 
+@lru_cache(maxsize=PREPARED)
+def _prepared(summary: str) -> tuple[str, str]:
+    """A summary as one line (_sentences) and folded: the same for every search that shows
+    it, and most of a snippet's time."""
+    text = _sentences(summary)
+    return text, analysis.fold_text(text)
+
+
 def mark(text: str, terms: set[str]) -> Markup:
     """The whole text with matched words marked."""
     text = analysis.normalize(text)
@@ -86,10 +95,9 @@ def mark(text: str, terms: set[str]) -> Markup:
 def snippet(text: str, terms: set[str], size: int = SNIPPET_CHARS) -> Markup:
     """About `size` characters of `text` where the most different matched words are close
     together, marked; the beginning of the text when nothing matches."""
-    text = _sentences(text)
+    text, folded = _prepared(text)
     if not text:
         return Markup("")
-    folded = analysis.fold_text(text)
     spans = _spans(text, terms, folded)
     start = 0
     if spans:
