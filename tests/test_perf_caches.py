@@ -69,6 +69,28 @@ def test_the_first_queries_after_an_edit_read_only_the_new_segment(demo_app, bro
     assert after_edit[1:] == listed[: len(after_edit) - 1]
 
 
+def test_after_an_edit_the_facets_look_up_in_the_new_segment_only_the_values_it_holds(demo_app):
+    client = demo_app.test_client()
+    assert _typo(client, "giấy phép")["total"] > 0  # the catalogue's facets read
+    _edit(demo_app, name="Cấp giấy phép thử nghiệm xây dựng")
+    with demo_app.app_context():
+        new = min(snapshot.current(index.root()).segments, key=lambda s: s.size)
+    assert new.size == 1
+    before = set(snapshot.cache._items)
+    answer = _typo(client, "giấy phép")
+    looked_up = {
+        key[3:5]
+        for key in set(snapshot.cache._items) - before
+        if key[:2] == new.key and key[2] == "t" and key[3] in engine.FACETS
+    }
+    held = {(facet, term.decode()) for facet in engine.FACETS for term in new.reader.lexicon(facet)}
+    assert looked_up == held  # not every value of every facet
+    # The new procedure counts in its facets as in any other.
+    levels = {value["value"]: value["count"] for value in answer["facets"]["level"]}
+    assert sum(levels.values()) >= answer["total"]
+    assert all(levels.get(term, 0) >= 1 for facet, term in held if facet == "level")
+
+
 def test_an_order_kept_across_edits_is_the_order_a_full_sort_gives(demo_app, broad):
     client = demo_app.test_client()
     _by_name(client)

@@ -74,9 +74,7 @@ def _filter_bits(view: View, filters: dict[str, str], skip: str | None = None) -
 
 def facet_values(view: View, name: str) -> list[tuple[str, int]]:
     """Each value of a facet with its documents, once per state of the index."""
-    return view.memo(
-        ("facet", name), lambda: [(value, view.bits(name, value)) for value in view.lexicon(name)]
-    )
+    return view.memo(("facet", name), lambda: view.facet(name))
 
 
 def facet_counts(view: View, matched: int, filters: dict[str, str]) -> dict:

@@ -126,6 +126,18 @@ class _Segment:
 
         return cache.get((*self.key, "t", field, term), build)
 
+    def terms(self, field: str) -> frozenset[str]:
+        """The terms of a field in this segment (for facets: a few hundred at most, and a new
+        segment of a few edited documents holds a handful)."""
+
+        def build() -> tuple[frozenset[str], int]:
+            found = frozenset(
+                t.decode("utf-8") if isinstance(t, bytes) else t for t in self.reader.lexicon(field)
+            )
+            return found, 64 * len(found) + 64
+
+        return cache.get((*self.key, "l", field), build)
+
     def column(self, name: str) -> list:
         def build() -> tuple[list, int]:
             values = list(self.reader.column_reader(name))
@@ -206,6 +218,22 @@ class View:
                 self._bits[key] = found
                 self._bits_bytes += found.bit_length() // 8 + 100  # the int, key and slot
         return found
+
+    def facet(self, field: str) -> list[tuple[str, int]]:
+        """Each term of a facet's field with its live documents, in order. Over several
+        segments each segment is asked only for the terms it holds: after an edit the new
+        small segment is not looked up for every value of every facet."""
+        if self._simple:
+            return [(term, self.bits(field, term)) for term in self.lexicon(field)]
+        held = [(segment, segment.terms(field)) for segment in self.segments]
+        out = []
+        for term in sorted(frozenset().union(*(terms for _, terms in held))):
+            found = 0
+            for segment, terms in held:
+                if term in terms:
+                    found |= segment.term_bits(field, term) << segment.offset
+            out.append((term, found & self.live))
+        return out
 
     def column(self, name: str) -> list:
         """A column's values for every document number."""

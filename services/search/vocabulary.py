@@ -85,17 +85,28 @@ def _part(segment) -> _Part:
     return snapshot.cache.get((*segment.key, "vocabulary"), build)
 
 
+class _Counts:
+    """Document counts over several segments' parts, summed when asked: after an edit the
+    whole index's counts are not merged again for the new small segment."""
+
+    def __init__(self, parts: list[_Part]):
+        self._parts = parts
+
+    def __contains__(self, term: str) -> bool:
+        return any(term in part.counts for part in self._parts)
+
+    def __getitem__(self, term: str) -> int:
+        return sum(part.counts.get(term, 0) for part in self._parts)
+
+
 class Vocabulary:
     """The vocabulary of one view: its segments' parts combined."""
 
     def __init__(self, view: View):
         self._parts = [_part(segment) for segment in view.segments]
-        if len(self._parts) == 1:
-            self.counts: Counter[str] | dict[str, int] = self._parts[0].counts
-        else:
-            self.counts = Counter()
-            for part in self._parts:
-                self.counts.update(part.counts)
+        self.counts: Counter[str] | _Counts = (
+            self._parts[0].counts if len(self._parts) == 1 else _Counts(self._parts)
+        )
         self._reader = view.searcher.reader()
         self._spelt: dict[str, list[tuple[int, str]]] = {}
 
