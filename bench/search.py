@@ -5,7 +5,8 @@ beside SQLite FTS5 on the same documents and the same queries.
 For each size it prints: the time to build the index and its size on disk; the p50 / p95 / p99
 latency of 200 mixed queries (words with and without diacritics, abbreviations, English,
 typos, codes, decision numbers; 40 % filtered by agency or lĩnh vực) through the JSON API
-(/api/v1/procedures, facets and highlights on, rows loaded from the database), the same for the
+(/api/v1/procedures, facets and highlights on, result lines loaded from the database once per
+index state and the search log written by its thread, as in a server), the same for the
 engine alone (services.search.engine.run), and for FTS5 (top 20 by bm25 with the name
 highlighted, the total and two facets); the ratio API / FTS5; and how long after its commit
 an edited procedure is found. The machine's load average is printed with each figure: other
