@@ -58,6 +58,11 @@ def members(bits: int) -> list[int]:
     return out
 
 
+def term_text(term: bytes | str) -> str:
+    """A term as the lexicon gives it, as text."""
+    return term.decode("utf-8") if isinstance(term, bytes) else term
+
+
 def as_array(bits: int, size: int):
     """A bitset as a numpy array of booleans, one per document number below `size`."""
     import numpy
@@ -131,9 +136,7 @@ class _Segment:
         segment of a few edited documents holds a handful)."""
 
         def build() -> tuple[frozenset[str], int]:
-            found = frozenset(
-                t.decode("utf-8") if isinstance(t, bytes) else t for t in self.reader.lexicon(field)
-            )
+            found = frozenset(map(term_text, self.reader.lexicon(field)))
             return found, 64 * len(found) + 64
 
         return cache.get((*self.key, "l", field), build)
@@ -333,10 +336,7 @@ class View:
         key = ("l", field)
         found = self._memo.get(key)
         if found is None:
-            found = self._memo[key] = [
-                term.decode("utf-8") if isinstance(term, bytes) else term
-                for term in self.searcher.reader().lexicon(field)
-            ]
+            found = self._memo[key] = list(map(term_text, self.searcher.reader().lexicon(field)))
         return found
 
     def prefixed(self, field: str, prefix: str, limit: int) -> list[str]:
@@ -395,12 +395,11 @@ def warm(folder: Path, facets: tuple[str, ...], fields: tuple[str, ...], terms: 
     terms of `fields`, so the first searches after a start or a rebuild are not the slow ones."""
     view = current(folder)
     for facet in facets:
-        for value in view.lexicon(facet):
-            view.bits(facet, value)
+        view.facet(facet)
     reader = view.searcher.reader()
     for field in fields:
         for _, term in reader.most_frequent_terms(field, terms):
-            view.bits(field, term.decode("utf-8") if isinstance(term, bytes) else term)
+            view.bits(field, term_text(term))
 
 
 _local = threading.local()

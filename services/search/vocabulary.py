@@ -43,10 +43,6 @@ def _distance(a: str, b: str) -> int:
     return previous[-1]
 
 
-def _text(raw) -> str:
-    return raw.decode("utf-8") if isinstance(raw, bytes) else raw
-
-
 class _Part:
     """What one segment adds to the vocabulary (it holds no reader: threads share it)."""
 
@@ -54,19 +50,19 @@ class _Part:
         self.counts: Counter[str] = Counter()
         for field in VOCABULARY_FIELDS:
             for raw, info in reader.iter_field(field):
-                term = _text(raw)
+                term = snapshot.term_text(raw)
                 if LETTERS.match(term):
                     self.counts[term] += info.doc_frequency()
         self.deletions: dict[str, list[str]] = {}
         for term in self.counts:
             for key in _deletions(term) | {term}:
                 self.deletions.setdefault(key, []).append(term)
-        self.pairs = frozenset(_text(t) for t in reader.lexicon("pairs"))
+        self.pairs = frozenset(snapshot.term_text(t) for t in reader.lexicon("pairs"))
         # Each folded word's spellings in names with their document counts.
         self.spellings: dict[str, Counter[str]] = {}
         self.exact: set[str] = set()
         for raw, info in reader.iter_field("name_exact"):
-            term = _text(raw)
+            term = snapshot.term_text(raw)
             self.exact.add(analysis.accent_key(term))
             self.spellings.setdefault(analysis.fold_word(term), Counter())[term] += (
                 info.doc_frequency()
