@@ -9,7 +9,8 @@ typos, codes, decision numbers; 40 % filtered by agency or lĩnh vực) through 
 index state and the search log written by its thread, as in a server), the same for the
 engine alone (services.search.engine.run), and for FTS5 (top 20 by bm25 with the name
 highlighted, the total and two facets); the ratio API / FTS5; and how long after its commit
-an edited procedure is found. The machine's load average is printed with each figure: other
+an edited procedure is found, by a search in the process that saved it and in another process
+of the same server (its own app on the same instance, as another gunicorn worker). The machine's load average is printed with each figure: other
 work on the machine inflates them.
 
 Run from the repository root:
@@ -443,6 +444,67 @@ def measure_follow(instance: Path, edits: int = 5) -> list[float]:
     return times
 
 
+WATCHER = """
+import json, sys, threading, time
+from app import create_app
+from services import search
+config = {"SECRET_KEY": "bench", **json.loads(sys.argv[2])}
+app = create_app({"INSTANCE_PATH": sys.argv[1], **config})
+for thread in threading.enumerate():
+    if thread.name == "search-warm":
+        thread.join()
+print("ready", flush=True)
+for marker in sys.stdin:
+    marker = marker.strip()
+    while True:
+        with app.app_context():
+            if search.find(search.Params(q=marker), record=False).total:
+                break
+        time.sleep(0.002)
+    print(time.time(), flush=True)
+"""
+
+
+def measure_follow_elsewhere(instance: Path, edits: int = 5) -> list[float]:
+    """Milliseconds from the commit of an edited procedure in this process until a search in
+    another process of the same server (its own app on the same instance) finds it: the
+    index written by this process's background thread, the other one opening the new state."""
+    app = create_app({"INSTANCE_PATH": instance, "SECRET_KEY": "bench", **CONFIG})
+    for thread in threading.enumerate():
+        if thread.name == "search-warm":
+            thread.join()
+    watcher = subprocess.Popen(
+        [sys.executable, "-c", WATCHER, str(instance), json.dumps(CONFIG)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    times = []
+    try:
+        assert watcher.stdout.readline().strip() == "ready"
+        with app.app_context():
+            codes = db.session.execute(select(Procedure.code).limit(edits)).scalars().all()
+        for n, code in enumerate(codes):
+            marker = f"elsewhere{n}x"
+            watcher.stdin.write(marker + "\n")
+            watcher.stdin.flush()
+            with app.app_context():
+                record = convert.procedure_record(queries.get_procedure(code, public=False))
+                record["name"] = f"{record['name']} {marker}"
+                store.store_procedure(records.normalize_procedure(record))
+                db.session.commit()
+                committed = time.time()
+            found = float(watcher.stdout.readline())
+            times.append((found - committed) * 1000)
+            with app.app_context():
+                sync.syncer(app).wait()
+    finally:
+        watcher.stdin.close()
+        watcher.wait(timeout=60)
+    return times
+
+
 WORKER = """
 import json, resource, sys
 from app import create_app
@@ -589,6 +651,12 @@ def run_size(
     print(
         f"  an edit is searchable (its vector included): median "
         f"{statistics.median(follow):.0f} ms, slowest {max(follow):.0f} ms after its commit "
+        f"({load()})"
+    )
+    elsewhere = measure_follow_elsewhere(instance)
+    print(
+        f"  an edit is searchable in another process of the server: median "
+        f"{statistics.median(elsewhere):.0f} ms, slowest {max(elsewhere):.0f} ms after its commit "
         f"({load()})"
     )
     print(f"  a worker's RSS after the queries, model loaded: {worker_rss(instance, queries)}")
