@@ -10,8 +10,8 @@ index state and the search log written by its thread, as in a server), the same 
 engine alone (services.search.engine.run), and for FTS5 (top 20 by bm25 with the name
 highlighted, the total and two facets); the ratio API / FTS5; and how long after its commit
 an edited procedure is found, by a search in the process that saved it and in another process
-of the same server (its own app on the same instance, as another gunicorn worker). The machine's load average is printed with each figure: other
-work on the machine inflates them.
+of the same server (its own app on the same instance, as another gunicorn worker). The
+machine's load average is printed with each figure: other work on the machine inflates them.
 
 Run from the repository root:
     .venv/bin/python bench/search.py [--sizes demo,real,10000,50000] [--queries 200] [--data PATH]
@@ -405,6 +405,12 @@ def measure_engine(app, queries: list[dict[str, str]]) -> list[float]:
     return times
 
 
+def _marker_run() -> str:
+    """Letters that make this run's markers its own: a catalogue kept by --keep still holds the
+    markers of earlier runs, which a search would find at once."""
+    return "".join(random.choice("bcdfghklmnpqrstvxz") for _ in range(8))
+
+
 def measure_follow(instance: Path, edits: int = 5) -> list[float]:
     """Milliseconds from the commit of an edited procedure until a search finds it, with the
     index written in the background as in production."""
@@ -415,13 +421,14 @@ def measure_follow(instance: Path, edits: int = 5) -> list[float]:
         if thread.name == "search-warm":
             thread.join()
     times = []
+    run = _marker_run()
     with app.app_context():
         codes = db.session.execute(select(Procedure.code).limit(edits)).scalars().all()
     for n, code in enumerate(codes):
         # One app context (one session) per edit and per search, as requests have.
         with app.app_context():
             record = convert.procedure_record(queries.get_procedure(code, public=False))
-            marker = f"benchmark{n}x"
+            marker = f"benchmark{n}x{run}"
             record["name"] = f"{record['name']} {marker}"
             started = time.perf_counter()
             store.store_procedure(records.normalize_procedure(record))
@@ -481,12 +488,13 @@ def measure_follow_elsewhere(instance: Path, edits: int = 5) -> list[float]:
         cwd=Path(__file__).resolve().parent.parent,
     )
     times = []
+    run = _marker_run()
     try:
         assert watcher.stdout.readline().strip() == "ready"
         with app.app_context():
             codes = db.session.execute(select(Procedure.code).limit(edits)).scalars().all()
         for n, code in enumerate(codes):
-            marker = f"elsewhere{n}x"
+            marker = f"elsewhere{n}x{run}"
             watcher.stdin.write(marker + "\n")
             watcher.stdin.flush()
             with app.app_context():
