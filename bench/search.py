@@ -405,6 +405,25 @@ def measure_engine(app, queries: list[dict[str, str]]) -> list[float]:
     return times
 
 
+def _started(app) -> None:
+    """Wait until the app has finished starting: its background read of the whole index for
+    damage and its warm-up would otherwise compete with the edits measured."""
+    for thread in threading.enumerate():
+        if thread.name == "search-warm":
+            thread.join()
+
+
+def _rename(app, code: str, marker: str, clock=time.perf_counter) -> float:
+    """Save procedure `code` with `marker` added to its name, in one app context (one
+    session, as a request has); returns `clock()` at its commit."""
+    with app.app_context():
+        record = convert.procedure_record(queries.get_procedure(code, public=False))
+        record["name"] = f"{record['name']} {marker}"
+        store.store_procedure(records.normalize_procedure(record))
+        db.session.commit()
+        return clock()
+
+
 def _marker_run() -> str:
     """Letters that make this run's markers its own: a catalogue kept by --keep still holds the
     markers of earlier runs, which a search would find at once."""
@@ -415,24 +434,15 @@ def measure_follow(instance: Path, edits: int = 5) -> list[float]:
     """Milliseconds from the commit of an edited procedure until a search finds it, with the
     index written in the background as in production."""
     app = create_app({"INSTANCE_PATH": instance, "SECRET_KEY": "bench", **CONFIG})
-    # A server that has finished starting: its background read of the whole index for damage
-    # and its warm-up would otherwise compete with the edits measured.
-    for thread in threading.enumerate():
-        if thread.name == "search-warm":
-            thread.join()
+    _started(app)
     times = []
     run = _marker_run()
     with app.app_context():
         codes = db.session.execute(select(Procedure.code).limit(edits)).scalars().all()
     for n, code in enumerate(codes):
         # One app context (one session) per edit and per search, as requests have.
-        with app.app_context():
-            record = convert.procedure_record(queries.get_procedure(code, public=False))
-            marker = f"benchmark{n}x{run}"
-            record["name"] = f"{record['name']} {marker}"
-            started = time.perf_counter()
-            store.store_procedure(records.normalize_procedure(record))
-            db.session.commit()
+        marker = f"benchmark{n}x{run}"
+        started = _rename(app, code, marker)
         while True:
             with app.app_context():
                 if search.find(search.Params(q=marker), record=False).total:
@@ -477,9 +487,7 @@ def measure_follow_elsewhere(instance: Path, edits: int = 5) -> list[float]:
     another process of the same server (its own app on the same instance) finds it: the
     index written by this process's background thread, the other one opening the new state."""
     app = create_app({"INSTANCE_PATH": instance, "SECRET_KEY": "bench", **CONFIG})
-    for thread in threading.enumerate():
-        if thread.name == "search-warm":
-            thread.join()
+    _started(app)
     watcher = subprocess.Popen(
         [sys.executable, "-c", WATCHER, str(instance), json.dumps(CONFIG)],
         stdin=subprocess.PIPE,
@@ -497,12 +505,7 @@ def measure_follow_elsewhere(instance: Path, edits: int = 5) -> list[float]:
             marker = f"elsewhere{n}x{run}"
             watcher.stdin.write(marker + "\n")
             watcher.stdin.flush()
-            with app.app_context():
-                record = convert.procedure_record(queries.get_procedure(code, public=False))
-                record["name"] = f"{record['name']} {marker}"
-                store.store_procedure(records.normalize_procedure(record))
-                db.session.commit()
-                committed = time.time()
+            committed = _rename(app, code, marker, clock=time.time)
             found = float(watcher.stdout.readline())
             times.append((found - committed) * 1000)
             with app.app_context():
