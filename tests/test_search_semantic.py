@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import shutil
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -255,12 +256,23 @@ def _embedded(demo_app, monkeypatch, text: str) -> tuple[list[str], list[str]]:
     return codes, calls
 
 
+def _shared_written(app: Flask, texts: list[str]) -> None:
+    """Wait (up to 10 s) until the shared file holds the vectors of `texts`: the model's
+    thread writes each after handing it over."""
+    with app.app_context():
+        model, shared = semantic.embedder(), semantic.shared_queries()
+    deadline = time.monotonic() + 10
+    while any(shared.get(model.identity, text) is None for text in texts):
+        assert time.monotonic() < deadline, "the query's vectors were never shared"
+        time.sleep(0.01)
+
+
 def test_a_query_one_worker_embedded_is_not_embedded_again_by_another(demo_app, monkeypatch):
     text = "open a small shop for my family"
     first, calls = _embedded(demo_app, monkeypatch, text)
     assert calls
+    _shared_written(demo_app, calls)
     shared = Path(demo_app.config["SEARCH_INDEX_DIR"]) / "queries.sqlite3"
-    assert shared.is_file()
     assert text.encode() not in shared.read_bytes()  # hashed: no query is kept as typed
     again, calls = _embedded(demo_app, monkeypatch, text)
     assert calls == []
@@ -269,12 +281,45 @@ def test_a_query_one_worker_embedded_is_not_embedded_again_by_another(demo_app, 
 
 def test_a_damaged_file_of_shared_query_vectors_is_passed_by(demo_app, monkeypatch):
     text = "where do I register a newborn child"
-    first, _ = _embedded(demo_app, monkeypatch, text)
+    first, calls = _embedded(demo_app, monkeypatch, text)
+    _shared_written(demo_app, calls)
     shared = Path(demo_app.config["SEARCH_INDEX_DIR"]) / "queries.sqlite3"
     shared.write_bytes(b"\x00garbage" * 100)
     again, calls = _embedded(demo_app, monkeypatch, text)
     assert calls  # embedded anew, without an error
     assert again == first
+
+
+def test_a_query_vector_is_handed_over_before_it_is_shared(demo_app, monkeypatch):
+    """The caches are read in the caller's thread, and the shared file is written after the
+    vector reached the caller: a slow write never holds up a search."""
+    with demo_app.app_context():
+        model, shared = semantic.embedder(), semantic.shared_queries()
+    with model._lock:
+        model._queries.clear()
+    readers: list[threading.Thread] = []
+    written = threading.Event()
+    release = threading.Event()
+
+    def slow_put(*args) -> None:
+        release.wait(10)
+        written.set()
+
+    monkeypatch.setattr(shared, "get", lambda *args: readers.append(threading.current_thread()))
+    monkeypatch.setattr(shared, "put", slow_put)
+    try:
+        vector = model.query_later("nuôi ong lấy mật trong rừng", shared).result(timeout=5)
+        assert vector.shape == (semantic.DIMENSIONS,)
+        assert not written.is_set()
+        assert readers == [threading.current_thread()]
+    finally:
+        release.set()
+    assert written.wait(5)
+    # Asked again, the process's own cache answers at once, without the shared file.
+    again = model.query_later("nuôi ong lấy mật trong rừng", shared)
+    assert again.done()
+    assert again.result() is vector
+    assert len(readers) == 1
 
 
 # --- one copy of the vectors for every worker ---------------------------------------------------

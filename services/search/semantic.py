@@ -51,22 +51,7 @@ class Embedder:
     def query(self, text: str, shared: SharedQueries | None = None):
         """The vector of a search query, from this process's cache when it was asked before,
         else from the cache the server's processes share (`shared`), else embedded now."""
-        with self._lock:
-            found = self._queries.get(text)
-            if found is not None:
-                self._queries.move_to_end(text)
-                return found
-        vector = shared.get(self.identity, text) if shared is not None else None
-        if vector is None:
-            vector = self._model.query(text)
-            if shared is not None:
-                shared.put(self.identity, text, vector)
-        vector.flags.writeable = False
-        with self._lock:
-            self._queries[text] = vector
-            while len(self._queries) > QUERY_CACHE:
-                self._queries.popitem(last=False)
-        return vector
+        return self.query_later(text, shared).result()
 
     def forget_queries(self) -> None:
         """Empty the caches of query vectors, this process's and the shared ones it uses
@@ -77,8 +62,46 @@ class Embedder:
             shared.clear()
 
     def query_later(self, text: str, shared: SharedQueries | None = None) -> Future:
-        """Embed a query in a thread of the model's own while the caller goes on."""
-        return self._pool.submit(self.query, text, shared)
+        """A query's vector, embedded in a thread of the model's own while the caller goes on.
+
+        The caches are read here, in the caller's thread, and the shared one is written after
+        the vector was handed over: the model's thread does nothing else around the embedding.
+        Each time a thread of Python wants the interpreter lock back (after a C call such as
+        the embedding or an SQLite statement), it waits while the request's thread holds it,
+        up to the switch interval (5 ms), and a read, an embedding and a write had made the
+        caller wait for three such turns or more."""
+        future: Future = Future()
+        with self._lock:
+            found = self._queries.get(text)
+            if found is not None:
+                self._queries.move_to_end(text)
+        if found is None and shared is not None:
+            found = shared.get(self.identity, text)
+            if found is not None:
+                self._keep(text, found)
+        if found is not None:
+            future.set_result(found)
+            return future
+        self._pool.submit(self._embed, text, shared, future)
+        return future
+
+    def _embed(self, text: str, shared: SharedQueries | None, future: Future) -> None:
+        try:
+            vector = self._model.query(text)
+        except BaseException as error:
+            future.set_exception(error)
+            return
+        self._keep(text, vector)
+        future.set_result(vector)
+        if shared is not None:
+            shared.put(self.identity, text, vector)
+
+    def _keep(self, text: str, vector) -> None:
+        vector.flags.writeable = False
+        with self._lock:
+            self._queries[text] = vector
+            while len(self._queries) > QUERY_CACHE:
+                self._queries.popitem(last=False)
 
     def passages(self, texts: list[str]):
         """The vectors of documents' passages, one row each."""
