@@ -12,6 +12,7 @@ import threading
 from sqlalchemy import event, func, select
 from werkzeug.test import TestResponse
 
+from services import search
 from services.catalogue import queries
 from services.db import db
 from services.models import DossierItem, Procedure, RelatedProcedure, Role, Status
@@ -174,3 +175,34 @@ def test_result_lines_are_read_once_per_index_state_and_follow_every_change(demo
     assert lines[renamed]["name"] == name
     assert lines[renamed]["agency"] == "Ủy ban nhân dân xã Thử Nghiệm"
     assert withdrawn not in lines
+
+
+def test_result_lines_share_one_copy_of_each_agency_and_field(demo_app):
+    """The lines kept for an index state hold one copy of each agency, link, lĩnh vực and
+    level they show, however many lines show it, and each line still shows its own."""
+    with demo_app.app_context():
+        first = search.find(search.Params(q="đăng ký", per_page=50), record=False).results
+        second = search.find(search.Params(q="cấp", per_page=50), record=False).results
+        lines = [r.procedure for r in first + second]
+        by_agency: dict[int, set[int]] = {}
+        by_field: dict[str, set[int]] = {}
+        for line in lines:
+            for link in line.agency_links:
+                if link.agency is not None:
+                    by_agency.setdefault(link.agency.id, set()).add(id(link.agency))
+            for part in line.fields:
+                by_field.setdefault(part.slug, set()).add(id(part))
+        shared = [a for a in by_agency if sum(1 for x in lines if a in _agency_ids(x)) > 1]
+        assert shared  # the demo's lines do share agencies
+        assert all(len(copies) == 1 for copies in by_agency.values())
+        assert all(len(copies) == 1 for copies in by_field.values())
+        for line in lines:
+            procedure = db.session.scalar(select(Procedure).where(Procedure.code == line.code))
+            assert sorted(f.slug for f in line.fields) == sorted(f.slug for f in procedure.fields)
+            assert {link.agency.name for link in line.agency_links if link.agency} == {
+                link.agency.name for link in procedure.agency_links if link.agency
+            }
+
+
+def _agency_ids(line) -> set[int]:
+    return {link.agency.id for link in line.agency_links if link.agency is not None}

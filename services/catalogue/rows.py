@@ -111,13 +111,18 @@ class ListedProcedure(AgencyLinks):
 
 
 def listed_procedures(
-    ids: list[int], status: Status = Status.PUBLISHED
+    ids: list[int], status: Status = Status.PUBLISHED, parts: dict | None = None
 ) -> dict[int, ListedProcedure]:
     """The procedures among `ids` that have `status`, keyed by id, as lines of a list: in ONE
     statement of plain columns (row 0 of a procedure is the procedure, rows 1, 2 and 3 its
-    lĩnh vực, levels and agency links, see _numbers), no ORM object built."""
+    lĩnh vực, levels and agency links, see _numbers), no ORM object built.
+
+    `parts`, kept by a caller that keeps many lines, holds one copy of each lĩnh vực, level,
+    agency and link they show (a few hundred for a whole catalogue), which the lines share:
+    none of these is ever changed once listed."""
     if not ids:
         return {}
+    shared = {} if parts is None else parts
     found: dict[int, ListedProcedure] = {}
     rows = db.session.execute(_lines(), {"ids": ids, "status": str(status)}).tuples()
     for row in rows:
@@ -125,12 +130,25 @@ def listed_procedures(
         if kind == 0:
             found[procedure_id] = ListedProcedure(*row[1:8])
         elif kind == 1 and row[8] is not None:
-            found[procedure_id].fields.append(ListedName(*row[8:11]))
+            found[procedure_id].fields.append(_part(shared, ListedName, row[8:11]))
         elif kind == 2 and row[11] is not None:
-            found[procedure_id].levels.append(ListedName(*row[11:13]))
+            found[procedure_id].levels.append(_part(shared, ListedName, row[11:13]))
         elif kind == 3 and row[13] is not None:
-            agency = ListedAgency(*row[16:21]) if row[16] is not None else None
-            found[procedure_id].agency_links.append(ListedLink(row[14], row[15], agency))
+            key = (ListedLink, *row[14:21])
+            link = shared.get(key)
+            if link is None:
+                agency = _part(shared, ListedAgency, row[16:21]) if row[16] is not None else None
+                link = shared[key] = ListedLink(row[14], row[15], agency)
+            found[procedure_id].agency_links.append(link)
+    return found
+
+
+def _part(parts: dict, kind: type, values: tuple):
+    """The one `kind` made of `values` among `parts`."""
+    key = (kind, *values)
+    found = parts.get(key)
+    if found is None:
+        found = parts[key] = kind(*values)
     return found
 
 

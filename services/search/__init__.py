@@ -66,7 +66,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 MAX_PER_PAGE = 100
-LINES = 1024  # result lines kept per view (one per thread and index state; about 2.3 kB each)
+LINES = 4096  # result lines kept per view (one per thread and index state; about 1 kB each)
 # Control characters (a NUL cannot even be stored by PostgreSQL) are not part of a query.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 NO_ONLINE = "none"
@@ -245,12 +245,14 @@ def _rows(view: snapshot.View, ids: list[int]) -> dict[int, ListedProcedure]:
     the index has a new state and the lines are loaded again. One changed a moment ago may
     still be indexed as it was: only what was published when loaded is shown."""
     lines: dict[int, ListedProcedure | None] = view.memo(("lines",), dict)
+    parts: dict = view.memo(("line parts",), dict)  # what the lines share (rows.py)
     missing = [i for i in ids if i not in lines]
     if missing:
         if len(lines) + len(missing) > LINES:
             lines.clear()
+            parts.clear()
             missing = list(dict.fromkeys(ids))
-        loaded = listed_procedures(missing, Status.PUBLISHED)
+        loaded = listed_procedures(missing, Status.PUBLISHED, parts)
         for procedure_id in missing:
             lines[procedure_id] = loaded.get(procedure_id)  # None: not published now
     return {i: line for i in ids if (line := lines.get(i)) is not None}
